@@ -1,0 +1,217 @@
+"""The node's configuration: `communs.toml` in the node's folder.
+
+Loading validates every field and names the file and field in one sentence, so a bad
+config stops the node before it binds a port or touches a key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import tomli_w
+
+from connector.errors import ConnectorError, Reason
+
+CONFIG_FILE = "communs.toml"
+TOKEN_FILE = "management.token"
+REGISTRATION_TYPES = ("vatID", "leiCode", "EORI", "EUID", "taxID", "local")
+_SUBDIVISION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("COMMUNS_HOME") or ".communs")
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    home: Path
+    name: str
+    public_url: str
+    public_host: str = "127.0.0.1"
+    public_port: int = 8181
+    management_host: str = "127.0.0.1"
+    management_port: int = 8182
+    country: str | None = None
+    registration_number: str | None = None
+    database: str = "sqlite:///communs.db"
+    dev: bool = False
+    allow_private_dids: bool = False
+    max_body_bytes: int = 1024 * 1024
+    trust_anchors: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy async URL; a relative SQLite path lives in the node's folder."""
+        url = self.database
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            url = f"sqlite:///{(self.home / url[len('sqlite:///'):]).resolve()}"
+        if url.startswith("sqlite://"):
+            return url.replace("sqlite://", "sqlite+aiosqlite://", 1)
+        if url.startswith(("postgresql://", "postgres://")):
+            return "postgresql+asyncpg://" + url.split("://", 1)[1]
+        return url
+
+    @property
+    def management_url(self) -> str:
+        return f"http://{self.management_host}:{self.management_port}"
+
+    def to_toml(self) -> dict[str, Any]:
+        node: dict[str, Any] = {"name": self.name, "dev": self.dev}
+        if self.country:
+            node["country"] = self.country
+        if self.registration_number:
+            node["registration_number"] = self.registration_number
+        return {
+            "node": node,
+            "public": {"url": self.public_url, "host": self.public_host, "port": self.public_port},
+            "management": {"host": self.management_host, "port": self.management_port},
+            "storage": {"database": self.database},
+            "security": {
+                "allow_private_dids": self.allow_private_dids,
+                "max_body_bytes": self.max_body_bytes,
+                "trust_anchors": list(self.trust_anchors),
+            },
+        }
+
+
+def _bad(home: Path, what: str) -> ConnectorError:
+    return ConnectorError(Reason.BAD_CONFIG, f"{home / CONFIG_FILE}: {what}")
+
+
+def validate_public_url(url: str) -> tuple[str, int]:
+    """(host, port) of a public URL, or a BAD_INPUT error saying what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConnectorError(Reason.BAD_INPUT, f"the public URL {url!r} must be http(s)://host[:port]")
+    if parts.query or parts.fragment:
+        raise ConnectorError(Reason.BAD_INPUT, f"the public URL {url!r} must not have a query or fragment")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise ConnectorError(Reason.BAD_INPUT, f"the public URL {url!r} has an invalid port") from None
+    return parts.hostname, port
+
+
+def validate_country(code: str) -> str:
+    if not _SUBDIVISION.match(code):
+        raise ConnectorError(
+            Reason.BAD_INPUT, f"the country {code!r} is not an ISO 3166-2 subdivision code such as FR-75"
+        )
+    return code
+
+
+def validate_registration_number(value: str) -> str:
+    kind, _, number = value.partition(":")
+    if kind not in REGISTRATION_TYPES or not number.strip():
+        raise ConnectorError(
+            Reason.BAD_INPUT,
+            f"the registration number {value!r} must be TYPE:VALUE with TYPE one of "
+            + ", ".join(REGISTRATION_TYPES),
+        )
+    return value
+
+
+def _get(home: Path, table: dict[str, Any], key: str, kind: type, default: Any = None) -> Any:
+    value = table.get(key, default)
+    if value is None:
+        return None
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        raise _bad(home, f"{key} must be a {kind.__name__}, not {value!r}")
+    return value
+
+
+def load(home: Path) -> NodeConfig:
+    path = home / CONFIG_FILE
+    if not path.is_file():
+        raise ConnectorError(
+            Reason.BAD_CONFIG, f"no {CONFIG_FILE} in {home}: run `communs init` first or pass --dir"
+        )
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise _bad(home, f"not valid TOML ({exc})") from None
+    sections = {}
+    for name in ("node", "public", "management", "storage", "security"):
+        section = raw.get(name, {})
+        if not isinstance(section, dict):
+            raise _bad(home, f"[{name}] must be a table")
+        sections[name] = section
+    node, public, mgmt = sections["node"], sections["public"], sections["management"]
+    storage, security = sections["storage"], sections["security"]
+    name = _get(home, node, "name", str)
+    url = _get(home, public, "url", str)
+    if not name or not url:
+        raise _bad(home, "[node] name and [public] url are required")
+    try:
+        _, url_port = validate_public_url(url)
+        country = _get(home, node, "country", str)
+        reg = _get(home, node, "registration_number", str)
+        if country:
+            validate_country(country)
+        if reg:
+            validate_registration_number(reg)
+    except ConnectorError as exc:
+        raise _bad(home, str(exc)) from None
+    ports = []
+    for section, key, default in ((public, "port", url_port), (mgmt, "port", url_port + 1)):
+        port = _get(home, section, key, int, default)
+        if not 0 <= port <= 65535:
+            raise _bad(home, f"port {port} is out of range")
+        ports.append(port)
+    anchors = _get(home, security, "trust_anchors", list, [])
+    if not all(isinstance(a, str) and a.startswith("did:") for a in anchors):
+        raise _bad(home, "[security] trust_anchors must be a list of DIDs")
+    max_body = _get(home, security, "max_body_bytes", int, 1024 * 1024)
+    if max_body < 1024:
+        raise _bad(home, "[security] max_body_bytes must be at least 1024")
+    return NodeConfig(
+        home=home,
+        name=name,
+        public_url=url.rstrip("/"),
+        public_host=_get(home, public, "host", str, "127.0.0.1"),
+        public_port=ports[0],
+        management_host=_get(home, mgmt, "host", str, "127.0.0.1"),
+        management_port=ports[1],
+        country=country,
+        registration_number=reg,
+        database=_get(home, storage, "database", str, "sqlite:///communs.db"),
+        dev=_get(home, node, "dev", bool, False),
+        allow_private_dids=_get(home, security, "allow_private_dids", bool, False),
+        max_body_bytes=max_body,
+        trust_anchors=tuple(anchors),
+    )
+
+
+def save(config: NodeConfig) -> None:
+    path = config.home / CONFIG_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(tomli_w.dumps(config.to_toml()))
+    tmp.replace(path)
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Create a secret file readable by its owner only (never widened later)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def read_token(home: Path) -> str:
+    path = home / TOKEN_FILE
+    try:
+        if path.stat().st_mode & 0o077:
+            raise ConnectorError(
+                Reason.BAD_CONFIG, f"{path} is readable by others; run chmod 600 on it"
+            )
+        token = path.read_text().strip()
+    except FileNotFoundError:
+        raise ConnectorError(Reason.BAD_CONFIG, f"no management token at {path}") from None
+    if len(token) < 32:
+        raise ConnectorError(Reason.BAD_CONFIG, f"the management token in {path} is too short")
+    return token

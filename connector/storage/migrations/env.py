@@ -1,0 +1,11 @@
+"""Alembic environment: run on the connection handed over by Database.open (online only)."""
+
+from alembic import context
+
+from connector.storage.metadata import metadata
+import connector.credentials.sql  # noqa: F401  (registers its tables on the metadata)
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,65 @@
+"""Shared fixtures: real databases (SQLite in a temp folder, PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from connector.storage.database import Database
+
+POSTGRES_URL = os.environ.get("COMMUNS_TEST_POSTGRES")  # e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+
+def database_backends() -> list:
+    return [
+        "sqlite",
+        pytest.param(
+            "postgres",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(
+                    not POSTGRES_URL, reason="set COMMUNS_TEST_POSTGRES to run the PostgreSQL variant"
+                ),
+            ],
+        ),
+    ]
+
+
+@asynccontextmanager
+async def open_test_database(kind: str, folder: Path) -> AsyncIterator[Database]:
+    """A migrated, empty database of that kind; PostgreSQL gets a schema of its own."""
+    if kind == "sqlite":
+        db = await Database.open(f"sqlite+aiosqlite:///{folder / 'test.db'}")
+        try:
+            yield db
+        finally:
+            await db.close()
+        return
+    import asyncpg
+
+    assert POSTGRES_URL
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    await admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        db = await Database.open(
+            POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}
+        )
+        try:
+            yield db
+        finally:
+            await db.close()
+    finally:
+        await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await admin.close()
+
+
+@pytest.fixture(params=database_backends())
+async def database(request, tmp_path) -> AsyncIterator[Database]:
+    async with open_test_database(request.param, tmp_path) as db:
+        yield db
