@@ -1,0 +1,214 @@
+"""VC Data Model 2.0 secured with JOSE (VC-JOSE-COSE): `vc+jwt` credentials, `vp+jwt` presentations.
+
+The JWT payload is the credential itself; `kid` names the verification method. Only EdDSA and
+ES256 are accepted (an allow-list: `none`, HMAC and anything unexpected are refused before any
+key is looked at). Credentials inside a presentation travel as `EnvelopedVerifiableCredential`
+with a `data:application/vc+jwt,<jwt>` id.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from connector.errors import ConnectorError
+from connector.identity.did import Signer
+from connector.identity.keys import jwk_alg, verify_signature
+from connector.identity.resolver import DidResolver
+from connector.identity.verification import (
+    CLOCK_SKEW,
+    Verification,
+    did_of,
+    id_of,
+    utcnow,
+    validity_problems,
+)
+
+ALGS = ("EdDSA", "ES256")
+VC_TYPES = ("vc+jwt", "vc+ld+json+jwt")  # the second: earlier drafts, still seen in the wild
+VP_TYPES = ("vp+jwt", "vp+ld+json+jwt")
+ENVELOPE_PREFIX = "data:application/vc+jwt,"
+MAX_JWT = 512 * 1024
+
+
+def _b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64u(text: str) -> bytes:
+    if not text or any(c not in _B64URL for c in text):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _json(part: dict[str, Any]) -> str:
+    return _b64u(json.dumps(part, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def sign_jwt(header: dict[str, Any], payload: dict[str, Any], signer: Signer) -> str:
+    header = {"alg": signer.key.alg, "kid": signer.verification_method, **header}
+    signing_input = f"{_json(header)}.{_json(payload)}"
+    return f"{signing_input}.{_b64u(signer.key.sign(signing_input.encode()))}"
+
+
+def envelope(jwt: str) -> dict[str, Any]:
+    return {"@context": "https://www.w3.org/ns/credentials/v2",
+            "id": ENVELOPE_PREFIX + jwt, "type": "EnvelopedVerifiableCredential"}
+
+
+def unenvelope(value: Any) -> str | None:
+    """The JWT inside an EnvelopedVerifiableCredential (or a bare JWT string), else None."""
+    if isinstance(value, str):
+        return value if value.count(".") == 2 else None
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        if value["id"].startswith(ENVELOPE_PREFIX):
+            return value["id"][len(ENVELOPE_PREFIX) :]
+    return None
+
+
+def issue_vc_jwt(credential: dict[str, Any], signer: Signer) -> str:
+    return sign_jwt({"typ": "vc+jwt", "cty": "vc"}, credential, signer)
+
+
+def issue_vp_jwt(
+    presentation: dict[str, Any],
+    signer: Signer,
+    *,
+    nonce: str | None = None,
+    audience: str | None = None,
+) -> str:
+    """A vp+jwt; JWT credentials inside are enveloped, the holder defaults to the signer."""
+    payload = dict(presentation)
+    payload.setdefault("holder", signer.did)
+    items = payload.get("verifiableCredential", [])
+    items = items if isinstance(items, list) else [items]
+    payload["verifiableCredential"] = [envelope(i) if isinstance(i, str) else i for i in items]
+    if nonce is not None:
+        payload["nonce"] = nonce
+    if audience is not None:
+        payload["aud"] = audience
+    return sign_jwt({"typ": "vp+jwt", "cty": "vp"}, payload, signer)
+
+
+def _decode(token: str) -> tuple[dict[str, Any], dict[str, Any], str, bytes]:
+    parts = token.strip().split(".")
+    if len(parts) != 3:
+        raise ValueError("a JWT has three dot-separated parts")
+    header, payload = json.loads(_unb64u(parts[0])), json.loads(_unb64u(parts[1]))
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise ValueError("the JWT header and payload must be JSON objects")
+    signature = _unb64u(parts[2]) if parts[2] else b""  # empty: judged by the alg check
+    return header, payload, f"{parts[0]}.{parts[1]}", signature
+
+
+def _time_problems(payload: dict[str, Any], now: datetime) -> list[str]:
+    problems = validity_problems(payload, now)
+    for claim in ("exp", "nbf", "iat"):
+        value = payload.get(claim)
+        if value is None:
+            continue
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            problems.append(f"the JWT claim {claim} is not a number")
+            continue
+        moment = datetime.fromtimestamp(value, UTC)
+        if claim == "exp" and moment <= now:
+            problems.append(f"the JWT expired at {moment.isoformat()}")
+        if claim in ("nbf", "iat") and moment > now + CLOCK_SKEW:
+            problems.append(f"the JWT is not valid before {moment.isoformat()}")
+    return problems
+
+
+async def verify_jwt(
+    token: str,
+    resolver: DidResolver,
+    *,
+    audience: str | None = None,
+    nonce: str | None = None,
+    now: datetime | None = None,
+) -> Verification:
+    """Checks alg, typ, the signature with the key `kid` names, issuer binding and dates."""
+    now = now or utcnow()
+    if not isinstance(token, str) or len(token) > MAX_JWT:
+        return Verification.failed("the JWT is not a string of reasonable size")
+    try:
+        header, payload, signing_input, signature = _decode(token)
+    except (ValueError, UnicodeDecodeError):
+        return Verification.failed("the token is not a well-formed JWT (base64url JSON parts)")
+    alg, typ = header.get("alg"), header.get("typ")
+    if alg not in ALGS:
+        return Verification.failed(f"the JWT algorithm {alg!r} is not accepted (EdDSA or ES256)")
+    if header.get("crit"):
+        return Verification.failed(f"the JWT has critical headers {header['crit']!r} not understood")
+    if typ not in VC_TYPES + VP_TYPES:
+        return Verification.failed(f"the JWT type {typ!r} is neither vc+jwt nor vp+jwt", payload)
+    presentation = typ in VP_TYPES
+    role = "holder" if presentation else "issuer"
+    claimed = id_of(payload.get(role))
+    kid = header.get("kid")
+    if isinstance(kid, str) and kid.startswith("#") and claimed:
+        kid = claimed + kid
+    if not isinstance(kid, str) or "#" not in kid or not kid.startswith("did:"):
+        return Verification.failed("the JWT header has no kid naming a DID verification method",
+                                   payload)
+    signer = did_of(kid)
+    problems: list[str] = []
+    if not presentation and claimed is None:
+        problems.append("the credential has no issuer")
+    for name, value in ((role, claimed), ("iss", payload.get("iss"))):
+        if value is not None and value != signer:
+            problems.append(f"the JWT is signed with a key of {signer}, but its {name} is {value}")
+    purpose = "authentication" if presentation else "assertionMethod"
+    try:
+        key = await resolver.verification_key(kid, purpose)
+    except ConnectorError as exc:
+        return Verification.of(problems + [str(exc)], payload, signer)
+    if jwk_alg(key) != alg:
+        problems.append(f"the JWT algorithm {alg} does not fit the key {kid}")
+    elif not verify_signature(key, alg, signing_input.encode(), signature):
+        problems.append("the JWT signature does not match its content (altered or another key)")
+    problems += _time_problems(payload, now)
+    if audience is not None:
+        aud = payload.get("aud")
+        if audience != aud and not (isinstance(aud, list) and audience in aud):
+            problems.append(f"the JWT audience is {aud!r}, not {audience!r}")
+    if nonce is not None and payload.get("nonce") != nonce:
+        problems.append("the JWT nonce is not the expected one")
+    if presentation:
+        problems += await embedded_problems(payload.get("verifiableCredential"), resolver, now)
+    return Verification.of(problems, payload, signer)
+
+
+async def embedded_problems(items: Any, resolver: DidResolver, now: datetime) -> list[str]:
+    """Verifies each credential of a presentation; problems are prefixed with its position."""
+    from connector.identity.ldp import verify_ldp  # ldp does not need jose: no cycle at import
+
+    if items is None:
+        return []
+    items = items if isinstance(items, list) else [items]
+    problems: list[str] = []
+    for number, item in enumerate(items, 1):
+        jwt = unenvelope(item)
+        if jwt is not None:
+            if not _is_vc_typ(jwt):
+                problems.append(f"credential {number}: the enveloped token is not a vc+jwt")
+                continue
+            result = await verify_jwt(jwt, resolver, now=now)
+        elif isinstance(item, dict) and "proof" in item:
+            result = await verify_ldp(item, resolver, purpose="assertionMethod", now=now)
+        else:
+            problems.append(f"credential {number}: neither a secured credential nor an envelope")
+            continue
+        problems += [f"credential {number}: {p}" for p in result.problems]
+    return problems
+
+
+def _is_vc_typ(jwt: str) -> bool:
+    try:
+        return _decode(jwt)[0].get("typ") in VC_TYPES
+    except (ValueError, UnicodeDecodeError):
+        return False
