@@ -6,6 +6,7 @@ cannot make the node fetch anything (no SSRF, no tracking, no slow loads).
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import cache
 from importlib import resources
@@ -34,15 +35,36 @@ def _key(url: str) -> str | None:
 
 
 @cache
-def load_context(url: str) -> dict[str, Any]:
-    """The parsed bundled document for URL; raises VocabError if it is not bundled."""
+def _parsed(url: str) -> dict[str, Any]:
     key = _key(url)
     if key is None:
         raise VocabError(
             VocabReason.UNBUNDLED_CONTEXT,
             f"the JSON-LD context {url!r} is not bundled with communs and will not be fetched",
         )
-    return json.loads((_CONTEXTS / _index()[key]).read_text())
+    return _inline_imports(json.loads((_CONTEXTS / _index()[key]).read_text()))
+
+
+def _inline_imports(node: Any) -> Any:
+    """Resolve `@import` here, as JSON-LD 1.1 defines it (the imported definitions, overridden
+    by the importing context's own): pyld rewrites the imported context in place and its
+    shared cache then breaks every later document that uses that context directly."""
+    if isinstance(node, list):
+        return [_inline_imports(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _inline_imports(value) for key, value in node.items()}
+    imported = node.pop("@import", None)
+    if isinstance(imported, str):
+        base = _parsed(imported)["@context"]
+        node = {**copy.deepcopy(base), **node}
+    return node
+
+
+def load_context(url: str) -> dict[str, Any]:
+    """A fresh copy of the bundled document for URL (pyld may modify what it is given);
+    raises VocabError if it is not bundled."""
+    return copy.deepcopy(_parsed(url))
 
 
 def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
