@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,7 +25,7 @@ def credential(n: int, role: Role = Role.HELD, types=("VerifiableCredential", "M
         types=tuple(types),
         issued_at=NOW,
         expires_at=NOW + timedelta(days=n) if n else None,
-        document='{"id": "urn:uuid:cred-%d", "note": "héllo"}' % n,
+        document=json.dumps({"id": f"urn:uuid:cred-{n}", "note": "héllo"}),
     )
 
 

@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from connector.storage.metadata import metadata
 import connector.credentials.sql  # noqa: F401  (registers its tables on the metadata)
+from connector.storage.metadata import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)

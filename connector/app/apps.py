@@ -1,0 +1,56 @@
+"""The two app factories: the public surface and the management API (token-protected)."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from aiohttp import web
+
+from connector.app import docs, health
+from connector.app.keys import NODE
+from connector.app.middleware import bearer_auth, observe, problems
+from connector.app.node import Node
+from connector.identity import routes as identity
+from connector.selfdescription import routes as selfdescription
+
+
+def build_public_app(node: Node) -> web.Application:
+    app = web.Application(
+        middlewares=[observe("public", node.metrics), problems],
+        client_max_size=node.config.max_body_bytes,
+    )
+    app[NODE] = node
+    app.add_routes(health.routes)
+    app.add_routes(identity.public)
+    app.add_routes(selfdescription.public)
+    return app
+
+
+def build_management_app(node: Node, token: str) -> web.Application:
+    app = web.Application(
+        middlewares=[observe("management", node.metrics), problems, bearer_auth(token, "/api/v1/")],
+        client_max_size=node.config.max_body_bytes,
+    )
+    app[NODE] = node
+    app.router.add_get("/api/v1/node", node_info)
+    app.add_routes(identity.management)
+    app.add_routes(selfdescription.management)
+    app.add_routes(docs.routes)
+    docs.add_static(app)
+    return app
+
+
+async def node_info(request: web.Request) -> web.Response:
+    node = request.app[NODE]
+    config = node.config
+    return web.json_response(
+        {
+            "name": config.name,
+            "did": node.did,
+            "publicUrl": config.public_url,
+            "managementUrl": config.management_url,
+            "country": config.country,
+            "registrationNumber": config.registration_number,
+            "version": version("communs"),
+        }
+    )

@@ -1,0 +1,74 @@
+"""The management API's OpenAPI 3.1 document (kept beside the routes; a test checks they agree)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_OBJECT = {"type": "object"}
+_PROBLEM = {"description": "problem (RFC 9457)", "content": {"application/problem+json": {"schema": _OBJECT}}}
+
+
+def _op(summary: str, *, body: dict | None = None, ok: str = "200", params: list | None = None) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "responses": {
+            ok: {"description": "success", "content": {"application/json": {"schema": _OBJECT}}},
+            "400": _PROBLEM,
+            "401": _PROBLEM,
+        },
+    }
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": body}
+    if params:
+        operation["parameters"] = params
+    return operation
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _query(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": {"type": "string"}}
+
+
+_JSON = {"application/json": {"schema": _OBJECT}}
+_CREDENTIAL = {
+    "application/json": {"schema": _OBJECT},
+    "text/plain": {"schema": {"type": "string", "description": "a compact JWT (vc+jwt / vp+jwt)"}},
+}
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/node": {"get": _op("This node: name, DID, URLs, version")},
+    "/api/v1/did": {"get": _op("This node's did:web document")},
+    "/api/v1/did/resolve": {"post": _op("Resolve a DID (did:web, did:key)", body=_JSON)},
+    "/api/v1/self-description": {
+        "get": _op(
+            "This node's signed Gaia-X self-description",
+            params=[_query("variant", "loire (default, Gaia-X 25.11) or tagus (22.10)")],
+        )
+    },
+    "/api/v1/self-description/validate": {
+        "post": _op("Validate a self-description, presentation, credential or JWT", body=_CREDENTIAL)
+    },
+    "/api/v1/credentials/issue": {"post": _op("Issue a credential to a DID and keep a record", body=_JSON, ok="201")},
+    "/api/v1/credentials/verify": {"post": _op("Verify a credential or presentation", body=_CREDENTIAL)},
+    "/api/v1/credentials": {
+        "get": _op(
+            "Credentials held or issued, newest first",
+            params=[_query("role", "held or issued"), _query("type", "a credential type"), _query("limit", "1-1000"), _query("offset", "")],
+        ),
+        "post": _op("Verify and keep a credential issued to this node", body=_CREDENTIAL, ok="201"),
+    },
+    "/api/v1/credentials/{role}/{id}": {"get": _op("One credential", params=[_path_param("role"), _path_param("id")])},
+}
+
+
+def document(version: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "communs management API", "version": version},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": PATHS,
+    }

@@ -1,0 +1,63 @@
+"""Run a node: both apps on their ports until SIGINT/SIGTERM, resources closed in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from connector.app.apps import build_management_app, build_public_app
+from connector.app.node import Node, open_node
+from connector.config import NodeConfig, read_token
+from connector.selfdescription.publisher import preload_shapes
+
+log = logging.getLogger("communs.server")
+
+
+@dataclass
+class Running:
+    node: Node
+    public_port: int
+    management_port: int
+
+
+@asynccontextmanager
+async def running_node(config: NodeConfig) -> AsyncIterator[Running]:
+    """A node serving on its ports (port 0 picks free ones, which tests use)."""
+    token = read_token(config.home)
+    async with open_node(config) as node:
+        await preload_shapes()  # from the disk cache that `communs init` warmed
+        runners = [
+            web.AppRunner(build_public_app(node), access_log=None),
+            web.AppRunner(build_management_app(node, token), access_log=None),
+        ]
+        binds = [(config.public_host, config.public_port), (config.management_host, config.management_port)]
+        ports = []
+        try:
+            for runner, (host, port) in zip(runners, binds, strict=True):
+                await runner.setup()
+                site = web.TCPSite(runner, host, port, shutdown_timeout=5)
+                await site.start()
+                ports.append(runner.addresses[0][1])
+            node.metrics.up.set(1)
+            log.info("serving", extra={"fields": {"did": node.did, "public": ports[0], "management": ports[1]}})
+            yield Running(node, *ports)
+        finally:
+            node.metrics.up.set(0)
+            for runner in reversed(runners):
+                await runner.cleanup()
+
+
+async def serve(config: NodeConfig) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with running_node(config):
+        await stop.wait()
+    log.info("stopped")

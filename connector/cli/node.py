@@ -1,0 +1,110 @@
+"""`communs init` and `communs serve`."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import shutil
+from pathlib import Path
+
+from connector.app import logs
+from connector.app.node import KEYS_DIR, open_node, passphrase_from_env
+from connector.app.server import serve
+from connector.cli.common import config, home, run
+from connector.cli.output import fields, print_json
+from connector.config import (
+    CONFIG_FILE,
+    TOKEN_FILE,
+    NodeConfig,
+    save,
+    validate_country,
+    validate_public_url,
+    validate_registration_number,
+    write_secret,
+)
+from connector.errors import ConnectorError, Reason
+from connector.identity.keys import KeyStore
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    init = commands.add_parser("init", parents=[common], help="create a node: keys, did:web, config, self-description")
+    init.add_argument("--name", required=True, help="the organization's legal name")
+    init.add_argument("--url", required=True, help="the node's public URL, e.g. https://connector.example.org")
+    init.add_argument("--country", help="ISO 3166-2 subdivision of the legal address, e.g. FR-75")
+    init.add_argument("--registration-number", help="TYPE:VALUE, TYPE one of vatID, leiCode, EORI, EUID, taxID, local")
+    init.add_argument("--management-port", type=int, help="default: the public port + 1")
+    init.add_argument("--dev", action="store_true", help="a development node: DIDs on private networks resolve")
+    init.set_defaults(func=cmd_init)
+    serve_cmd = commands.add_parser("serve", parents=[common], help="serve the public and management APIs")
+    serve_cmd.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    serve_cmd.set_defaults(func=cmd_serve)
+
+
+def _new_config(args: argparse.Namespace, folder: Path) -> NodeConfig:
+    if not args.name.strip():
+        raise ConnectorError(Reason.BAD_INPUT, "the name must not be empty")
+    host, port = validate_public_url(args.url)
+    management_port = args.management_port if args.management_port is not None else port + 1
+    if not 0 <= management_port <= 65535:
+        raise ConnectorError(Reason.BAD_INPUT, f"the management port {management_port} is out of range")
+    return NodeConfig(
+        home=folder,
+        name=args.name.strip(),
+        public_url=args.url.rstrip("/"),
+        public_host="127.0.0.1" if host in ("127.0.0.1", "localhost") else "0.0.0.0",
+        public_port=port,
+        management_port=management_port,
+        country=validate_country(args.country) if args.country else None,
+        registration_number=validate_registration_number(args.registration_number) if args.registration_number else None,
+        dev=args.dev,
+        allow_private_dids=args.dev,
+    )
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    folder = home(args)
+    if (folder / CONFIG_FILE).exists():
+        raise ConnectorError(Reason.CONFLICT, f"{folder} already holds a node; choose another --dir")
+    cfg = _new_config(args, folder)  # every input is checked before anything is written
+    existed = folder.exists()
+    created = [folder / name for name in (KEYS_DIR, CONFIG_FILE, TOKEN_FILE)]
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        KeyStore.create(folder / KEYS_DIR, passphrase_from_env())
+        save(cfg)
+        write_secret(folder / TOKEN_FILE, secrets.token_urlsafe(32))
+        summary = run(_finish(cfg))
+    except BaseException:
+        # leave nothing half-made behind: the folder as it was before
+        if existed:
+            for path in created + [folder / name for name in ("communs.db", "communs.db-wal", "communs.db-shm")]:
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if args.json:
+        print_json(summary)
+    else:
+        fields(summary.items())
+        print(f"Next: communs serve --dir {folder}")
+    return 0
+
+
+async def _finish(cfg: NodeConfig) -> dict[str, object]:
+    async with open_node(cfg) as node:  # creates and migrates the database
+        await node.self_descriptions.check(node.resolver)  # also warms the shapes cache
+        return {
+            "did": node.did,
+            "name": cfg.name,
+            "publicUrl": cfg.public_url,
+            "managementUrl": cfg.management_url,
+            "tokenFile": str(cfg.home / TOKEN_FILE),
+            "dir": str(cfg.home),
+        }
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    cfg = config(args)
+    logs.configure(args.log_level)
+    run(serve(cfg))
+    return 0

@@ -1,0 +1,136 @@
+"""Credential use cases shared by the management API and the CLI: issue, verify, hold, list."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from connector.credentials.model import Format, Role, StoredCredential
+from connector.credentials.store import CredentialStore
+from connector.errors import ConnectorError, Reason
+from connector.identity.did import Signer
+from connector.identity.resolver import DidResolver
+from connector.identity.service import issue_credential, verify_credential_file
+from connector.identity.verification import Verification
+
+DEFAULT_VALIDITY = timedelta(days=365)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def describe(credential: Mapping[str, Any], document: str, fmt: Format, role: Role) -> StoredCredential:
+    """A store record for a credential (VC 1.1 or 2.0 field names) that was already verified."""
+    issuer = credential.get("issuer")
+    issuer = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    subject = credential.get("credentialSubject")
+    subject = subject[0] if isinstance(subject, list) and subject else subject
+    types = credential.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    issued = _parse_time(credential.get("validFrom") or credential.get("issuanceDate") or credential.get("iat"))
+    expires = _parse_time(credential.get("validUntil") or credential.get("expirationDate") or credential.get("exp"))
+    if not isinstance(issuer, str) or not isinstance(types, list):
+        raise ConnectorError(Reason.INVALID_CREDENTIAL, "the credential has no issuer or no type")
+    return StoredCredential(
+        id=str(credential.get("id") or credential.get("jti") or f"urn:uuid:{uuid.uuid4()}"),
+        role=role,
+        format=fmt,
+        issuer=issuer,
+        subject=subject.get("id") if isinstance(subject, Mapping) else None,
+        types=tuple(str(t) for t in types),
+        issued_at=issued or datetime.now(UTC),
+        expires_at=expires,
+        document=document,
+    )
+
+
+def _document_text(issued: dict | str) -> tuple[str, Format]:
+    if isinstance(issued, str):
+        return issued, Format.JWT
+    return json.dumps(issued, separators=(",", ":")), Format.LDP
+
+
+async def issue(
+    store: CredentialStore,
+    signer: Signer,
+    resolver: DidResolver,
+    subject: str,
+    credential_type: str,
+    claims: Mapping[str, Any] | None = None,
+    fmt: str = "jwt",
+    validity: timedelta = DEFAULT_VALIDITY,
+) -> tuple[StoredCredential, dict | str]:
+    """Issue a credential to SUBJECT, keep a record of it, and return both."""
+    if not credential_type or not credential_type.isidentifier():
+        raise ConnectorError(Reason.BAD_INPUT, f"the type {credential_type!r} must be a plain name such as MembershipCredential")
+    issued = issue_credential(
+        signer, subject, [credential_type], dict(claims or {}), fmt, valid_for=validity
+    )
+    text, form = _document_text(issued)
+    verification = await verify_credential_file(text, resolver)  # our own did:web is pinned
+    if not verification.ok or verification.document is None:
+        raise ConnectorError(Reason.INVALID_CREDENTIAL, "the credential just issued does not verify: " + "; ".join(verification.problems))
+    stored = describe(verification.document, text, form, Role.ISSUED)
+    await store.add(stored)
+    return stored, issued
+
+
+async def verify_text(resolver: DidResolver | None, text: str) -> Verification:
+    return await verify_credential_file(text, resolver)
+
+
+async def hold(store: CredentialStore, resolver: DidResolver, text: str) -> tuple[StoredCredential, bool]:
+    """Verify a credential issued to this node and keep it; idempotent on the same id."""
+    verification = await verify_credential_file(text, resolver)
+    if not verification.ok or verification.document is None:
+        raise ConnectorError(Reason.INVALID_CREDENTIAL, "; ".join(verification.problems) or "the credential does not verify")
+    if verification.document.get("type") == "VerifiablePresentation" or "VerifiablePresentation" in verification.document.get("type", []):
+        raise ConnectorError(Reason.BAD_INPUT, "store credentials one by one, not a presentation")
+    fmt = Format.JWT if not text.lstrip().startswith("{") else Format.LDP
+    stored = describe(verification.document, text.strip(), fmt, Role.HELD)
+    created = await store.add(stored)
+    return (stored if created else await store.get(stored.id, Role.HELD) or stored), created
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise ConnectorError(Reason.BAD_INPUT, f"the role {value!r} must be held or issued") from None
+
+
+async def find(store: CredentialStore, role: str, credential_id: str) -> StoredCredential:
+    stored = await store.get(credential_id, parse_role(role))
+    if stored is None:
+        raise ConnectorError(Reason.NOT_FOUND, f"no {role} credential {credential_id!r}")
+    return stored
+
+
+async def list_filtered(store: CredentialStore, query: Mapping[str, str]) -> list[StoredCredential]:
+    role = parse_role(query["role"]) if "role" in query else None
+    try:
+        limit = min(max(int(query.get("limit", 100)), 1), 1000)
+        offset = max(int(query.get("offset", 0)), 0)
+    except ValueError:
+        raise ConnectorError(Reason.BAD_INPUT, "limit and offset must be integers") from None
+    return await store.list(role=role, type_=query.get("type"), limit=limit, offset=offset)
+
+
+def issued_view(stored: StoredCredential, issued: dict | str) -> dict[str, Any]:
+    return {**stored.summary(), "credential": issued}
+
+
+def verification_view(verification: Verification) -> dict[str, Any]:
+    return {"ok": verification.ok, "problems": list(verification.problems), "issuer": verification.issuer}

@@ -1,0 +1,79 @@
+"""HTTP bindings of identity: the did:web document (public) and credential use cases (management)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from connector.app.keys import NODE
+from connector.app.node import Node
+from connector.app.request import json_body
+from connector.credentials import service as credentials
+from connector.errors import ConnectorError, Reason
+from connector.identity.did import node_did_document
+
+public = web.RouteTableDef()
+management = web.RouteTableDef()
+
+
+def did_document_of(node: Node) -> dict:
+    return node_did_document(node.did, node.keys, node.config.public_url)
+
+
+@public.get("/.well-known/did.json")
+async def did_json(request: web.Request) -> web.Response:
+    return web.json_response(did_document_of(request.app[NODE]), content_type="application/did+json")
+
+
+@management.get("/api/v1/did")
+async def show_did(request: web.Request) -> web.Response:
+    return web.json_response(did_document_of(request.app[NODE]))
+
+
+@management.post("/api/v1/did/resolve")
+async def resolve_did(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    did = body.get("did") if isinstance(body, dict) else None
+    if not isinstance(did, str):
+        raise ConnectorError(Reason.BAD_INPUT, 'the body must be {"did": "did:..."}')
+    return web.json_response(await request.app[NODE].resolver.resolve(did))
+
+
+@management.post("/api/v1/credentials/issue")
+async def issue(request: web.Request) -> web.Response:
+    node = request.app[NODE]
+    body = await json_body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("subject"), str) or not isinstance(body.get("type"), str):
+        raise ConnectorError(Reason.BAD_INPUT, 'the body must be {"subject": DID, "type": NAME, "claims": {...}, "format": "jwt"|"ldp"}')
+    claims = body.get("claims", {})
+    if not isinstance(claims, dict):
+        raise ConnectorError(Reason.BAD_INPUT, "claims must be a JSON object")
+    stored, issued = await credentials.issue(
+        node.credentials, node.signer, node.resolver, body["subject"], body["type"], claims, str(body.get("format", "jwt"))
+    )
+    return web.json_response(credentials.issued_view(stored, issued), status=201)
+
+
+@management.post("/api/v1/credentials/verify")
+async def verify(request: web.Request) -> web.Response:
+    verification = await credentials.verify_text(request.app[NODE].resolver, await request.text())
+    return web.json_response(credentials.verification_view(verification))
+
+
+@management.post("/api/v1/credentials")
+async def hold(request: web.Request) -> web.Response:
+    node = request.app[NODE]
+    stored, created = await credentials.hold(node.credentials, node.resolver, await request.text())
+    return web.json_response(stored.summary(), status=201 if created else 200)
+
+
+@management.get("/api/v1/credentials")
+async def list_credentials(request: web.Request) -> web.Response:
+    items = await credentials.list_filtered(request.app[NODE].credentials, request.query)
+    return web.json_response({"items": [c.summary() for c in items]})
+
+
+@management.get("/api/v1/credentials/{role}/{id}")
+async def show_credential(request: web.Request) -> web.Response:
+    node = request.app[NODE]
+    stored = await credentials.find(node.credentials, request.match_info["role"], request.match_info["id"])
+    return web.json_response({**stored.summary(), "document": stored.document})

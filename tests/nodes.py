@@ -1,0 +1,78 @@
+"""Real nodes for tests: `communs init` in a temp folder, then both apps served on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from connector.app.server import Running, running_node
+from connector.cli.main import main
+from connector.config import load, read_token
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def init_node(folder: Path, name: str = "ACME SAS", **options: str) -> Path:
+    """Run `communs init` in-process for a node on a free loopback port."""
+    port = free_port()
+    argv = [
+        "init",
+        "--dir",
+        str(folder),
+        "--name",
+        name,
+        "--url",
+        f"http://127.0.0.1:{port}",
+        "--country",
+        options.get("country", "FR-75"),
+        "--registration-number",
+        options.get("registration", "vatID:FR40123456789"),
+        "--management-port",
+        str(free_port()),
+    ]
+    assert main(argv) == 0
+    return folder
+
+
+@dataclass
+class TestNode:
+    running: Running
+    token: str
+
+    @property
+    def did(self) -> str:
+        return self.running.node.did
+
+    @property
+    def public(self) -> str:
+        return f"http://127.0.0.1:{self.running.public_port}"
+
+    @property
+    def management(self) -> str:
+        return f"http://127.0.0.1:{self.running.management_port}"
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@contextlib.asynccontextmanager
+async def serving(folder: Path) -> AsyncIterator[TestNode]:
+    config = load(folder)
+    async with running_node(config) as running:
+        yield TestNode(running, read_token(folder))
+
+
+@contextlib.asynccontextmanager
+async def client() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        yield session
