@@ -44,6 +44,32 @@ def _xsd(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _credentials(
+    p: Participant,
+    context: list[Any],
+    ids: dict[str, str],
+    subjects: dict[str, str],
+    claims: dict[str, dict[str, Any]],
+    validity: tuple[str, str],  # VC 2.0 validFrom/validUntil, VC 1.1 issuanceDate/expirationDate
+    now: datetime,
+    valid_for: timedelta,
+) -> dict[str, dict[str, Any]]:
+    """One self-issued credential per role, in presentation order."""
+    start, end = validity
+    return {
+        role: {
+            "@context": context,
+            "id": ids[role],
+            "type": ["VerifiableCredential"],
+            "issuer": p.did,
+            start: _xsd(now),
+            end: _xsd(now + valid_for),
+            "credentialSubject": {"id": subjects[role], **claims[role]},
+        }
+        for role in ROLES
+    }
+
+
 def subject_ids(p: Participant) -> dict[str, str]:
     return {
         LEGAL_PERSON: p.did,
@@ -103,18 +129,7 @@ def loire_credentials(
         REGISTRATION_NUMBER: _loire_registration(p),
         TERMS: {"type": "Issuer", "gaiaxTermsAndConditions": TERMS_HASH},
     }
-    return {
-        role: {
-            "@context": context,
-            "id": ids[role],
-            "type": ["VerifiableCredential"],
-            "issuer": p.did,
-            "validFrom": _xsd(now),
-            "validUntil": _xsd(now + valid_for),
-            "credentialSubject": {"id": subjects[role], **claims[role]},
-        }
-        for role in ROLES
-    }
+    return _credentials(p, context, ids, subjects, claims, ("validFrom", "validUntil"), now, valid_for)
 
 
 def loire_presentation(
@@ -196,18 +211,9 @@ def tagus_credentials(
         REGISTRATION_NUMBER: registration,
         TERMS: {"type": "gx:GaiaXTermsAndConditions", "gx:termsAndConditions": TAGUS_TERMS},
     }
-    return {
-        role: {
-            "@context": context,
-            "id": ids[role],
-            "type": ["VerifiableCredential"],
-            "issuer": p.did,
-            "issuanceDate": _xsd(now),
-            "expirationDate": _xsd(now + valid_for),
-            "credentialSubject": {"id": subjects[role], **claims[role]},
-        }
-        for role in ROLES
-    }
+    return _credentials(
+        p, context, ids, subjects, claims, ("issuanceDate", "expirationDate"), now, valid_for
+    )
 
 
 def tagus_presentation(p: Participant, credentials: list[dict[str, Any]]) -> dict[str, Any]:
