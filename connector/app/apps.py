@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from importlib.metadata import version
 
 from aiohttp import web
@@ -12,6 +14,8 @@ from connector.app.middleware import bearer_auth, observe, problems
 from connector.app.node import Node
 from connector.identity import routes as identity
 from connector.selfdescription import routes as selfdescription
+from connector.sparql import SPARQL, open_sparql
+from connector.sparql import public as sparql
 
 
 def build_public_app(node: Node) -> web.Application:
@@ -20,10 +24,25 @@ def build_public_app(node: Node) -> web.Application:
         client_max_size=node.config.max_body_bytes,
     )
     app[NODE] = node
+    app.cleanup_ctx.append(sparql_context)
     app.add_routes(health.routes)
     app.add_routes(identity.public)
     app.add_routes(selfdescription.public)
+    app.add_routes(sparql)
     return app
+
+
+async def sparql_context(app: web.Application) -> AsyncIterator[None]:
+    """The SPARQL store and its query workers live as long as the public app; only the serving
+    node opens them (the store takes a lock), with its self-description loaded."""
+    node = app[NODE]
+    async with open_sparql(node.config.home / "sparql") as service:
+        app[SPARQL] = service
+        rdf = await asyncio.to_thread(node.self_descriptions.rdf)
+        if rdf is not None:
+            iri = node.self_descriptions.graph_iri(node.config.public_url)
+            await service.store.replace_graph(iri, rdf, format="application/n-quads")
+        yield
 
 
 def build_management_app(node: Node, token: str) -> web.Application:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from connector.cli import identity, node, selfdesc
+from connector.cli import identity, node, selfdesc, sparql
 from connector.cli.output import error
 from connector.errors import ConnectorError
 from vocab.errors import VocabError
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     node.register(commands, common)
     identity.register(commands, common)
     selfdesc.register(commands, common)
+    sparql.register(commands, common)
     return parser
 
 

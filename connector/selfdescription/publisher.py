@@ -14,6 +14,7 @@ from connector.selfdescription.model import Framework, Participant
 from connector.selfdescription.report import SelfDescriptionReport
 from connector.selfdescription.service import SelfDescription, build_self_description
 from connector.selfdescription.validate import validate_self_description
+from vocab.jsonld import to_nquads
 
 RESIGN_AFTER = timedelta(days=7)
 VARIANTS = {"loire": Framework.LOIRE, "tagus": Framework.TAGUS}
@@ -64,6 +65,18 @@ class SelfDescriptions:
                 "the node's own self-description does not validate: " + failed[0].render().splitlines()[0],
             )
         return reports
+
+
+    def graph_iri(self, base_url: str) -> str:
+        return f"{base_url.rstrip('/')}/self-description"
+
+    def rdf(self, framework: Framework = Framework.LOIRE) -> str | None:
+        """The self-description's claims as N-Triples, for the SPARQL store (None if unset).
+
+        One pyld call over all credentials keeps blank-node labels (addresses) distinct."""
+        if self._participant is None:
+            return None
+        return to_nquads(list(self.get(framework).credentials.values()))
 
 
 async def preload_shapes() -> None:

@@ -181,3 +181,19 @@ def test_cli_issue_verify_and_validate(folders, tmp_path):
     assert communs("selfdesc", "validate", "--dir", issuer, str(selfdesc)).returncode == 0
     broken = communs("selfdesc", "validate", "--dir", issuer, "-")
     assert broken.returncode == 1
+
+
+async def test_a_crawler_queries_the_self_description_over_sparql(folders):
+    query = """
+        PREFIX gx: <https://w3id.org/gaia-x/2511#>
+        PREFIX schema: <https://schema.org/>
+        SELECT ?name WHERE { ?who a gx:LegalPerson ; schema:name ?name }
+    """
+    async with serving(folders[1]) as node, client() as http:
+        headers = {"Accept": "application/sparql-results+json"}
+        async with http.get(f"{node.public}/sparql", params={"query": query}, headers=headers) as response:
+            assert response.status == 200, await response.text()
+            rows = (await response.json())["results"]["bindings"]
+        async with http.post(f"{node.public}/sparql", data={"update": "DROP ALL"}) as response:
+            assert response.status == 403
+    assert [row["name"]["value"] for row in rows] == ["ACME SAS"]

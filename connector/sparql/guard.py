@@ -1,0 +1,83 @@
+"""A lexical look at a query before it reaches the engine: cheap refusals with clear messages.
+
+pyoxigraph parses queries but exposes no syntax tree, and its parser recurses: a query nested
+a few thousand levels deep crashes the process (measured: SIGSEGV). So the HTTP process scans
+the tokens itself, skipping strings, IRIs, comments, variables and prefixed names, and refuses:
+
+- SPARQL Update forms (the endpoint is read-only);
+- SERVICE clauses (pyoxigraph would fetch the remote endpoint: the node never does that
+  on behalf of an anonymous caller);
+- nesting of brackets deeper than a bound;
+- more tokens than a bound (the body limit already bounds the text).
+
+Everything else, including syntax errors, is left to pyoxigraph's parser in the worker.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_DEPTH = 128
+MAX_TOKENS = 50_000
+
+_TOKEN = re.compile(
+    r"""
+      (?P<space>\s+)
+    | (?P<comment>\#[^\n\r]*)
+    | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+                |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
+    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<var>[?$][^\s{}()\[\],;.=<>!&|+*/"'^]+)
+    | (?P<pname>(?:[A-Za-z_][\w.-]*)?:(?:\\.|[^\s{}()\[\],;"'<>\#=!&|+*/^])*)
+    | (?P<bnode>_:[\w.-]+)
+    | (?P<word>[A-Za-z][\w-]*)
+    | (?P<open>[{(\[])
+    | (?P<close>[})\]])
+    | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
+_PROLOGUE = frozenset({"BASE", "PREFIX"})
+
+
+class QueryRefused(ValueError):
+    """A query the endpoint will not run; the message is one sentence for the caller."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def check_query(text: str, max_depth: int = MAX_DEPTH, max_tokens: int = MAX_TOKENS) -> None:
+    depth = 0
+    tokens = 0
+    first_word: str | None = None
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind in ("space", "comment"):
+            continue
+        tokens += 1
+        if tokens > max_tokens:
+            raise QueryRefused(f"the query has more than {max_tokens} tokens")
+        if kind == "word":
+            word = match.group().upper()
+            if first_word is None and word not in _PROLOGUE:
+                first_word = word
+                if word in UPDATE_KEYWORDS:
+                    raise QueryRefused(
+                        "SPARQL Update is not accepted: this endpoint is read-only", status=403
+                    )
+            if word == "SERVICE":
+                raise QueryRefused(
+                    "SERVICE clauses are not allowed: this endpoint never queries remote endpoints"
+                )
+        elif kind == "open":
+            depth += 1
+            if depth > max_depth:
+                raise QueryRefused(f"the query nests brackets more than {max_depth} levels deep")
+        elif kind == "close":
+            depth = max(0, depth - 1)

@@ -1,0 +1,168 @@
+"""A query worker process: runs one query at a time against a read-only checkpoint of the store.
+
+Run as `python -m connector.sparql.worker`. It reads one JSON request per line on stdin and
+answers with one JSON header line on stdout, followed by `length` bytes of serialized results.
+The parent (engine.py) kills it when a query overruns its time; a crash (deep recursion in the
+parser, memory exhausted under the address-space limit) only ends this process.
+
+Before anything else, it tries to leave the network namespace (a second fence behind guard.py:
+even a SERVICE clause that slipped through could reach nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import io
+import json
+import os
+import resource
+import sys
+import time
+from typing import Any
+
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+
+
+def isolate_network() -> bool:
+    """Best effort: a fresh network namespace has no interface but a down loopback."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return False
+    for flags in (CLONE_NEWNET, CLONE_NEWUSER | CLONE_NEWNET):
+        if libc.unshare(flags) == 0:
+            return True
+    return False
+
+
+class Overflow(Exception):
+    pass
+
+
+class Overtime(Exception):
+    pass
+
+
+class CappedBuffer(io.RawIOBase):
+    """Where pyoxigraph serializes results: raising here aborts the serialization at once."""
+
+    def __init__(self, max_bytes: int, deadline: float) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.max_bytes = max_bytes
+        self.deadline = deadline
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[override]
+        self.size += len(data)
+        if self.size > self.max_bytes:
+            raise Overflow()
+        if time.monotonic() > self.deadline:
+            raise Overtime()
+        self.chunks.append(bytes(data))
+        return len(data)
+
+
+class Worker:
+    def __init__(self) -> None:
+        import pyoxigraph
+
+        self.ox = pyoxigraph
+        self.snapshot: str | None = None
+        self.store: Any = None
+
+    def open(self, snapshot: str) -> None:
+        if snapshot != self.snapshot:
+            self.store = None  # close the old checkpoint before opening the new one
+            self.store = self.ox.Store.read_only(snapshot)
+            self.snapshot = snapshot
+
+    def run(self, request: dict) -> tuple[dict, bytes]:
+        from connector.sparql.formats import Kind, choose
+
+        ox = self.ox
+        started = time.monotonic()
+        deadline = started + request["timeout"]
+        self.open(request["snapshot"])
+        options: dict[str, Any] = {"base_iri": request.get("base_iri")}
+        default, named = request.get("default_graphs"), request.get("named_graphs")
+        if default is None and named is None:
+            options["use_default_graph_as_union"] = True
+        else:
+            # a dataset given by the protocol replaces FROM / FROM NAMED and the union
+            options["default_graph"] = [ox.NamedNode(g) for g in default or []]
+            options["named_graphs"] = [ox.NamedNode(g) for g in named or []]
+        try:
+            result = self.store.query(request["query"], **options)
+        except SyntaxError as exc:
+            return _error(400, f"malformed query: {exc}"), b""
+        except ValueError as exc:
+            return _error(400, f"the query cannot be evaluated: {exc}"), b""
+        kind = (
+            Kind.BOOLEAN
+            if isinstance(result, ox.QueryBoolean)
+            else Kind.GRAPH
+            if isinstance(result, ox.QueryTriples)
+            else Kind.SOLUTIONS
+        )
+        fmt = choose(kind, [tuple(p) for p in request["accept"]])
+        if fmt is None:
+            return _error(406, f"no acceptable media type for a {kind} result"), b""
+        enum = ox.RdfFormat if kind is Kind.GRAPH else ox.QueryResultsFormat
+        buffer = CappedBuffer(request["max_bytes"], deadline)
+        try:
+            result.serialize(buffer, getattr(enum, fmt.name))
+        except Overflow:
+            return _error(
+                422, f"the result is larger than {request['max_bytes']} bytes: add a LIMIT"
+            ), b""
+        except Overtime:
+            return _error(
+                503, f"the query ran longer than {request['timeout']:g} s and was stopped"
+            ), b""
+        except Exception as exc:  # evaluation errors surface while iterating
+            return _error(500, f"the query failed: {exc}"), b""
+        body = b"".join(buffer.chunks)
+        header = {"status": 200, "media": fmt.media, "kind": str(kind), "length": len(body)}
+        header["ms"] = round((time.monotonic() - started) * 1000, 2)
+        return header, body
+
+
+def _error(status: int, message: str) -> dict:
+    return {"status": status, "message": message, "length": 0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--max-memory", type=int, default=0, help="bytes of heap, 0 for no limit")
+    args = parser.parse_args()
+    isolated = isolate_network()  # while single-threaded: unshare(CLONE_NEWUSER) requires it
+    resource.setrlimit(
+        resource.RLIMIT_CORE, (0, 0)
+    )  # a crash on a hostile query leaves no core file
+    if args.max_memory:
+        # RLIMIT_DATA (heap and anonymous maps) rather than RLIMIT_AS: RocksDB maps files
+        resource.setrlimit(resource.RLIMIT_DATA, (args.max_memory, args.max_memory))
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print must never corrupt the framing
+    worker = Worker()
+    out.write(
+        json.dumps({"ready": True, "isolated": isolated, "pid": os.getpid()}).encode() + b"\n"
+    )
+    out.flush()
+    for line in sys.stdin.buffer:
+        try:
+            header, body = worker.run(json.loads(line))
+        except OSError as exc:
+            header, body = _error(500, f"the store could not be read: {exc}"), b""
+        out.write(json.dumps(header).encode() + b"\n")
+        out.write(body)
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()

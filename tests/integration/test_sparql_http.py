@@ -1,0 +1,316 @@
+"""`/sparql` over real HTTP on loopback, with real clients: SPARQLWrapper, rdflib's SPARQLStore, aiohttp, the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from rdflib import Graph, Literal, URIRef
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+from connector.cli import sparql as sparql_cli
+from connector.sparql import SPARQL, Limits, SparqlSettings, open_sparql, public
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+DCAT = "http://www.w3.org/ns/dcat#"
+DCT = "http://purl.org/dc/terms/"
+TIMEOUT = 2.0
+
+
+def dataset_turtle(i: int) -> str:
+    return f"""
+@prefix dcat: <{DCAT}> . @prefix dct: <{DCT}> .
+<https://data.example/ds/{i}> a dcat:Dataset ; dct:title "Dataset {i} about {"air" if i % 2 else "water"}"@en ;
+    dct:publisher <https://org.example/{i % 3}> ; dcat:keyword "k{i % 4}" .
+"""
+
+
+async def live(_: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def endpoint(tmp_path_factory):
+    settings = SparqlSettings(
+        limits=Limits(timeout=TIMEOUT, workers=2, max_result_bytes=300_000),
+        max_body_bytes=64 * 1024,
+    )
+    async with open_sparql(tmp_path_factory.mktemp("sparql"), settings) as service:
+        for i in range(20):
+            await service.store.replace_graph(f"https://data.example/ds/{i}", dataset_turtle(i))
+        filler = "".join(f'<urn:s{i}> <urn:p{i % 5}> "filler {i}" .\n' for i in range(3000))
+        await service.store.replace_graph("urn:filler", filler, "nt")
+        app = web.Application()
+        app[SPARQL] = service
+        app.add_routes(public)
+        app.router.add_get("/health/live", live)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            yield f"http://127.0.0.1:{port}/sparql"
+        finally:
+            await runner.cleanup()
+
+
+TITLES = f"PREFIX dct: <{DCT}> SELECT ?d ?t {{ ?d dct:title ?t FILTER(CONTAINS(?t, 'air')) }} ORDER BY ?d"
+
+
+def wrapper(url: str, query: str, fmt: str, method: str | None = None):
+    # SPARQLWrapper is a test dependency only (pyproject's dev extra)
+    client = pytest.importorskip("SPARQLWrapper").SPARQLWrapper(url)
+    client.setQuery(query)
+    client.setReturnFormat(fmt)
+    if method:
+        client.setMethod(method)
+    return client
+
+
+async def test_sparqlwrapper_select_in_every_results_format(endpoint):
+    sw = pytest.importorskip("SPARQLWrapper")
+    CSV, JSON, POST, TSV, XML = sw.CSV, sw.JSON, sw.POST, sw.TSV, sw.XML
+
+    def run() -> None:
+        for method in ("GET", POST):
+            data = wrapper(endpoint, TITLES, JSON, method).query().convert()
+            assert len(data["results"]["bindings"]) == 10
+            xml = wrapper(endpoint, TITLES, XML, method).query().convert()
+            assert len(xml.getElementsByTagName("result")) == 10
+            csv = wrapper(endpoint, TITLES, CSV, method).query().convert().decode()
+            assert csv.splitlines()[0] == "d,t" and len(csv.splitlines()) == 11
+            tsv = wrapper(endpoint, TITLES, TSV, method).query().convert().decode()
+            assert tsv.splitlines()[0] == "?d\t?t" and '"Dataset 1 about air"@en' in tsv
+
+    await asyncio.to_thread(run)
+
+
+async def test_sparqlwrapper_graphs_and_ask(endpoint):
+    sw = pytest.importorskip("SPARQLWrapper")
+    JSON, JSONLD, N3, TURTLE, XML = sw.JSON, sw.JSONLD, sw.N3, sw.TURTLE, sw.XML
+    QueryBadFormed = pytest.importorskip("SPARQLWrapper.SPARQLExceptions").QueryBadFormed
+    construct = f"PREFIX dct: <{DCT}> CONSTRUCT {{ ?d dct:title ?t }} WHERE {{ ?d dct:title ?t }}"
+
+    def run() -> None:
+        for fmt in (TURTLE, N3, JSONLD):
+            body = wrapper(endpoint, construct, fmt).query().convert()
+            # SPARQLWrapper hands JSON-LD back parsed, Turtle as bytes
+            parsed = body if fmt == JSONLD else Graph().parse(data=body, format="turtle")
+            assert len(parsed) == 20
+        rdfxml = wrapper(endpoint, construct, XML).query().convert()  # an rdflib Graph
+        assert len(rdfxml) == 20
+        described = wrapper(endpoint, "DESCRIBE <https://data.example/ds/3>", XML).query().convert()
+        assert (
+            URIRef("https://data.example/ds/3"),
+            URIRef(DCT + "title"),
+            Literal("Dataset 3 about air", lang="en"),
+        ) in described
+        assert wrapper(endpoint, "ASK { ?s ?p ?o }", JSON).query().convert()["boolean"] is True
+        assert (
+            wrapper(endpoint, "ASK { ?s ?p 'nothing' }", XML)
+            .query()
+            .convert()
+            .getElementsByTagName("boolean")[0]
+            .firstChild.data
+            == "false"
+        )
+        with pytest.raises(QueryBadFormed):
+            wrapper(endpoint, "SELECT * { ?s ?p ", JSON).query()
+
+    await asyncio.to_thread(run)
+
+
+async def test_rdflib_sparqlstore(endpoint):
+    def run() -> None:
+        graph = Graph(SPARQLStore(endpoint))
+        result = list(
+            graph.query(
+                f"PREFIX dct: <{DCT}> SELECT ?t WHERE {{ <https://data.example/ds/4> dct:title ?t }}"
+            )
+        )
+        assert result == [(Literal("Dataset 4 about water", lang="en"),)]
+        assert graph.query("ASK { ?s ?p ?o }").askAnswer is True
+        triples = list(graph.triples((URIRef("https://data.example/ds/4"), None, None)))
+        assert len(triples) == 4
+        constructed = graph.query(
+            f"CONSTRUCT {{ ?d <{DCT}publisher> ?p }} WHERE {{ ?d <{DCT}publisher> ?p }}"
+        ).graph
+        assert len(constructed) == 20
+
+    await asyncio.to_thread(run)
+
+
+async def http(method: str, url: str, **kwargs) -> tuple[int, dict, str]:
+    async with aiohttp.ClientSession() as session:
+        async with session.request(method, url, **kwargs) as response:
+            return response.status, dict(response.headers), await response.text()
+
+
+async def test_service_description_and_cors(endpoint):
+    status, headers, body = await http("GET", endpoint)
+    assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    description = Graph().parse(data=body, format="turtle")
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    assert (URIRef(endpoint), URIRef(sd + "endpoint"), URIRef(endpoint)) in description
+    assert (
+        URIRef(endpoint),
+        URIRef(sd + "feature"),
+        URIRef(sd + "UnionDefaultGraph"),
+    ) in description
+    status, headers, _ = await http("GET", endpoint, headers={"Accept": "application/ld+json"})
+    assert headers["Content-Type"] == "application/ld+json"
+    preflight = {
+        "Origin": "https://app.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    status, headers, _ = await http("OPTIONS", endpoint, headers=preflight)
+    assert status == 204
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in headers["Access-Control-Allow-Methods"]
+    assert headers["Access-Control-Allow-Headers"].lower() == "content-type"
+    status, headers, _ = await http(
+        "GET", endpoint, params={"query": "SELECT * {"}, headers={"Origin": "https://app.example"}
+    )
+    assert status == 400 and headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "words"),
+    [
+        ({"params": {"query": "SELECT * { ?s ?p "}}, 400, "malformed query"),
+        ({"params": {"update": "CLEAR ALL"}}, 403, "read-only"),
+        ({"params": {"query": "DROP ALL"}}, 403, "read-only"),
+        (
+            {"params": {"query": "SELECT * { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }"}},
+            400,
+            "SERVICE",
+        ),
+        ({"params": {"query": "ASK " + "{" * 300 + "}" * 300}}, 400, "nests"),
+        ({"params": {"query": "ASK {}", "default-graph-uri": "not an iri"}}, 400, "not valid"),
+        ({"params": {"query": "SELECT * {}"}, "headers": {"Accept": "image/png"}}, 406, "offered"),
+        (
+            {
+                "params": {"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+                "headers": {"Accept": "text/csv"},
+            },
+            406,
+            "graph",
+        ),
+    ],
+)
+async def test_bad_requests_get_clear_errors(endpoint, kwargs, status, words):
+    got, headers, body = await http("GET", endpoint, **kwargs)
+    assert got == status and words in body
+    assert headers["Content-Type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize(
+    ("headers", "data", "status"),
+    [
+        ({"Content-Type": "application/sparql-update"}, "CLEAR ALL", 403),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, "update=CLEAR%20ALL", 403),
+        ({"Content-Type": "text/plain"}, "ASK {}", 415),
+        ({"Content-Type": "application/sparql-query; charset=latin-1"}, "ASK {}", 415),
+        ({"Content-Type": "application/sparql-query"}, b"ASK { ?s ?p '\xff' }", 400),
+        (
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            "query=ASK%20%7B%7D&query=ASK%20%7B%7D",
+            400,
+        ),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, "nothing=here", 400),
+        ({"Content-Type": "application/sparql-query"}, "SELECT * {} #" + "x" * 70_000, 413),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, "query=" + "x" * 2_000_000, 413),
+    ],
+)
+async def test_bad_posts(endpoint, headers, data, status):
+    got, _, body = await http("POST", endpoint, headers=headers, data=data)
+    assert got == status, body
+    assert body.strip()
+
+
+async def test_dataset_from_the_protocol(endpoint):
+    query = "SELECT ?d { ?d ?p ?o } GROUP BY ?d"
+    params = [
+        ("query", query),
+        ("default-graph-uri", "https://data.example/ds/1"),
+        ("default-graph-uri", "https://data.example/ds/2"),
+    ]
+    status, _, body = await http(
+        "GET", endpoint, params=params, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert status == 200
+    assert sorted(b["d"]["value"] for b in json.loads(body)["results"]["bindings"]) == [
+        "https://data.example/ds/1",
+        "https://data.example/ds/2",
+    ]
+
+
+async def test_hostile_queries_are_cut_and_the_node_keeps_serving(endpoint):
+    hostile = [
+        "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+        "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f FILTER(REGEX(CONCAT(STR(?c), STR(?f)), '^(a|aa)*(b|c)+x{1,40}$')) }",
+    ]
+    started = time.monotonic()
+    tasks = [asyncio.create_task(http("GET", endpoint, params={"query": q})) for q in hostile]
+    await asyncio.sleep(0.3)
+    # both workers are busy: the node still answers its other routes at once
+    quick = time.monotonic()
+    status, _, body = await http("GET", endpoint.replace("/sparql", "/health/live"))
+    assert status == 200 and time.monotonic() - quick < 0.5
+    # and a query waits for a freed worker, then gets its answer
+    status, _, body = await http(
+        "GET",
+        endpoint,
+        params={"query": "ASK { <urn:s1> ?p ?o }"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert status == 200 and json.loads(body)["boolean"] is True
+    for status, headers, body in await asyncio.gather(*tasks):
+        assert status == 503 and "stopped" in body and headers["Retry-After"]
+    assert time.monotonic() - started < TIMEOUT + 3.0
+
+
+async def test_huge_result_is_refused(endpoint):
+    status, _, body = await http("GET", endpoint, params={"query": "SELECT * { ?s ?p ?o }"})
+    assert status == 422 and "LIMIT" in body
+
+
+def cli(endpoint: str, *argv: str) -> argparse.Namespace:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--dir", default=None)
+    common.add_argument("--json", action="store_true", default=False)
+    parser = argparse.ArgumentParser()
+    sparql_cli.register(parser.add_subparsers(), common)
+    return parser.parse_args(["sparql", endpoint, *argv])
+
+
+async def test_cli(endpoint, tmp_path, capsys):
+    assert await asyncio.to_thread(sparql_cli.handler, cli(endpoint, TITLES)) == 0
+    out = capsys.readouterr().out
+    assert "Dataset 1 about air" in out and "10 rows" in out
+    query_file = tmp_path / "q.rq"
+    query_file.write_text("ASK { ?s ?p ?o }")
+    assert (
+        await asyncio.to_thread(sparql_cli.handler, cli(endpoint, f"@{query_file}", "--json")) == 0
+    )
+    assert json.loads(capsys.readouterr().out)["boolean"] is True
+    construct = "CONSTRUCT WHERE { <https://data.example/ds/2> ?p ?o }"
+    assert (
+        await asyncio.to_thread(sparql_cli.handler, cli(endpoint, construct, "--format", "nt")) == 0
+    )
+    assert len(capsys.readouterr().out.strip().splitlines()) == 4
+    from connector.errors import ConnectorError
+
+    with pytest.raises(ConnectorError, match="400.*malformed"):
+        await asyncio.to_thread(sparql_cli.handler, cli(endpoint, "SELECT * {"))
+    with pytest.raises(ConnectorError, match="not an http"):
+        await asyncio.to_thread(sparql_cli.handler, cli("ftp://x", "ASK {}"))
