@@ -10,11 +10,15 @@ from typing import Any
 
 from pyld import jsonld
 from pyld.jsonld import JsonLdError
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
 
 from vocab.errors import VocabError, VocabReason
 from vocab.loader import document_loader
 
 _OPTIONS: dict[str, Any] = {"documentLoader": document_loader}
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
 def _unwrap(exc: JsonLdError) -> VocabError:
@@ -65,13 +69,29 @@ def canonicalize(doc: Any) -> str:
         raise _unwrap(exc) from None
 
 
-def to_graph(doc: Any):  # -> rdflib.Graph
-    """An rdflib Graph (default graph + named graphs merged) for SHACL validation."""
-    from rdflib import Dataset, Graph
-
-    dataset = Dataset()
-    dataset.parse(data=to_nquads(doc), format="nquads")
+def to_graph(doc: Any) -> Graph:
+    """An rdflib Graph (default and named graphs merged) for SHACL validation, built from
+    pyld's dataset directly rather than through an N-Quads text round trip."""
+    try:
+        dataset = jsonld.to_rdf(doc, dict(_OPTIONS))
+    except JsonLdError as exc:
+        raise _unwrap(exc) from None
     graph = Graph()
-    for s, p, o, _ in dataset.quads():
-        graph.add((s, p, o))
+    blanks: dict[str, BNode] = {}  # fresh per call: pyld's labels repeat across documents
+    for triples in dataset.values():
+        for t in triples:
+            graph.add((_term(t["subject"], blanks), _term(t["predicate"], blanks), _term(t["object"], blanks)))
     return graph
+
+
+def _term(node: dict[str, Any], blanks: dict[str, BNode]) -> Node:
+    value = node["value"]
+    if node["type"] == "IRI":
+        return URIRef(value)
+    if node["type"] == "blank node":
+        return blanks.setdefault(value, BNode())
+    datatype = node.get("datatype")
+    if datatype == _LANG_STRING:
+        return Literal(value, lang=node.get("language"))
+    # a plain string, as an N-Quads parser would give it (rdflib tells "a" from "a"^^xsd:string)
+    return Literal(value, datatype=None if datatype in (None, _XSD_STRING) else URIRef(datatype))

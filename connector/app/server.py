@@ -33,15 +33,15 @@ async def running_node(config: NodeConfig) -> AsyncIterator[Running]:
     async with open_node(config) as node:
         await preload_shapes()  # from the disk cache that `communs init` warmed
         runners = [
-            web.AppRunner(build_public_app(node), access_log=None),
-            web.AppRunner(build_management_app(node, token), access_log=None),
+            web.AppRunner(build_public_app(node), access_log=None, shutdown_timeout=5),
+            web.AppRunner(build_management_app(node, token), access_log=None, shutdown_timeout=5),
         ]
         binds = [(config.public_host, config.public_port), (config.management_host, config.management_port)]
         ports = []
         try:
             for runner, (host, port) in zip(runners, binds, strict=True):
                 await runner.setup()
-                site = web.TCPSite(runner, host, port, shutdown_timeout=5)
+                site = web.TCPSite(runner, host, port)
                 await site.start()
                 ports.append(runner.addresses[0][1])
             node.metrics.up.set(1)

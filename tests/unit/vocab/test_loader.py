@@ -9,7 +9,6 @@ from vocab.errors import VocabError, VocabReason
 from vocab.loader import bundled_urls, load_context
 
 
-
 def test_every_bundled_url_loads():
     for url in bundled_urls():
         assert "@context" in load_context(url), url
