@@ -1,0 +1,43 @@
+"""Who is calling: the seam between authentication (which sets it) and features (which read it).
+
+The DCP middleware puts a `Caller` on the request after verifying the caller's self-issued ID
+token and its presentation; no `Caller` means an anonymous request. Features decide with it
+(the catalog shows an anonymous caller public datasets only) and never parse tokens themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+CALLER = "communs.caller"  # request[CALLER]: Caller | None
+
+
+@dataclass(frozen=True)
+class Caller:
+    did: str  # proven by the self-issued ID token (iss = sub)
+    credentials: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)  # verified, from trusted issuers
+
+    def has_credential(self, credential_type: str) -> bool:
+        return any(credential_type in _types(c) for c in self.credentials)
+
+    def claims(self, credential_type: str) -> list[Mapping[str, Any]]:
+        """The credentialSubject of every verified credential of that type."""
+        found = []
+        for credential in self.credentials:
+            if credential_type in _types(credential):
+                subject = credential.get("credentialSubject", {})
+                found.extend(subject if isinstance(subject, list) else [subject])
+        return found
+
+
+def _types(credential: Mapping[str, Any]) -> list[str]:
+    kinds = credential.get("type", [])
+    return [kinds] if isinstance(kinds, str) else list(kinds)
+
+
+def caller_of(request: web.Request) -> Caller | None:
+    return request.get(CALLER)
