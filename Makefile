@@ -6,7 +6,7 @@ NODE_DIR ?= .communs
 NAME ?= Demo Organization
 URL ?= http://127.0.0.1:8181
 COUNTRY ?= FR-75
-REGISTRATION ?= local:DEMO-0001
+REGISTRATION ?= vatID:FR40123456789
 
 .PHONY: run test test-all bench lint clean
 
