@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from connector.cli import identity, node, selfdesc, sparql
 from connector.cli.output import error
 from connector.errors import ConnectorError
+from ledger import cli as ledger_cli
+from ledger.errors import LedgerError
 from vocab.errors import VocabError
 
 
@@ -26,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     identity.register(commands, common)
     selfdesc.register(commands, common)
     sparql.register(commands, common)
+    ledger_cli.register(commands, common)
     return parser
 
 
@@ -33,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # usage errors exit 2 here
     try:
         return int(args.func(args))
-    except (ConnectorError, VocabError) as exc:
+    except (ConnectorError, VocabError, LedgerError) as exc:
         error(str(exc))
         return 1
     except KeyboardInterrupt:

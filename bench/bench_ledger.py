@@ -1,0 +1,172 @@
+"""Ledger throughput and commit latency: 4 validator processes on this machine, small signed
+transactions (Ed25519, ~150 bytes) offered at a fixed rate through the RPC.
+
+Reports sustained committed tx/s and the p50/p99 latency from submission to the block that
+holds the transaction (targets: >= 1000 tx/s, p50 <= 1 s, p99 <= 3 s), and, as the baseline
+measured in the same run, how fast one process executes the same transactions without
+consensus (CheckTx + FinalizeBlock), so the ratio says what consensus and the network cost.
+
+    python bench/bench_ledger.py [--rate 1200] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ledger.abci import RequestFinalizeBlock  # noqa: E402
+from ledger.cli import main as cli  # noqa: E402
+from ledger.crypto import PrivateKey  # noqa: E402
+from ledger.errors import LedgerError  # noqa: E402
+from ledger.kvstore import KVStore, make_signed_tx  # noqa: E402
+from ledger.mempool import tx_hash  # noqa: E402
+from ledger.rpc import RpcClient  # noqa: E402
+
+N = 4
+
+
+def make_txs(count: int, tag: str) -> list[bytes]:
+    keys = [PrivateKey.from_secret(f"bench-{tag}-{i}".encode()) for i in range(16)]
+    return [make_signed_tx(keys[i % 16], i, f"k{i % 1000}=v{i}".encode()) for i in range(count)]
+
+
+def baseline(txs: list[bytes]) -> float:
+    """tx/s of CheckTx + FinalizeBlock + Commit in one process, blocks of 500."""
+    app = KVStore()
+    t0 = time.perf_counter()
+    for i in range(0, len(txs), 500):
+        chunk = tuple(t for t in txs[i:i + 500] if app.check_tx(t).ok)
+        app.finalize_block(RequestFinalizeBlock(chunk, b"", i // 500 + 1, 0, b""))
+        app.commit()
+    return len(txs) / (time.perf_counter() - t0)
+
+
+def percentile(xs: list[float], p: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(p * len(s)))] if s else float("nan")
+
+
+async def ready(base: int, timeout: float = 30) -> None:
+    """All nodes up, connected to each other, and past the first heights."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        try:
+            sts = []
+            for i in range(N):
+                async with RpcClient(f"http://127.0.0.1:{base + 2 * i + 1}", timeout=2) as c:
+                    sts.append(await c.status())
+            if all(s["height"] >= 2 and s["peers"] == N - 1 for s in sts):
+                return
+        except LedgerError:
+            pass
+        await asyncio.sleep(0.2)
+    raise SystemExit("the validators did not start")
+
+
+async def load(base: int, txs: list[bytes], rate: int, seconds: float) -> dict[str, float]:
+    await ready(base)
+    clients = [RpcClient(f"http://127.0.0.1:{base + 2 * i + 1}", timeout=30) for i in range(N)]
+    sent: dict[bytes, float] = {}
+    committed: dict[bytes, float] = {}
+    done = asyncio.Event()
+
+    async def watch() -> None:
+        seen = 0
+        while not done.is_set():
+            st = await clients[0].status()
+            for h in range(seen + 1, st["height"] + 1):
+                b = await clients[0].block(h)
+                now = time.perf_counter()
+                if b is not None:
+                    import base64
+
+                    for t in b["txs"]:
+                        committed.setdefault(tx_hash(base64.b64decode(t)), now)
+                seen = h
+            await asyncio.sleep(0.05)
+
+    watcher = asyncio.create_task(watch())
+    batch = max(1, rate // 20)  # 20 submissions per second, spread over the nodes
+    t0 = time.perf_counter()
+    k = 0
+    tasks = []
+    while time.perf_counter() - t0 < seconds and k < len(txs):
+        chunk = txs[k:k + batch]
+        now = time.perf_counter()
+        for t in chunk:
+            sent[tx_hash(t)] = now
+        tasks.append(asyncio.create_task(clients[(k // batch) % N].broadcast_txs(chunk)))
+        k += batch
+        await asyncio.sleep(max(0.0, t0 + k / rate - time.perf_counter()))
+    submitted_until = time.perf_counter()
+    results = await asyncio.gather(*tasks)
+    refused = sum(1 for r in results for x in r if not x["ok"])
+    # Drain: wait until what was accepted is committed (or 15 s pass).
+    deadline = time.perf_counter() + 15
+    while len(committed) < len(sent) - refused and time.perf_counter() < deadline:
+        await asyncio.sleep(0.1)
+    done.set()
+    await watcher
+    for c in clients:
+        await c.close()
+    lat = [committed[h] - sent[h] for h in sent if h in committed]
+    in_window = sum(1 for h in committed if h in sent and committed[h] <= submitted_until)
+    return {"offered_tx_s": k / (submitted_until - t0), "submitted": k, "refused": refused,
+            "committed": len(lat), "sustained_tx_s": in_window / (submitted_until - t0),
+            "p50_s": percentile(lat, 0.5), "p99_s": percentile(lat, 0.99)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rate", type=int, default=1200)
+    ap.add_argument("--seconds", type=float, default=20)
+    args = ap.parse_args()
+    txs = make_txs(int(args.rate * args.seconds) + 1000, str(os.getpid()))
+    base_rate = baseline(make_txs(5000, "baseline"))
+    root = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
+    import random
+
+    base = random.randrange(20000, 60000, 2)
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli(["ledger", "init", "--validators", str(N), "--dir", str(root),
+                    "--base-port", str(base), "--json"]) == 0
+    procs = []
+    for i in range(N):
+        log = open(root / f"node{i}.log", "wb")  # noqa: SIM115
+        procs.append(subprocess.Popen([sys.executable, "-m", "ledger.cli", "ledger", "run",
+                                       "--dir", str(root / f"node{i}")], stdout=log,
+                                      stderr=log))
+    try:
+        r = asyncio.run(load(base, txs, args.rate, args.seconds))
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    print(f"baseline (1 process, no consensus): {base_rate:,.0f} tx/s")
+    print(f"offered {r['offered_tx_s']:,.0f} tx/s, {r['submitted']} submitted, "
+          f"{r['refused']} refused, {r['committed']} committed")
+    print(f"sustained {r['sustained_tx_s']:,.0f} tx/s "
+          f"({r['sustained_tx_s'] / base_rate:.1%} of baseline; target >= 1,000)")
+    print(f"commit latency p50 {r['p50_s']:.2f} s (target <= 1), "
+          f"p99 {r['p99_s']:.2f} s (target <= 3)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
