@@ -38,7 +38,6 @@ CONTEXT_URLS = {
     Framework.TAGUS: GX_TAGUS,
 }
 SCHEMA = "https://schema.org/"
-VCARD = "http://www.w3.org/2006/vcard/ns#"
 
 # SHA-256 of the Gaia-X T&C accepted by gx:Issuer in 25.11 (`sh:in` of gx:IssuerShape). The
 # ontology marks the second one deprecated after 2026-03-31; we issue the current one.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from connector.selfdescription import report as r
@@ -44,7 +44,6 @@ class Parsed:
     presentation: dict[str, Any] | None = None  # as received (LD proofs need it unchanged)
     jwt: str | None = None  # the whole input when it was a vp+jwt / vc+jwt
     header: dict[str, Any] | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def _b64(text: str) -> bytes:

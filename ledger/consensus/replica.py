@@ -84,16 +84,6 @@ class Committed:
 Action = Send | SetTimer | Penalize | Committed
 
 
-class NullSigner:
-    """A full node: never signs."""
-
-    def sign_vote(self, vote: Vote) -> Vote | None:
-        return None
-
-    def sign_proposal(self, proposal: Proposal) -> Proposal | None:
-        return None
-
-
 class _DurableFirst:
     """Make the WAL durable before anything is signed: the messages that led the core to
     this vote (its lock, above all) must survive a crash, or a restarted validator could

@@ -76,8 +76,6 @@ class Connection:
         self.on_handler_error: Callable[[Connection, Exception], None] | None = None
         self._pending: list[bytes] = []
         self._flush_scheduled = False
-        self.sent_frames = 0
-        self.recv_frames = 0
 
     # -- sending -------------------------------------------------------------------------
 
@@ -91,7 +89,6 @@ class Connection:
         header = size.to_bytes(4, "big")
         self._pending.append(header)
         self._pending.append(self.session.seal(bytes((channel,)) + payload, header))
-        self.sent_frames += 1
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self.loop.call_soon(self._flush)
@@ -153,7 +150,6 @@ class Connection:
                 except InvalidTag:
                     raise FrameError("bad_mac", "frame failed authentication") from None
                 pos += 4 + size
-                self.recv_frames += 1
                 channel = plain[0]
                 if channel == CH_KEEPALIVE:
                     if plain[1:] == _PING:
