@@ -15,7 +15,7 @@ from connector.credentials import service as credentials
 from connector.errors import ConnectorError, Reason
 from connector.identity.did import did_web_from_url, node_did_document
 from connector.identity.resolver import DidResolver
-from connector.identity.routes import did_document_of
+from connector.identity.service import verify_credential_file
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -40,7 +40,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 def cmd_did_show(args: argparse.Namespace) -> int:
     async def show() -> dict:
         async with open_node(config(args)) as node:
-            return did_document_of(node)
+            return node_did_document(node.did, node.keys, node.config.public_url)
 
     print_json(run(show()))
     return 0
@@ -97,7 +97,7 @@ def cmd_credential_verify(args: argparse.Namespace) -> int:
 
     async def verify():
         async with cli_resolver(args) as resolver:
-            return await credentials.verify_text(resolver, text)
+            return await verify_credential_file(text, resolver)
 
     verification = run(verify())
     if args.json:

@@ -14,7 +14,7 @@ from connector.errors import ConnectorError, Reason
 from connector.identity.did import Signer
 from connector.identity.resolver import DidResolver
 from connector.identity.service import issue_credential, verify_credential_file
-from connector.identity.verification import Verification
+from connector.identity.verification import Verification, is_presentation
 
 DEFAULT_VALIDITY = timedelta(days=365)
 
@@ -87,19 +87,19 @@ async def issue(
     return stored, issued
 
 
-async def verify_text(resolver: DidResolver | None, text: str) -> Verification:
-    return await verify_credential_file(text, resolver)
-
-
-async def hold(store: CredentialStore, resolver: DidResolver, text: str) -> tuple[StoredCredential, bool]:
-    """Verify a credential issued to this node and keep it; idempotent on the same id."""
+async def hold(
+    store: CredentialStore, resolver: DidResolver, holder: str, text: str
+) -> tuple[StoredCredential, bool]:
+    """Verify a credential issued to HOLDER (this node) and keep it; idempotent on the same id."""
     verification = await verify_credential_file(text, resolver)
     if not verification.ok or verification.document is None:
         raise ConnectorError(Reason.INVALID_CREDENTIAL, "; ".join(verification.problems) or "the credential does not verify")
-    if verification.document.get("type") == "VerifiablePresentation" or "VerifiablePresentation" in verification.document.get("type", []):
+    if is_presentation(verification.document):
         raise ConnectorError(Reason.BAD_INPUT, "store credentials one by one, not a presentation")
     fmt = Format.JWT if not text.lstrip().startswith("{") else Format.LDP
     stored = describe(verification.document, text.strip(), fmt, Role.HELD)
+    if stored.subject != holder:
+        raise ConnectorError(Reason.BAD_INPUT, f"the credential is about {stored.subject}, not this node ({holder})")
     created = await store.add(stored)
     return (stored if created else await store.get(stored.id, Role.HELD) or stored), created
 

@@ -5,28 +5,29 @@ from __future__ import annotations
 from aiohttp import web
 
 from connector.app.keys import NODE
-from connector.app.node import Node
 from connector.app.request import json_body
 from connector.credentials import service as credentials
 from connector.errors import ConnectorError, Reason
 from connector.identity.did import node_did_document
+from connector.identity.service import verify_credential_file
 
 public = web.RouteTableDef()
 management = web.RouteTableDef()
 
 
-def did_document_of(node: Node) -> dict:
+def own_document(request: web.Request) -> dict:
+    node = request.app[NODE]
     return node_did_document(node.did, node.keys, node.config.public_url)
 
 
 @public.get("/.well-known/did.json")
 async def did_json(request: web.Request) -> web.Response:
-    return web.json_response(did_document_of(request.app[NODE]), content_type="application/did+json")
+    return web.json_response(own_document(request), content_type="application/did+json")
 
 
 @management.get("/api/v1/did")
 async def show_did(request: web.Request) -> web.Response:
-    return web.json_response(did_document_of(request.app[NODE]))
+    return web.json_response(own_document(request))
 
 
 @management.post("/api/v1/did/resolve")
@@ -55,14 +56,14 @@ async def issue(request: web.Request) -> web.Response:
 
 @management.post("/api/v1/credentials/verify")
 async def verify(request: web.Request) -> web.Response:
-    verification = await credentials.verify_text(request.app[NODE].resolver, await request.text())
+    verification = await verify_credential_file(await request.text(), request.app[NODE].resolver)
     return web.json_response(credentials.verification_view(verification))
 
 
 @management.post("/api/v1/credentials")
 async def hold(request: web.Request) -> web.Response:
     node = request.app[NODE]
-    stored, created = await credentials.hold(node.credentials, node.resolver, await request.text())
+    stored, created = await credentials.hold(node.credentials, node.resolver, node.did, await request.text())
     return web.json_response(stored.summary(), status=201 if created else 200)
 
 
