@@ -7,7 +7,6 @@ config stops the node before it binds a port or touches a key.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +16,10 @@ from urllib.parse import urlsplit
 import tomli_w
 
 from connector.errors import ConnectorError, Reason
+from connector.selfdescription.model import RegistrationNumber, check_subdivision
 
 CONFIG_FILE = "communs.toml"
 TOKEN_FILE = "management.token"
-REGISTRATION_TYPES = ("vatID", "leiCode", "EORI", "EUID", "taxID", "local")
-_SUBDIVISION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 
 
 def default_home() -> Path:
@@ -98,25 +96,6 @@ def validate_public_url(url: str) -> tuple[str, int]:
     return parts.hostname, port
 
 
-def validate_country(code: str) -> str:
-    if not _SUBDIVISION.match(code):
-        raise ConnectorError(
-            Reason.BAD_INPUT, f"the country {code!r} is not an ISO 3166-2 subdivision code such as FR-75"
-        )
-    return code
-
-
-def validate_registration_number(value: str) -> str:
-    kind, _, number = value.partition(":")
-    if kind not in REGISTRATION_TYPES or not number.strip():
-        raise ConnectorError(
-            Reason.BAD_INPUT,
-            f"the registration number {value!r} must be TYPE:VALUE with TYPE one of "
-            + ", ".join(REGISTRATION_TYPES),
-        )
-    return value
-
-
 def _get(home: Path, table: dict[str, Any], key: str, kind: type, default: Any = None) -> Any:
     value = table.get(key, default)
     if value is None:
@@ -153,9 +132,9 @@ def load(home: Path) -> NodeConfig:
         country = _get(home, node, "country", str)
         reg = _get(home, node, "registration_number", str)
         if country:
-            validate_country(country)
+            check_subdivision(country)
         if reg:
-            validate_registration_number(reg)
+            RegistrationNumber.parse(reg)
     except ConnectorError as exc:
         raise _bad(home, str(exc)) from None
     ports = []

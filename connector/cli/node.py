@@ -17,13 +17,12 @@ from connector.config import (
     TOKEN_FILE,
     NodeConfig,
     save,
-    validate_country,
     validate_public_url,
-    validate_registration_number,
     write_secret,
 )
 from connector.errors import ConnectorError, Reason
 from connector.identity.keys import KeyStore
+from connector.selfdescription.model import RegistrationNumber, check_subdivision
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -44,6 +43,9 @@ def _new_config(args: argparse.Namespace, folder: Path) -> NodeConfig:
     if not args.name.strip():
         raise ConnectorError(Reason.BAD_INPUT, "the name must not be empty")
     host, port = validate_public_url(args.url)
+    if args.country:
+        check_subdivision(args.country)  # kept as given: the self-description normalizes it
+    registration = str(RegistrationNumber.parse(args.registration_number)) if args.registration_number else None
     management_port = args.management_port if args.management_port is not None else port + 1
     if not 0 <= management_port <= 65535:
         raise ConnectorError(Reason.BAD_INPUT, f"the management port {management_port} is out of range")
@@ -54,8 +56,8 @@ def _new_config(args: argparse.Namespace, folder: Path) -> NodeConfig:
         public_host="127.0.0.1" if host in ("127.0.0.1", "localhost") else "0.0.0.0",
         public_port=port,
         management_port=management_port,
-        country=validate_country(args.country) if args.country else None,
-        registration_number=validate_registration_number(args.registration_number) if args.registration_number else None,
+        country=args.country,
+        registration_number=registration,
         dev=args.dev,
         allow_private_dids=args.dev,
     )
