@@ -1,0 +1,144 @@
+"""`communs publish`, `communs import-dcat` and `communs datasets list|show|update|withdraw`.
+
+They write the node's database directly. A serving node holds the SPARQL store's lock, so the
+mirror of a change made here reaches /sparql when the node next starts (resync); the DSP
+catalog and /catalog read the database and show it at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from connector.catalog.model import summary
+from connector.catalog.resources import service_for
+from connector.catalog.service import MAX_IMPORT_BYTES
+from connector.cli.common import config, run
+from connector.cli.output import fields, print_json, table
+from connector.errors import ConnectorError, Reason
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    publish = commands.add_parser("publish", parents=[common], help="publish a file or an http(s) source as a dataset")
+    publish.add_argument("path", metavar="PATH", help="a file under the current folder, or an http(s) URL")
+    _metadata(publish, required=True)
+    publish.set_defaults(func=cmd_publish)
+
+    importer = commands.add_parser("import-dcat", parents=[common], help="import a DCAT / DCAT-AP catalog file")
+    importer.add_argument("file", metavar="FILE", help="Turtle, RDF/XML, N-Triples or JSON-LD")
+    importer.set_defaults(func=cmd_import)
+
+    datasets = commands.add_parser("datasets", parents=[common], help="list, show, update or withdraw datasets")
+    actions = datasets.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", parents=[common], help="the node's datasets")
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--offset", type=int, default=0)
+    listing.set_defaults(func=cmd_list)
+    show = actions.add_parser("show", parents=[common], help="one dataset")
+    show.add_argument("id")
+    show.set_defaults(func=cmd_show)
+    update = actions.add_parser("update", parents=[common], help="change a dataset's metadata or policy")
+    update.add_argument("id")
+    _metadata(update, required=False)
+    update.set_defaults(func=cmd_update)
+    withdraw = actions.add_parser("withdraw", parents=[common], help="remove a dataset and its copied file")
+    withdraw.add_argument("id")
+    withdraw.set_defaults(func=cmd_withdraw)
+
+
+def _metadata(parser: argparse.ArgumentParser, required: bool) -> None:
+    parser.add_argument("--title", required=required)
+    parser.add_argument("--description")
+    parser.add_argument("--keyword", action="append", dest="keywords", metavar="K", help="repeat for several")
+    parser.add_argument("--license", metavar="URI")
+    parser.add_argument("--policy", default="open" if required else None, metavar="open|members|POLICY_FILE")
+
+
+async def _with_service(args: argparse.Namespace, work):  # type: ignore[no-untyped-def]
+    from connector.app.node import open_node
+
+    async with open_node(config(args)) as node:
+        return await work(service_for(node))
+
+
+def _show(args: argparse.Namespace, shown: dict) -> int:
+    if getattr(args, "json", False):
+        print_json(shown)
+    else:
+        fields((k, v) for k, v in shown.items() if k != "offers")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    async def work(service):  # type: ignore[no-untyped-def]
+        return await service.publish(
+            args.path, title=args.title, description=args.description, keywords=args.keywords or (),
+            license=args.license, policy=args.policy,
+        )
+
+    return _show(args, summary(run(_with_service(args, work))))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        if path.stat().st_size > MAX_IMPORT_BYTES:
+            raise ConnectorError(Reason.TOO_LARGE, f"{path} is above the {MAX_IMPORT_BYTES} bytes limit")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConnectorError(Reason.BAD_INPUT, f"cannot read {path}: {exc.strerror}") from None
+
+    async def work(service):  # type: ignore[no-untyped-def]
+        return await service.import_dcat(data, path.name)
+
+    report = run(_with_service(args, work))
+    if getattr(args, "json", False):
+        print_json(report.to_json())
+    else:
+        print(f"{report.imported} datasets imported ({len(report.created)} new, {len(report.updated)} updated, "
+              f"{len(report.unchanged)} unchanged), {len(report.rejected)} rejected, "
+              f"{len(report.warnings)} with warnings")
+        if report.rejected:
+            table("rejected", ("dataset", "reason"), ((r.iri, "; ".join(r.reasons)) for r in report.rejected))
+    return 1 if report.rejected else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    async def work(service):  # type: ignore[no-untyped-def]
+        return await service.list(args.limit, args.offset)
+
+    found = run(_with_service(args, work))
+    if getattr(args, "json", False):
+        print_json([summary(d) for d in found])
+    else:
+        table("datasets", ("id", "title", "access", "source"), ((d.id, d.title, d.access.value, d.source) for d in found))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    async def work(service):  # type: ignore[no-untyped-def]
+        return await service.get(args.id)
+
+    return _show(args, summary(run(_with_service(args, work))))
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    async def work(service):  # type: ignore[no-untyped-def]
+        return await service.update(
+            args.id, title=args.title, description=args.description, keywords=args.keywords,
+            license=args.license, policy=args.policy,
+        )
+
+    return _show(args, summary(run(_with_service(args, work))))
+
+
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    async def work(service):  # type: ignore[no-untyped-def]
+        return await service.withdraw(args.id)
+
+    gone = run(_with_service(args, work))
+    if getattr(args, "json", False):
+        print_json({"id": gone.id, "withdrawn": True})
+    else:
+        print(f"withdrew {gone.id} ({gone.title})")
+    return 0

@@ -1,0 +1,236 @@
+"""HTTP bindings of the catalog: DSP 2025-1 (version, catalog request, dataset), the DCAT-AP
+export on /catalog (public app) and the management API on /api/v1/datasets.
+
+DSP endpoints answer errors as DSP CatalogError messages themselves (the app's middleware
+would write problem+json); every message we send is built to the vendored schemas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import web
+
+from connector.app.request import json_body
+from connector.auth.caller import caller_of
+from connector.catalog import codec, export, schemas
+from connector.catalog.model import Access, summary
+from connector.catalog.resources import CATALOG, DSP_PATH
+from connector.catalog.service import CatalogService
+from connector.errors import ConnectorError, Reason
+
+try:  # the auth feature marks routes that anonymous callers may use
+    from connector.auth.middleware import allow_anonymous
+except ImportError:  # pragma: no cover - before the auth feature lands
+
+    def allow_anonymous(handler):  # type: ignore[no-untyped-def]
+        return handler
+
+
+public = web.RouteTableDef()
+management = web.RouteTableDef()
+DEFAULT_PAGE, MAX_PAGE = 100, 500
+JSONLD = "application/ld+json"
+
+
+def _service(request: web.Request) -> CatalogService:
+    return request.config_dict[CATALOG]
+
+
+def _dsp_error(status: int, reason: str) -> web.Response:
+    return web.json_response(codec.error_json(status, reason), status=status)
+
+
+def _paging(request: web.Request) -> tuple[int, int]:
+    try:
+        offset = int(request.query.get("offset", "0"))
+        limit = int(request.query.get("limit", str(DEFAULT_PAGE)))
+    except ValueError:
+        raise ConnectorError(Reason.BAD_INPUT, "offset and limit must be integers") from None
+    if offset < 0 or not 1 <= limit <= MAX_PAGE:
+        raise ConnectorError(Reason.BAD_INPUT, f"offset must be >= 0 and limit between 1 and {MAX_PAGE}")
+    return offset, limit
+
+
+def _links(base: str, offset: int, limit: int, total: int) -> dict[str, str]:
+    links = {"self": f"{base}?offset={offset}&limit={limit}", "first": f"{base}?offset=0&limit={limit}"}
+    if offset + limit < total:
+        links["next"] = f"{base}?offset={offset + limit}&limit={limit}"
+    if offset > 0:
+        links["previous"] = f"{base}?offset={max(0, offset - limit)}&limit={limit}"
+    last = max(0, (total - 1) // limit * limit)
+    links["last"] = f"{base}?offset={last}&limit={limit}"
+    return links
+
+
+def _link_header(links: dict[str, str]) -> str:
+    return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if rel != "self")
+
+
+# ---------------------------------------------------------------------------- DSP
+
+
+@public.get("/.well-known/dspace-version")
+async def dspace_version(request: web.Request) -> web.Response:
+    service = _service(request)
+    body = {
+        "protocolVersions": [
+            {
+                "version": "2025-1",
+                "path": DSP_PATH,
+                "binding": "HTTPS",
+                "identifierType": "did:web",
+                "serviceId": service.did,
+                "auth": {"protocol": "DCP", "version": "1.0"},
+            }
+        ]
+    }
+    return web.json_response(body)
+
+
+def _catalog_body(service: CatalogService, datasets: list) -> dict[str, Any]:
+    return codec.catalog_json(
+        datasets,
+        catalog_id=f"{service.public_url}/catalog",
+        participant=service.did,
+        service_id=f"{service.public_url}{DSP_PATH}",
+        endpoint=f"{service.public_url}{DSP_PATH}",
+    )
+
+
+@public.post(f"{DSP_PATH}/catalog/request")
+@allow_anonymous
+async def catalog_request(request: web.Request) -> web.Response:
+    service = _service(request)
+    try:
+        offset, limit = _paging(request)
+        try:
+            message = json.loads(await request.text())
+        except ValueError as exc:
+            return _dsp_error(400, f"the body is not valid JSON: {exc}")
+        if errors := schemas.problems(schemas.CATALOG_REQUEST, message):
+            return _dsp_error(400, "not a CatalogRequestMessage: " + "; ".join(errors))
+        datasets, total = await service.page(caller_of(request), limit, offset)
+    except web.HTTPRequestEntityTooLarge:
+        return _dsp_error(413, "the request body is too large")
+    except ConnectorError as exc:
+        return _dsp_error(exc.status, str(exc))
+    response = web.json_response(_catalog_body(service, datasets))
+    if total > limit or offset:
+        response.headers["Link"] = _link_header(_links(f"{service.public_url}{DSP_PATH}/catalog/request", offset, limit, total))
+    return response
+
+
+@public.get(DSP_PATH + "/catalog/datasets/{id:.+}")
+@allow_anonymous
+async def dataset(request: web.Request) -> web.Response:
+    service = _service(request)
+    try:
+        found = await service.visible(caller_of(request), request.match_info["id"])
+    except ConnectorError as exc:
+        return _dsp_error(exc.status, str(exc))
+    return web.json_response(codec.dataset_json(found, f"{service.public_url}{DSP_PATH}", context=True))
+
+
+# ---------------------------------------------------------------------------- DCAT-AP export
+
+
+@public.get("/catalog")
+async def dcat_catalog(request: web.Request) -> web.Response:
+    service = _service(request)
+    media = export.choose(request.headers.get("Accept"))
+    if media is None:
+        raise web.HTTPNotAcceptable(text=f"acceptable: {', '.join(export.FORMATS)}")
+    offset, limit = _paging(request)
+    datasets, total = await service.page(None, limit, offset)  # harvesters see the public catalog
+    links = _links(f"{service.public_url}/catalog", offset, limit, total)
+
+    def render() -> bytes:
+        lines = [service.ntriples(d) for d in datasets]
+        text = export.catalog_ntriples(f"{service.public_url}/catalog", service.name, service.did, lines, datasets, links, total)
+        return export.serialize(text, media)
+
+    body = await asyncio.to_thread(render)
+    headers = {"Link": _link_header(links), "Vary": "Accept"}
+    return web.Response(body=body, content_type=media, charset="utf-8", headers=headers)
+
+
+
+# ---------------------------------------------------------------------------- management
+
+
+def _text(body: dict, key: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConnectorError(Reason.BAD_INPUT, f"{key} must be a string")
+    return value
+
+
+def _keywords(body: dict) -> list[str] | None:
+    value = body.get("keywords")
+    if value is not None and (not isinstance(value, list) or not all(isinstance(k, str) for k in value)):
+        raise ConnectorError(Reason.BAD_INPUT, "keywords must be a list of strings")
+    return value
+
+
+async def _object(request: web.Request) -> dict:
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise ConnectorError(Reason.BAD_INPUT, "the body must be a JSON object")
+    return body
+
+
+@management.get("/api/v1/datasets")
+async def list_datasets(request: web.Request) -> web.Response:
+    offset, limit = _paging(request)
+    items = await _service(request).list(limit, offset)
+    return web.json_response({"items": [summary(d) for d in items], "offset": offset, "limit": limit})
+
+
+@management.post("/api/v1/datasets")
+async def publish(request: web.Request) -> web.Response:
+    body = await _object(request)
+    source, title = _text(body, "source"), _text(body, "title")
+    if not source or not title:
+        raise ConnectorError(Reason.BAD_INPUT, "source and title are required")
+    found = await _service(request).publish(
+        source, title=title, description=_text(body, "description"), keywords=_keywords(body) or (),
+        license=_text(body, "license"), policy=_text(body, "policy") or "open",
+    )
+    return web.json_response(summary(found), status=201)
+
+
+@management.get("/api/v1/datasets/{id}")
+async def get_dataset(request: web.Request) -> web.Response:
+    return web.json_response(summary(await _service(request).get(request.match_info["id"])))
+
+
+@management.patch("/api/v1/datasets/{id}")
+async def update_dataset(request: web.Request) -> web.Response:
+    body = await _object(request)
+    found = await _service(request).update(
+        request.match_info["id"], title=_text(body, "title"), description=_text(body, "description"),
+        keywords=_keywords(body), license=_text(body, "license"), policy=_text(body, "policy"),
+    )
+    return web.json_response(summary(found))
+
+
+@management.delete("/api/v1/datasets/{id}")
+async def withdraw_dataset(request: web.Request) -> web.Response:
+    await _service(request).withdraw(request.match_info["id"])
+    return web.Response(status=204)
+
+
+@management.post("/api/v1/catalog/import")
+async def import_dcat(request: web.Request) -> web.Response:
+    kind = {"text/turtle": "x.ttl", "application/rdf+xml": "x.rdf", JSONLD: "x.jsonld",
+            "application/json": "x.jsonld", "application/n-triples": "x.nt"}.get(request.content_type)
+    if kind is None:
+        raise ConnectorError(Reason.BAD_INPUT, "send Turtle, RDF/XML, N-Triples or JSON-LD with its Content-Type")
+    report = await _service(request).import_dcat(await request.read(), kind)
+    return web.json_response(report.to_json())
+
+
+__all__ = ["public", "management", "Access"]

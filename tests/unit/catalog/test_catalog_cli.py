@@ -1,0 +1,89 @@
+"""`communs publish`, `import-dcat` and `datasets ...` on a real node folder (in-process)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from connector.catalog import cli
+from connector.errors import ConnectorError
+from tests.nodes import init_node
+
+CATALOG = b"""
+@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+<https://d.example/ok> a dcat:Dataset ; dct:title "Ok" ; dct:description "fine" .
+<https://d.example/bad> a dcat:Dataset ; dct:title "No description" .
+"""
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--dir", default=argparse.SUPPRESS)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    root = argparse.ArgumentParser(prog="communs")
+    root.add_argument("--dir", default=None)
+    root.add_argument("--json", action="store_true", default=False)
+    cli.register(root.add_subparsers(dest="command", required=True), common)
+    return root
+
+
+def run(capsys, *argv: str) -> tuple[int, object]:
+    args = parser().parse_args(list(argv))
+    code = args.func(args)
+    out = capsys.readouterr().out
+    return code, json.loads(out) if "--json" in argv else out
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("data").mkdir()
+    Path("data/air-quality.csv").write_text("station,pm10\nA,12\n")
+    return init_node(tmp_path / "node")
+
+
+def test_publish_update_list_withdraw(home, capsys):
+    code, shown = run(capsys, "publish", "data/air-quality.csv", "--title", "Air quality 2025", "--keyword", "air",
+                      "--keyword", "pm10", "--license", "https://www.etalab.gouv.fr/licence-ouverte-open-licence",
+                      "--policy", "open", "--dir", str(home), "--json")
+    assert code == 0 and shown["title"] == "Air quality 2025" and shown["keywords"] == ["air", "pm10"]
+    copy = home / "data" / shown["distributions"][0]["file"]
+    assert copy.read_text() == "station,pm10\nA,12\n"
+    code, updated = run(capsys, "datasets", "update", shown["id"], "--policy", "members", "--dir", str(home), "--json")
+    assert code == 0 and updated["access"] == "members"
+    code, listed = run(capsys, "datasets", "list", "--dir", str(home), "--json")
+    assert [d["id"] for d in listed] == [shown["id"]]
+    code, _ = run(capsys, "datasets", "withdraw", shown["id"], "--dir", str(home), "--json")
+    assert code == 0 and not copy.exists()
+    assert run(capsys, "datasets", "list", "--dir", str(home), "--json")[1] == []
+
+
+def test_publish_refuses_paths_outside_the_working_folder(home, capsys, tmp_path):
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.csv"
+    outside.write_text("x")
+    try:
+        for bad in [str(outside), "../x.csv", "/dev/null"]:
+            with pytest.raises(ConnectorError):
+                run(capsys, "publish", bad, "--title", "x", "--dir", str(home))
+        os.symlink(outside, "data/link.csv")
+        with pytest.raises(ConnectorError):
+            run(capsys, "publish", "data/link.csv", "--title", "x", "--dir", str(home))
+    finally:
+        outside.unlink()
+
+
+def test_import_dcat_reports_rejections_and_is_idempotent(home, capsys, tmp_path):
+    path = tmp_path / "catalog.ttl"
+    path.write_bytes(CATALOG)
+    code, report = run(capsys, "import-dcat", str(path), "--dir", str(home), "--json")
+    assert code == 1 and report["created"] == ["https://d.example/ok"]
+    assert report["rejected"][0]["iri"] == "https://d.example/bad"
+    code, report = run(capsys, "import-dcat", str(path), "--dir", str(home), "--json")
+    assert report["unchanged"] == ["https://d.example/ok"] and report["created"] == []
+    with pytest.raises(ConnectorError):
+        run(capsys, "import-dcat", str(tmp_path / "missing.ttl"), "--dir", str(home))
