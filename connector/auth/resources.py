@@ -1,0 +1,37 @@
+"""The authentication resources of a public app: one replay guard, verifier and holder per node."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from connector.app.keys import NODE
+from connector.auth.credential_service import Holder
+from connector.auth.replay import ReplayGuard
+from connector.auth.sql import SqlJtiStore
+from connector.auth.verifier import CallerVerifier, StaticTrustAnchors
+
+
+@dataclass
+class Auth:
+    verifier: CallerVerifier  # provider side: who calls our DSP endpoints
+    holder: Holder  # consumer side: our credential service
+
+
+AUTH = web.AppKey("auth", Auth)
+
+
+async def auth_context(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: both sides share one persisted jti store (the node's database)."""
+    node = app[NODE]
+    guard = ReplayGuard(SqlJtiStore(node.database))
+    signer = node.signer
+    app[AUTH] = Auth(
+        verifier=CallerVerifier(signer, node.resolver, node.session, guard,
+                                StaticTrustAnchors(node.config.trust_anchors),
+                                max_bytes=node.config.max_body_bytes),
+        holder=Holder(signer, node.resolver, node.credentials, guard),
+    )
+    yield

@@ -1,0 +1,238 @@
+"""The verifier side: who is calling a DSP endpoint, proven by an ID token and a presentation.
+
+1. the self-issued ID token is verified (for us, signed by a key of its iss) and its jti burnt;
+2. the caller's credential service (a service of its DID document) is asked for the
+   presentation, with our own ID token wrapping the access token the caller gave us;
+3. the presentation and every credential in it must verify and be about the caller;
+4. only credentials from trust anchors are kept: a caller with none is still authenticated.
+
+Verified presentations are cached per (caller, scopes) for a short time: a negotiation is a
+burst of requests from one caller, and each then costs one ID token check and one jti write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from connector.auth import schemas
+from connector.auth.caller import Caller
+from connector.auth.credential_service import DCP_CONTEXT
+from connector.auth.replay import ReplayGuard
+from connector.auth.scopes import DEFAULT_SCOPES
+from connector.auth.tokens import decode, issue_id_token, refuse, verify_id_token
+from connector.errors import ConnectorError
+from connector.identity.did import Signer, is_loopback_host
+from connector.identity.jose import VP_TYPES, unenvelope, verify_jwt
+from connector.identity.proofs import verify_presentation
+from connector.identity.resolver import DidResolver
+from connector.identity.verification import id_of, parse_datetime, utcnow
+
+_JSON = {"application/json", "application/ld+json"}
+
+
+class TrustAnchors(Protocol):
+    async def trusted(self, issuer: str) -> bool: ...
+
+
+class StaticTrustAnchors:
+    """Issuers named in the configuration (the ledger's registry will be another source)."""
+
+    def __init__(self, dids: Iterable[str]) -> None:
+        self.dids = frozenset(dids)
+
+    async def trusted(self, issuer: str) -> bool:
+        return issuer in self.dids
+
+
+def bearer_of(authorization: str) -> str:
+    """DSP leaves the scheme open (EDC sends the bare token), DCP says Bearer: accept both."""
+    token = authorization.strip()
+    return token[7:].strip() if token[:7].lower() == "bearer " else token
+
+
+def credential_service_url(document: Mapping[str, Any]) -> str:
+    services = document.get("service", [])
+    for service in services if isinstance(services, list) else []:
+        kinds = service.get("type") if isinstance(service, dict) else None
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        endpoint = service.get("serviceEndpoint") if isinstance(service, dict) else None
+        if "CredentialService" in kinds and isinstance(endpoint, str):
+            return endpoint
+    raise refuse("the caller's DID document names no CredentialService")
+
+
+class CallerVerifier:
+    def __init__(
+        self,
+        signer: Signer,
+        resolver: DidResolver,
+        session: aiohttp.ClientSession,
+        guard: ReplayGuard,
+        anchors: TrustAnchors,
+        *,
+        scopes: Collection[str] = DEFAULT_SCOPES,
+        cache_ttl: float = 60.0,
+        timeout: float = 5.0,
+        max_bytes: int = 512 * 1024,
+        max_cached: int = 10_000,
+    ) -> None:
+        self.signer = signer
+        self.resolver = resolver
+        self.session = session
+        self.guard = guard
+        self.anchors = anchors
+        self.scopes = tuple(sorted(scopes))
+        self.cache_ttl = cache_ttl
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.max_cached = max_cached
+        self._cache: dict[tuple[str, tuple[str, ...]], tuple[float, tuple[dict[str, Any], ...]]] = {}
+
+    @property
+    def did(self) -> str:
+        return self.signer.did
+
+    async def authenticate(self, authorization: str, now: datetime | None = None) -> Caller:
+        """The caller, with its verified credentials from trusted issuers; else UNAUTHORIZED."""
+        now = now or utcnow()
+        id_token = await verify_id_token(bearer_of(authorization), self.resolver, self.did, now)
+        await self.guard.check(id_token.issuer, id_token.jti, id_token.expires_at, now)
+        key = (id_token.issuer, self.scopes)
+        cached = self._cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            credentials = cached[1]
+        else:
+            assert id_token.access_token is not None
+            credentials, valid_for = await self._fetch(id_token.issuer, id_token.access_token, now)
+            self._remember(key, credentials, min(self.cache_ttl, valid_for))
+        kept = [c for c in credentials if await self.anchors.trusted(id_of(c.get("issuer")) or "")]
+        return Caller(id_token.issuer, tuple(kept))
+
+    def forget(self, caller: str | None = None) -> None:
+        if caller is None:
+            self._cache.clear()
+        for key in [k for k in self._cache if k[0] == caller]:
+            del self._cache[key]
+
+    def _remember(self, key: tuple[str, tuple[str, ...]], credentials: tuple[dict[str, Any], ...],
+                  ttl: float) -> None:
+        if ttl <= 0:
+            return
+        if len(self._cache) >= self.max_cached:
+            now = time.monotonic()
+            for stale in [k for k, (until, _) in self._cache.items() if until <= now]:
+                del self._cache[stale]
+            while len(self._cache) >= self.max_cached:  # still full: drop the oldest entries
+                del self._cache[next(iter(self._cache))]
+        self._cache[key] = (time.monotonic() + ttl, credentials)
+
+    # --- asking the caller's credential service -------------------------------------------------
+
+    async def _fetch(self, caller: str, access_token: str, now: datetime) -> tuple[tuple[dict[str, Any], ...], float]:
+        try:
+            document = await self.resolver.resolve(caller)
+            url = credential_service_url(document).rstrip("/") + "/presentations/query"
+            parts = urlsplit(url)
+            if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback_host(parts.hostname or "")):
+                raise refuse("the caller's credential service is not an https URL")
+            # the resolver's SSRF rules: public addresses only (unless configured), no rebinding
+            target, headers, server_name = await self.resolver._pin(url)  # noqa: SLF001
+        except ConnectorError as exc:
+            raise refuse(f"the caller's credential service cannot be found: {exc}") from None
+        bearer = issue_id_token(self.signer, caller, access_token=access_token,
+                                ttl=timedelta(minutes=1), now=now)
+        query = {"@context": [DCP_CONTEXT], "type": "PresentationQueryMessage", "scope": list(self.scopes)}
+        headers = {**headers, "Authorization": f"Bearer {bearer}", "Accept": "application/json"}
+        try:
+            async with asyncio.timeout(self.timeout):
+                body = await self._post(target, query, headers, server_name)
+        except TimeoutError:
+            raise refuse(f"the caller's credential service did not answer within {self.timeout:g} s") from None
+        except aiohttp.ClientError as exc:
+            raise refuse(f"the caller's credential service is unreachable ({exc.__class__.__name__})") from None
+        try:
+            message = json.loads(body)
+        except ValueError:
+            raise refuse("the caller's credential service answered something that is not JSON") from None
+        problems = schemas.problems(schemas.RESPONSE, message)
+        if problems:
+            raise refuse("the caller's credential service answered an invalid message: " + problems[0])
+        if not message["presentation"]:
+            raise refuse("the caller's credential service answered no presentation")
+        credentials: list[dict[str, Any]] = []
+        valid_for = self.cache_ttl
+        for presentation in message["presentation"][:10]:
+            found, until = await self.verify_presentation(presentation, caller, now)
+            credentials += found
+            valid_for = min(valid_for, until)
+        return tuple(credentials), valid_for
+
+    async def _post(self, url: str, query: dict[str, Any], headers: dict[str, str],
+                    server_name: str | None) -> bytes:
+        async with self.session.post(url, json=query, headers=headers, allow_redirects=False,
+                                     server_hostname=server_name) as response:
+            if response.status != 200:
+                raise refuse(f"the caller's credential service answered HTTP {response.status}")
+            if response.content_type not in _JSON:
+                raise refuse("the caller's credential service answered something that is not JSON")
+            if (response.content_length or 0) > self.max_bytes:
+                raise refuse("the caller's presentation is too large")
+            body = bytearray()
+            async for chunk in response.content.iter_chunked(16384):
+                body += chunk
+                if len(body) > self.max_bytes:  # stop reading at once
+                    raise refuse("the caller's presentation is too large")
+            return bytes(body)
+
+    async def verify_presentation(self, presentation: Any, caller: str, now: datetime) -> tuple[list[dict[str, Any]], float]:
+        """The credentials of one presentation, and for how many seconds it stays valid."""
+        if isinstance(presentation, str):
+            if decode(presentation, self.max_bytes)[0].get("typ") not in VP_TYPES:
+                raise refuse("the caller's presentation is not a vp+jwt")
+            result = await verify_jwt(presentation, self.resolver, audience=self.did, now=now)
+        else:
+            result = await verify_presentation(presentation, self.resolver, domain=self.did, now=now)
+        if not result.ok or result.document is None:
+            raise refuse("the caller's presentation does not verify: " + (result.problems or ("",))[0])
+        vp = result.document
+        if result.issuer != caller or id_of(vp.get("holder")) not in (None, caller):
+            raise refuse("the presentation is not signed by the caller")
+        items = vp.get("verifiableCredential", [])
+        credentials = [_credential(item, self.max_bytes) for item in (items if isinstance(items, list) else [items])]
+        for credential in credentials:
+            subjects = credential.get("credentialSubject")
+            subjects = subjects if isinstance(subjects, list) else [subjects]
+            if not subjects or any(id_of(s) != caller for s in subjects):
+                raise refuse("a credential in the presentation is about another subject than the caller")
+        # cached no longer than the presentation or any credential in it stays valid
+        ends = [vp.get("exp")] + [_end(c) for c in credentials]
+        until = min([e - now.timestamp() for e in ends if isinstance(e, int | float)] + [self.cache_ttl])
+        return credentials, until
+
+
+def _end(credential: dict[str, Any]) -> float | None:
+    for field in ("validUntil", "expirationDate"):
+        end = parse_datetime(credential.get(field))
+        if end is not None:
+            return end.timestamp()
+    exp = credential.get("exp")
+    return float(exp) if isinstance(exp, int | float) else None
+
+
+def _credential(item: Any, limit: int) -> dict[str, Any]:
+    """The credential itself (already verified with its presentation): a JWT's payload, or the
+    LD document."""
+    jwt = unenvelope(item)
+    if jwt is not None:
+        return decode(jwt, limit)[1]
+    if isinstance(item, dict):
+        return item
+    raise refuse("the presentation holds something that is not a credential")

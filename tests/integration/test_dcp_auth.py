@@ -1,0 +1,378 @@
+"""DCP caller authentication between real nodes over loopback HTTP.
+
+A (consumer) calls B (provider). C is the federation's trust anchor: a real node that issued
+A's MembershipCredential and serves its did:web. A and B run their public app with the auth
+pieces wired the way the composition root will (credential service route, middleware, the
+auth resources), plus a few DSP-like routes that only report what the middleware decided.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+from aiohttp import web
+
+from connector.app.keys import NODE
+from connector.app.middleware import problems
+from connector.app.node import Node, open_node
+from connector.auth import routes as auth_routes
+from connector.auth.caller import caller_of
+from connector.auth.client import authorization, dsp_request
+from connector.auth.credential_service import DCP_CONTEXT, issue_access_token
+from connector.auth.middleware import allow_anonymous, dcp_auth
+from connector.auth.resources import AUTH, auth_context
+from connector.auth.schemas import RESPONSE
+from connector.auth.schemas import problems as schema_problems
+from connector.auth.scopes import MEMBERSHIP, type_scope
+from connector.auth.sql import used_jtis
+from connector.auth.tokens import issue_id_token
+from connector.auth.verifier import StaticTrustAnchors
+from connector.config import load, save
+from connector.credentials import service as credentials
+from connector.credentials.model import Role
+from connector.identity import routes as identity
+from connector.identity.did import Signer, credential_service, did_web_document, did_web_from_url
+from connector.identity.keys import KeyStore, generate_key
+from connector.identity.service import issue_credential
+from connector.identity.verification import utcnow
+from tests.nodes import free_port, init_node, serving
+
+dsp = web.RouteTableDef()
+
+
+@dsp.get("/dsp/whoami")
+async def whoami(request: web.Request) -> web.Response:
+    caller = caller_of(request)
+    assert caller is not None
+    return web.json_response({"did": caller.did, "credentials": [
+        {"issuer": c["issuer"], "types": c["type"]} for c in caller.credentials]})
+
+
+@dsp.get("/dsp/catalog")
+@allow_anonymous
+async def catalog(request: web.Request) -> web.Response:
+    caller = caller_of(request)
+    return web.json_response({"did": caller.did if caller else None})
+
+
+@dsp.post("/dsp/negotiations/request")
+async def negotiate(request: web.Request) -> web.Response:
+    await request.read()
+    return web.json_response({"did": caller_of(request).did}, status=201)
+
+
+def public_app(node: Node) -> web.Application:
+    app = web.Application(middlewares=[problems, dcp_auth("/dsp")],
+                          client_max_size=node.config.max_body_bytes)
+    app[NODE] = node
+    app.cleanup_ctx.append(auth_context)
+    app.add_routes(identity.public)
+    app.add_routes(auth_routes.public)
+    app.add_routes(dsp)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def running(folder: Path) -> AsyncIterator[tuple[Node, web.Application]]:
+    config = load(folder)
+    async with open_node(config) as node:
+        app = public_app(node)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, config.public_host, config.public_port).start()
+        try:
+            yield node, app
+        finally:
+            await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def stranger(answer: web.Response | None, tmp: Path) -> AsyncIterator[Signer]:
+    """A did:web participant whose credential service answers `answer` (None: unreachable)."""
+    port = free_port()
+    did = did_web_from_url(f"http://127.0.0.1:{port}")
+    keys = KeyStore.create(tmp / f"keys-{port}")
+    service = f"http://127.0.0.1:{free_port() if answer is None else port}/cs"
+    document = did_web_document(did, keys, [credential_service(did, service)])
+
+    async def did_json(_: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    async def query(_: web.Request) -> web.Response:
+        assert answer is not None
+        return answer
+
+    app = web.Application()
+    app.router.add_get("/.well-known/did.json", did_json)
+    app.router.add_post("/cs/presentations/query", query)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield Signer.for_store(keys, did)
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    consumer = init_node(tmp_path_factory.mktemp("consumer"), name="ACME SAS")
+    provider = init_node(tmp_path_factory.mktemp("provider"), name="Provider SA")
+    anchor = init_node(tmp_path_factory.mktemp("anchor"), name="Federation")
+    config = load(provider)
+    save(dataclasses.replace(config, trust_anchors=(did_web_from_url(load(anchor).public_url),)))
+    return consumer, provider, anchor
+
+
+@pytest.fixture
+async def nodes(folders):
+    """A and B running; A holds a MembershipCredential from C and one from an untrusted did:key."""
+    consumer, provider, anchor = folders
+    async with serving(anchor) as c, running(consumer) as (a, a_app), running(provider) as (b, b_app):
+        for old in await a.credentials.list(role=Role.HELD):  # the folders outlive each test
+            await a.credentials.delete(old.id, Role.HELD)
+        trusted = issue_credential(Signer.for_store(c.running.node.keys, c.did), a.did,
+                                   ["MembershipCredential"], {"level": "full"}, "jwt")
+        rogue = issue_credential(Signer.for_did_key(generate_key("Ed25519")), a.did,
+                                 ["MembershipCredential"], {"level": "admin"}, "ldp")
+        await credentials.hold(a.credentials, a.resolver, a.did, trusted)
+        await credentials.hold(a.credentials, a.resolver, a.did, json.dumps(rogue))
+        async with aiohttp.ClientSession() as http:
+            yield a, b, b_app, c.did, http
+
+
+def url(node: Node, path: str) -> str:
+    return node.config.public_url + path
+
+
+async def call(http, node: Node, path: str, header: str | None, method: str = "GET", **kw):
+    headers = {"Authorization": header} if header else {}
+    async with http.request(method, url(node, path), headers=headers, **kw) as response:
+        return response.status, await response.json(content_type=None)
+
+
+async def test_a_member_is_seen_with_its_trusted_credential_only(nodes):
+    a, b, _, anchor, http = nodes
+    async with dsp_request(http, "GET", url(b, "/dsp/whoami"), signer=a.signer) as response:
+        assert response.status == 200, await response.text()
+        seen = await response.json()
+    assert seen == {"did": a.did, "credentials": [
+        {"issuer": anchor, "types": ["VerifiableCredential", "MembershipCredential"]}]}
+    # the callback direction: B calls A the same way (B holds nothing: authenticated, no claims)
+    async with dsp_request(http, "GET", url(a, "/dsp/whoami"), signer=b.signer) as response:
+        assert response.status == 200 and await response.json() == {"did": b.did, "credentials": []}
+
+
+async def test_anonymous_callers_reach_open_routes_only(nodes):
+    a, b, _, _, http = nodes
+    assert await call(http, b, "/dsp/catalog", None) == (200, {"did": None})
+    status, body = await call(http, b, "/dsp/whoami", None)
+    assert status == 401 and body["@type"] == "CatalogError" and body["code"] == "401"
+    status, body = await call(http, b, "/dsp/negotiations/request", None, "POST", json={})
+    assert status == 401 and body["@type"] == "ContractNegotiationError"
+    status, body = await call(http, b, "/dsp/catalog", authorization(a.signer, b.did))
+    assert (status, body) == (200, {"did": a.did})
+    # a failed attempt is never downgraded to anonymous
+    status, _ = await call(http, b, "/dsp/catalog", authorization(a.signer, a.did))
+    assert status == 401
+
+
+async def _used(node: Node) -> int:
+    async with node.database.engine.connect() as connection:
+        return (await connection.execute(sa.select(sa.func.count()).select_from(used_jtis))).scalar()
+
+
+def _tamper(token: str, **changes) -> str:
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))) | changes
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged}.{signature}"
+
+
+@pytest.mark.parametrize("case", ["forged", "expired", "audience", "other-key", "garbage", "bearer"])
+async def test_bad_id_tokens_are_refused(nodes, case):
+    a, b, b_app, _, http = nodes
+    good = authorization(a.signer, b.did)
+    header = {
+        "forged": _tamper(good, sub=a.did, iss=a.did, jti="chosen"),
+        "expired": authorization(a.signer, b.did, now=utcnow() - timedelta(minutes=10)),
+        "audience": authorization(a.signer, "did:web:elsewhere.example"),
+        "other-key": authorization(Signer(generate_key("Ed25519"), a.signer.verification_method), b.did),
+        "garbage": "not a token at all",
+        "bearer": "Bearer " + _tamper(good, exp=int(utcnow().timestamp()) + 240),
+    }[case]
+    why = {"forged": "signature", "expired": "expired", "audience": "audience",
+           "other-key": "signature", "garbage": "well-formed", "bearer": "signature"}[case]
+    before = await _used(b)
+    status, body = await call(http, b, "/dsp/whoami", header)
+    assert status == 401 and body["@type"] == "CatalogError" and why in body["reason"][0]
+    assert await _used(b) == before  # a refused token leaves no trace
+    assert header.split()[-1] not in json.dumps(body)
+    b_app[AUTH].verifier.forget()
+    status, _ = await call(http, b, "/dsp/whoami", "Bearer " + good)  # nothing burnt by them
+    assert status == 200
+
+
+async def test_a_replayed_token_is_refused(nodes):
+    a, b, _, _, http = nodes
+    header = authorization(a.signer, b.did)
+    assert (await call(http, b, "/dsp/whoami", header))[0] == 200
+    status, body = await call(http, b, "/dsp/whoami", header)
+    assert status == 401 and "replayed" in body["reason"][0]
+
+
+async def test_replay_is_refused_after_the_provider_restarts(folders):
+    consumer, provider, anchor = folders
+    async with serving(anchor), running(consumer) as (a, _):
+        async with running(provider) as (b, _), aiohttp.ClientSession() as http:
+            header = authorization(a.signer, b.did)
+            assert (await call(http, b, "/dsp/whoami", header))[0] == 200
+        async with running(provider) as (b, _), aiohttp.ClientSession() as http:
+            status, body = await call(http, b, "/dsp/whoami", header)
+            assert status == 401 and "replayed" in body["reason"][0]
+            fresh = authorization(a.signer, b.did)
+            assert (await call(http, b, "/dsp/whoami", fresh))[0] == 200
+
+
+async def test_untrusted_credentials_are_dropped_not_refused(nodes):
+    a, b, b_app, _, http = nodes
+    b_app[AUTH].verifier.anchors = StaticTrustAnchors([])
+    status, body = await call(http, b, "/dsp/whoami", authorization(a.signer, b.did))
+    assert (status, body) == (200, {"did": a.did, "credentials": []})
+
+
+async def _held(a: Node, document: str, subject: str | None = None) -> None:
+    stored = credentials.describe(json.loads(document) if document.startswith("{") else
+                                  _claims(document), document,
+                                  credentials.Format.LDP if document.startswith("{") else credentials.Format.JWT,
+                                  Role.HELD)
+    await a.credentials.add(dataclasses.replace(stored, subject=subject or stored.subject,
+                                                id="urn:uuid:planted"))
+
+
+def _claims(jwt: str) -> dict:
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+@pytest.mark.parametrize("case", ["tampered", "other-subject", "expired"])
+async def test_a_bad_credential_in_the_presentation_refuses_the_caller(nodes, case):
+    a, b, b_app, _, http = nodes
+    held = await a.credentials.list(role=Role.HELD, type_="MembershipCredential")
+    jwt = next(c.document for c in held if c.format.value == "jwt")
+    issuer = Signer.for_did_key(generate_key("Ed25519"))
+    if case == "tampered":
+        claims = _claims(jwt)
+        await _held(a, _tamper(jwt, credentialSubject={**claims["credentialSubject"], "level": "root"}))
+    elif case == "other-subject":
+        other = issue_credential(issuer, "did:web:victim.example", ["MembershipCredential"], {}, "jwt")
+        await _held(a, other, subject=a.did)  # the holder's record lies about the subject
+    else:
+        old = issue_credential(issuer, a.did, ["MembershipCredential"], {}, "jwt",
+                               valid_for=timedelta(minutes=1), now=utcnow() - timedelta(hours=1))
+        await _held(a, old, subject=a.did)
+        stored = await a.credentials.get("urn:uuid:planted", Role.HELD)
+        await a.credentials.delete("urn:uuid:planted", Role.HELD)
+        await a.credentials.add(dataclasses.replace(stored, expires_at=None))  # A did not notice
+    status, body = await call(http, b, "/dsp/whoami", authorization(a.signer, b.did))
+    why = {"tampered": "signature does not match", "other-subject": "another subject",
+           "expired": "expired"}[case]
+    assert status == 401 and why in body["reason"][0]
+    await a.credentials.delete("urn:uuid:planted", Role.HELD)
+    b_app[AUTH].verifier.forget()
+    assert (await call(http, b, "/dsp/whoami", authorization(a.signer, b.did)))[0] == 200
+
+
+@pytest.mark.parametrize("case", ["unreachable", "error", "html", "garbage", "huge", "empty"])
+async def test_a_broken_credential_service_refuses_the_caller(nodes, tmp_path, case):
+    _, b, _, _, http = nodes
+    answer = {
+        "unreachable": None,
+        "error": web.json_response({"oops": True}, status=500),
+        "html": web.Response(text="<html>hi</html>", content_type="text/html"),
+        "garbage": web.json_response({"@context": [DCP_CONTEXT], "type": "Nonsense"}),
+        "huge": web.json_response({"@context": [DCP_CONTEXT], "type": "PresentationResponseMessage",
+                                   "presentation": ["x" * (2 * 1024 * 1024)]}),
+        "empty": web.json_response({"@context": [DCP_CONTEXT], "type": "PresentationResponseMessage",
+                                    "presentation": []}),
+    }[case]
+    why = {"unreachable": "unreachable", "error": "HTTP 500", "html": "not JSON",
+           "garbage": "invalid message", "huge": "too large", "empty": "no presentation"}[case]
+    async with stranger(answer, tmp_path) as signer:
+        status, body = await call(http, b, "/dsp/whoami", authorization(signer, b.did))
+    assert status == 401 and why in body["reason"][0]
+
+
+async def test_an_oversized_body_is_refused(nodes):
+    a, b, _, _, http = nodes
+    big = b"x" * (b.config.max_body_bytes + 1)
+    status, _ = await call(http, b, "/dsp/negotiations/request", authorization(a.signer, b.did),
+                           "POST", data=io.BytesIO(big))
+    assert status == 413
+    status, _ = await call(http, a, "/credentials/presentations/query", None, "POST",
+                           data=io.BytesIO(big))
+    assert status == 413
+    huge_header = "x" * 20_000  # aiohttp refuses it before any handler runs
+    async with http.get(url(b, "/dsp/whoami"), headers={"Authorization": huge_header}) as response:
+        assert response.status in (400, 431)
+
+
+# --- the credential service refuses what it must ---------------------------------------------
+
+
+def _query(*scopes: str) -> dict:
+    return {"@context": [DCP_CONTEXT], "type": "PresentationQueryMessage", "scope": list(scopes)}
+
+
+async def test_the_credential_service_answers_an_authorized_query(nodes):
+    a, b, _, anchor, http = nodes
+    bearer = issue_id_token(b.signer, a.did, access_token=issue_access_token(a.signer, b.did, [MEMBERSHIP]))
+    status, body = await call(http, a, "/credentials/presentations/query", "Bearer " + bearer,
+                              "POST", json=_query(MEMBERSHIP))
+    assert status == 200 and schema_problems(RESPONSE, body) == []
+    vp = _claims(body["presentation"][0])
+    assert vp["holder"] == a.did and vp["aud"] == b.did and len(vp["verifiableCredential"]) == 2
+
+
+@pytest.mark.parametrize("case", ["none", "no-bearer", "no-access-token", "stolen", "foreign",
+                                  "replayed", "escalation", "definition", "invalid"])
+async def test_the_credential_service_refuses_unauthorized_queries(nodes, tmp_path, case):
+    a, b, _, _, http = nodes
+    grant = issue_access_token(a.signer, b.did, [MEMBERSHIP])
+    thief = Signer.for_did_key(generate_key("Ed25519"))
+    bearer = issue_id_token(b.signer, a.did, access_token=grant)
+    body: dict = _query(MEMBERSHIP)
+    header, expected = "Bearer " + bearer, 401
+    if case == "none":
+        header = None
+    elif case == "no-bearer":
+        header = bearer
+    elif case == "no-access-token":
+        header = "Bearer " + issue_id_token(b.signer, a.did, access_token=None)
+    elif case == "stolen":  # B's grant, presented by someone else
+        header = "Bearer " + issue_id_token(thief, a.did, access_token=grant)
+    elif case == "foreign":  # a grant A never issued
+        header = "Bearer " + issue_id_token(b.signer, a.did,
+                                            access_token=issue_access_token(thief, b.did, [MEMBERSHIP]))
+    elif case == "replayed":
+        assert (await call(http, a, "/credentials/presentations/query", header, "POST", json=body))[0] == 200
+    elif case == "escalation":
+        body, expected = _query(MEMBERSHIP, type_scope("SensitiveDataCredential")), 403
+    elif case == "definition":
+        body = {"@context": [DCP_CONTEXT], "type": "PresentationQueryMessage",
+                "presentationDefinition": {"id": "p", "input_descriptors": []}}
+        expected = 501
+    else:
+        body, expected = {"@context": [DCP_CONTEXT], "type": "PresentationQueryMessage", "scope": []}, 400
+    status, _ = await call(http, a, "/credentials/presentations/query", header, "POST", json=body)
+    assert status == expected
