@@ -12,6 +12,11 @@ from connector.app import docs, health
 from connector.app.keys import NODE
 from connector.app.middleware import bearer_auth, observe, problems
 from connector.app.node import Node
+from connector.auth import routes as auth
+from connector.auth.middleware import dcp_auth
+from connector.auth.resources import auth_context
+from connector.catalog import routes as catalog
+from connector.catalog.resources import DSP_PATH, catalog_context, management_context
 from connector.identity import routes as identity
 from connector.selfdescription import routes as selfdescription
 from connector.sparql import SPARQL, open_sparql
@@ -20,15 +25,18 @@ from connector.sparql import public as sparql
 
 def build_public_app(node: Node) -> web.Application:
     app = web.Application(
-        middlewares=[observe("public", node.metrics), problems],
+        # DSP endpoints need a caller's DCP token unless a route allows anonymous callers
+        middlewares=[observe("public", node.metrics), problems, dcp_auth(DSP_PATH)],
         client_max_size=node.config.max_body_bytes,
     )
     app[NODE] = node
-    app.cleanup_ctx.append(sparql_context)
+    app.cleanup_ctx.extend([sparql_context, catalog_context, auth_context])  # in this order
     app.add_routes(health.routes)
     app.add_routes(identity.public)
     app.add_routes(selfdescription.public)
     app.add_routes(sparql)
+    app.add_routes(catalog.public)
+    app.add_routes(auth.public)
     return app
 
 
@@ -51,8 +59,10 @@ def build_management_app(node: Node, token: str) -> web.Application:
         client_max_size=node.config.max_body_bytes,
     )
     app[NODE] = node
+    app.cleanup_ctx.append(management_context)
     app.router.add_get("/api/v1/node", node_info)
     app.add_routes(identity.management)
+    app.add_routes(catalog.management)
     app.add_routes(selfdescription.management)
     app.add_routes(docs.routes)
     docs.add_static(app)

@@ -12,7 +12,9 @@ def _op(summary: str, *, body: dict | None = None, ok: str = "200", params: list
     operation: dict[str, Any] = {
         "summary": summary,
         "responses": {
-            ok: {"description": "success", "content": {"application/json": {"schema": _OBJECT}}},
+            ok: {"description": "success"}
+            if ok == "204"
+            else {"description": "success", "content": {"application/json": {"schema": _OBJECT}}},
             "400": _PROBLEM,
             "401": _PROBLEM,
         },
@@ -61,6 +63,26 @@ PATHS: dict[str, dict[str, Any]] = {
         "post": _op("Verify and keep a credential issued to this node", body=_CREDENTIAL, ok="201"),
     },
     "/api/v1/credentials/{role}/{id}": {"get": _op("One credential", params=[_path_param("role"), _path_param("id")])},
+    "/api/v1/datasets": {
+        "get": _op("The node's datasets", params=[_query("limit", "1-500"), _query("offset", "")]),
+        "post": _op(
+            "Publish a file (under the current folder or the node's data/) or an http(s) source:"
+            " {source, title, description?, keywords?, license?, policy?: open|members|FILE}",
+            body=_JSON,
+            ok="201",
+        ),
+    },
+    "/api/v1/datasets/{id}": {
+        "get": _op("One dataset", params=[_path_param("id")]),
+        "patch": _op("Change a dataset's metadata or policy", body=_JSON, params=[_path_param("id")]),
+        "delete": _op("Withdraw a dataset (its copied file is deleted)", ok="204", params=[_path_param("id")]),
+    },
+    "/api/v1/catalog/import": {
+        "post": _op(
+            "Import a DCAT / DCAT-AP catalog; the report lists created, updated, unchanged and rejected datasets",
+            body={t: {"schema": {"type": "string"}} for t in ("text/turtle", "application/rdf+xml", "application/n-triples", "application/ld+json")},
+        )
+    },
 }
 
 

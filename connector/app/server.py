@@ -13,6 +13,7 @@ from aiohttp import web
 
 from connector.app.apps import build_management_app, build_public_app
 from connector.app.node import Node, open_node
+from connector.catalog.resources import CATALOG, service_for
 from connector.config import NodeConfig, read_token
 from connector.selfdescription.publisher import preload_shapes
 
@@ -32,9 +33,12 @@ async def running_node(config: NodeConfig) -> AsyncIterator[Running]:
     token = read_token(config.home)
     async with open_node(config) as node:
         await preload_shapes()  # from the disk cache that `communs init` warmed
+        public, management = build_public_app(node), build_management_app(node, token)
+        # one catalog for both: what the management API publishes reaches /sparql at once
+        public[CATALOG] = management[CATALOG] = service_for(node)
         runners = [
-            web.AppRunner(build_public_app(node), access_log=None, shutdown_timeout=5),
-            web.AppRunner(build_management_app(node, token), access_log=None, shutdown_timeout=5),
+            web.AppRunner(public, access_log=None, shutdown_timeout=5),
+            web.AppRunner(management, access_log=None, shutdown_timeout=5),
         ]
         binds = [(config.public_host, config.public_port), (config.management_host, config.management_port)]
         ports = []

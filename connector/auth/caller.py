@@ -13,8 +13,6 @@ from typing import Any
 
 from aiohttp import web
 
-CALLER = "communs.caller"  # request[CALLER]: Caller | None
-
 
 @dataclass(frozen=True)
 class Caller:
@@ -32,6 +30,10 @@ class Caller:
                 subject = credential.get("credentialSubject", {})
                 found.extend(subject if isinstance(subject, list) else [subject])
         return found
+
+
+# request[CALLER]: the authenticated Caller, or None for an anonymous request
+CALLER: web.RequestKey[Caller | None] = web.RequestKey("caller", object)  # type: ignore[arg-type]
 
 
 def _types(credential: Mapping[str, Any]) -> list[str]:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from connector.catalog import cli as catalog
 from connector.cli import identity, node, selfdesc, sparql
 from connector.cli.output import error
 from connector.errors import ConnectorError
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     node.register(commands, common)
     identity.register(commands, common)
     selfdesc.register(commands, common)
+    catalog.register(commands, common)
     sparql.register(commands, common)
     ledger_cli.register(commands, common)
     return parser

@@ -2,7 +2,9 @@
 
 from alembic import context
 
-import connector.credentials.sql  # noqa: F401  (registers its tables on the metadata)
+import connector.auth.sql  # noqa: F401  (each feature's sql module registers its tables)
+import connector.catalog.sql  # noqa: F401
+import connector.credentials.sql  # noqa: F401
 from connector.storage.metadata import metadata
 
 connection = context.config.attributes["connection"]
