@@ -1,4 +1,5 @@
-"""`communs publish`, `communs import-dcat` and `communs datasets list|show|update|withdraw`.
+"""`communs publish`, `communs import-dcat`, `communs datasets list|show|update|withdraw`, and
+`communs catalog PROVIDER_URL` (the consumer side).
 
 They write the node's database directly. A serving node holds the SPARQL store's lock, so the
 mirror of a change made here reaches /sparql when the node next starts (resync); the DSP
@@ -9,13 +10,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
+from connector.app.node import http_session, open_keys
+from connector.catalog.client import fetch_catalog
 from connector.catalog.model import summary
 from connector.catalog.resources import service_for
 from connector.catalog.service import MAX_IMPORT_BYTES
-from connector.cli.common import config, run
+from connector.cli.common import config, home, run
 from connector.cli.output import fields, print_json, table
+from connector.config import CONFIG_FILE
 from connector.errors import ConnectorError, Reason
+from connector.identity.did import Signer, did_web_from_url
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -23,6 +29,11 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     publish.add_argument("path", metavar="PATH", help="a file under the current folder, or an http(s) URL")
     _metadata(publish, required=True)
     publish.set_defaults(func=cmd_publish)
+
+    browse = commands.add_parser("catalog", parents=[common], help="a provider's DSP catalog (authenticated as this node when run in its folder)")
+    browse.add_argument("provider", metavar="PROVIDER_URL")
+    browse.add_argument("--anonymous", action="store_true", help="do not authenticate, even in a node's folder")
+    browse.set_defaults(func=cmd_catalog)
 
     importer = commands.add_parser("import-dcat", parents=[common], help="import a DCAT / DCAT-AP catalog file")
     importer.add_argument("file", metavar="FILE", help="Turtle, RDF/XML, N-Triples or JSON-LD")
@@ -141,4 +152,37 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
         print_json({"id": gone.id, "withdrawn": True})
     else:
         print(f"withdrew {gone.id} ({gone.title})")
+    return 0
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("@value", ""))
+    if isinstance(value, list):
+        return ", ".join(_text_of(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    async def browse() -> dict:
+        signer = None
+        if not args.anonymous and (home(args) / CONFIG_FILE).exists():
+            cfg = config(args)
+            signer = Signer.for_store(open_keys(cfg.home), did_web_from_url(cfg.public_url))
+        async with http_session() as session:
+            return await fetch_catalog(session, args.provider, signer)
+
+    catalog = run(browse())
+    if args.json:
+        print_json(catalog)
+        return 0
+    rows = [
+        (d.get("@id"), _text_of(d.get("dct:title")), _text_of(d.get("dcat:keyword")), len(_as_list(d.get("hasPolicy"))))
+        for d in catalog["dataset"]
+    ]
+    table(f"{len(rows)} datasets at {args.provider}", ("id", "title", "keywords", "offers"), rows)
     return 0

@@ -125,3 +125,9 @@ def test_passphrase_protected_keys(tmp_path, monkeypatch):
         timeout=60,
     )
     assert result.returncode == 1 and "passphrase" in result.stderr.lower()
+
+
+def test_catalog_of_an_unreachable_provider_is_one_sentence(tmp_path):
+    result = communs("catalog", "http://127.0.0.1:9", "--dir", str(tmp_path))
+    assert result.returncode == 1 and "cannot reach http://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -3,7 +3,10 @@ through DSP (anonymous and DCP-authenticated), the DCAT export and SPARQL, over 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
+import sys
 
 import pytest
 
@@ -76,3 +79,21 @@ async def test_members_see_more_than_anonymous_callers(folders):
                             headers={"Accept": "application/sparql-results+json"}) as response:
             rows = (await response.json())["results"]["bindings"]
         assert {row["t"]["value"] for row in rows} == {"Air quality 2025"}
+
+        # the same through the CLI: as the member (its folder), then anonymously
+        as_member = await communs("catalog", provider.public, "--dir", str(member_dir), "--json")
+        assert titles(json.loads(as_member)) == {"Air quality 2025", "Traffic counts"}
+        anonymous = await communs("catalog", provider.public, "--dir", str(member_dir), "--anonymous", "--json")
+        assert titles(json.loads(anonymous)) == {"Air quality 2025"}
+        assert "2 datasets" in await communs("catalog", provider.public, "--dir", str(member_dir))
+
+
+async def communs(*argv: str) -> str:
+    """The CLI in a subprocess, awaited so that the nodes in this event loop keep serving."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "connector.cli.main", *argv,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err.decode()
+    return out.decode()

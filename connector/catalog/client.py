@@ -1,0 +1,67 @@
+"""The consumer side of the DSP catalog: discover a provider's DSP path, request its catalog
+(DCP-authenticated when a signer is given) and follow the Link pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from connector.auth.client import authorization, did_of_endpoint
+from connector.errors import ConnectorError, Reason
+from connector.identity.did import Signer
+
+DSP_VERSION = "2025-1"
+DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
+MAX_PAGES = 100  # a provider that pages forever must not keep the client forever
+
+
+async def _json(response: aiohttp.ClientResponse, what: str) -> Any:
+    if response.status != 200:
+        detail = (await response.text())[:300]
+        reason = Reason.UNAUTHORIZED if response.status == 401 else Reason.BAD_INPUT
+        raise ConnectorError(reason, f"{what} answered {response.status}: {detail}")
+    try:
+        return await response.json(content_type=None)
+    except ValueError:
+        raise ConnectorError(Reason.BAD_INPUT, f"{what} did not answer JSON") from None
+
+
+async def dsp_base(session: aiohttp.ClientSession, provider_url: str) -> str:
+    """The provider's DSP 2025-1 base URL, from its /.well-known/dspace-version."""
+    origin = provider_url.rstrip("/")
+    try:
+        async with session.get(f"{origin}/.well-known/dspace-version", allow_redirects=False) as response:
+            versions = await _json(response, origin)
+    except aiohttp.ClientError as exc:
+        raise ConnectorError(Reason.BAD_INPUT, f"cannot reach {origin}: {exc}") from None
+    for entry in versions.get("protocolVersions", []) if isinstance(versions, dict) else []:
+        if isinstance(entry, dict) and entry.get("version") == DSP_VERSION and isinstance(entry.get("path"), str):
+            return origin + "/" + entry["path"].strip("/")
+    raise ConnectorError(Reason.BAD_INPUT, f"{origin} does not speak the Dataspace Protocol {DSP_VERSION}")
+
+
+async def fetch_catalog(
+    session: aiohttp.ClientSession, provider_url: str, signer: Signer | None = None
+) -> dict[str, Any]:
+    """The provider's whole catalog as one DSP Catalog, pages merged in order."""
+    url: str | None = f"{await dsp_base(session, provider_url)}/catalog/request"
+    message = {"@context": [DSP_CONTEXT], "@type": "CatalogRequestMessage", "filter": []}
+    catalog: dict[str, Any] | None = None
+    datasets: list[Any] = []
+    for _ in range(MAX_PAGES):
+        if url is None:
+            break
+        headers = {"Authorization": authorization(signer, did_of_endpoint(url))} if signer else {}
+        try:
+            async with session.post(url, json=message, headers=headers, allow_redirects=False) as response:
+                page = await _json(response, url)
+                url = response.links.get("next", {}).get("url")  # type: ignore[assignment]
+        except aiohttp.ClientError as exc:
+            raise ConnectorError(Reason.BAD_INPUT, f"cannot reach {url}: {exc}") from None
+        found = page.get("dataset", []) if isinstance(page, dict) else []
+        datasets.extend(found if isinstance(found, list) else [found])
+        catalog = catalog or page
+    if catalog is None:
+        raise ConnectorError(Reason.BAD_INPUT, f"{provider_url} returned no catalog")
+    return {**catalog, "dataset": datasets}
