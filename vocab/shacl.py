@@ -32,14 +32,14 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal
 from rdflib.namespace import RDF, RDFS, SH
 
 from vocab.errors import VocabError, VocabReason
+from vocab.terms import rdflib_term
 
 GX_2511 = "https://w3id.org/gaia-x/2511#"
 GX_DEVELOPMENT = "https://w3id.org/gaia-x/development#"
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _FORMAT = 3  # bump when the pickled index layout changes
 
 
@@ -105,18 +105,6 @@ class ValidationReport:
 
 
 # ---------------------------------------------------------------------------- parsing
-
-
-def _term(t: Any) -> Any:
-    if isinstance(t, ox.NamedNode):
-        return URIRef(t.value)
-    if isinstance(t, ox.BlankNode):
-        return BNode(t.value)
-    if t.language:
-        return Literal(t.value, lang=t.language)
-    if t.datatype.value == _XSD_STRING:  # rdflib's parsers give plain literals: match them
-        return Literal(t.value)
-    return Literal(t.value, datatype=URIRef(t.datatype.value))
 
 
 def _triples(data: bytes, file_index: int) -> Iterator[ox.Triple]:
@@ -330,7 +318,7 @@ class CompiledShapes:
         graph = _ListCachingGraph()
         for blob in [self._index.common] + [self._index.closures[k] for k in sorted(selection)]:
             for q in ox.parse(blob, format=ox.RdfFormat.N_TRIPLES):
-                graph.add((_term(q.subject), _term(q.predicate), _term(q.object)))
+                graph.add((rdflib_term(q.subject), rdflib_term(q.predicate), rdflib_term(q.object)))
         return graph
 
     def _pyshacl_graph(self, selection: frozenset[str]) -> tuple[Any, threading.Lock]:

@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal
 from rdflib.namespace import DCAT, RDF, RDFS
 
 from connector.catalog import dcat
 from connector.catalog.model import Dataset
 from connector.errors import ConnectorError, Reason
 from vocab.shacl import registry
+from vocab.terms import rdflib_term
 
 SHAPES = "dcat-ap-3.0.1"
 _CARDINALITY = {"MinCountConstraintComponent", "MaxCountConstraintComponent"}
@@ -67,19 +68,6 @@ class ImportReport:
 
 
 _OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "xml": ox.RdfFormat.RDF_XML}
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-def _term(t: Any) -> Any:
-    if isinstance(t, ox.NamedNode):
-        return URIRef(t.value)
-    if isinstance(t, ox.BlankNode):
-        return BNode(t.value)
-    if t.language:
-        return Literal(t.value, lang=t.language)
-    if t.datatype.value == _XSD_STRING:  # rdflib's parsers give plain literals: match them
-        return Literal(t.value)
-    return Literal(t.value, datatype=URIRef(t.datatype.value))
 
 
 def format_of(name: str, data: bytes) -> str:
@@ -109,7 +97,7 @@ def parse(data: bytes, fmt: str) -> Graph:
     if fast is not None:
         try:  # pyoxigraph's parsers are several times faster than rdflib's
             graph = Graph()
-            graph.addN((_term(q.subject), _term(q.predicate), _term(q.object), graph)
+            graph.addN((rdflib_term(q.subject), rdflib_term(q.predicate), rdflib_term(q.object), graph)
                        for q in ox.parse(data, format=fast, without_named_graphs=True))
             return graph
         except (SyntaxError, ValueError):
