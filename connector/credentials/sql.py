@@ -25,6 +25,7 @@ credentials = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("document", sa.Text(), nullable=False),
     sa.Column("stored_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_credentials_role_stored_at", "role", "stored_at"),  # list(): by role, newest first
 )
 
 

@@ -5,6 +5,7 @@ from alembic import context
 import connector.auth.sql  # noqa: F401  (each feature's sql module registers its tables)
 import connector.catalog.sql  # noqa: F401
 import connector.credentials.sql  # noqa: F401
+import connector.negotiation.sql  # noqa: F401
 from connector.storage.metadata import metadata
 
 connection = context.config.attributes["connection"]
