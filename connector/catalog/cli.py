@@ -184,5 +184,6 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         (d.get("@id"), _text_of(d.get("dct:title")), _text_of(d.get("dcat:keyword")), len(_as_list(d.get("hasPolicy"))))
         for d in catalog["dataset"]
     ]
-    table(f"{len(rows)} datasets at {args.provider}", ("id", "title", "keywords", "offers"), rows)
+    plural = "" if len(rows) == 1 else "s"
+    table(f"{len(rows)} dataset{plural} at {args.provider}", ("id", "title", "keywords", "offers"), rows)
     return 0
