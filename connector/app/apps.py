@@ -18,6 +18,8 @@ from connector.auth.resources import auth_context
 from connector.catalog import routes as catalog
 from connector.catalog.resources import DSP_PATH, catalog_context, management_context
 from connector.identity import routes as identity
+from connector.negotiation import routes as negotiation
+from connector.negotiation.manager import management_negotiations, negotiation_context
 from connector.selfdescription import routes as selfdescription
 from connector.sparql import SPARQL, open_sparql
 from connector.sparql import public as sparql
@@ -30,13 +32,14 @@ def build_public_app(node: Node) -> web.Application:
         client_max_size=node.config.max_body_bytes,
     )
     app[NODE] = node
-    app.cleanup_ctx.extend([sparql_context, catalog_context, auth_context])  # in this order
+    app.cleanup_ctx.extend([sparql_context, catalog_context, auth_context, negotiation_context])  # in this order
     app.add_routes(health.routes)
     app.add_routes(identity.public)
     app.add_routes(selfdescription.public)
     app.add_routes(sparql)
     app.add_routes(catalog.public)
     app.add_routes(auth.public)
+    app.add_routes(negotiation.public)
     return app
 
 
@@ -59,10 +62,11 @@ def build_management_app(node: Node, token: str) -> web.Application:
         client_max_size=node.config.max_body_bytes,
     )
     app[NODE] = node
-    app.cleanup_ctx.append(management_context)
+    app.cleanup_ctx.extend([management_context, management_negotiations])
     app.router.add_get("/api/v1/node", node_info)
     app.add_routes(identity.management)
     app.add_routes(catalog.management)
+    app.add_routes(negotiation.management)
     app.add_routes(selfdescription.management)
     app.add_routes(docs.routes)
     docs.add_static(app)

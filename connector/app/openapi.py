@@ -77,6 +77,15 @@ PATHS: dict[str, dict[str, Any]] = {
         "patch": _op("Change a dataset's metadata or policy", body=_JSON, params=[_path_param("id")]),
         "delete": _op("Withdraw a dataset (its copied file is deleted)", ok="204", params=[_path_param("id")]),
     },
+    "/api/v1/negotiations": {
+        "get": _op(
+            "Contract negotiations, newest first",
+            params=[_query("state", "a DSP state"), _query("role", "PROVIDER or CONSUMER"), _query("limit", "1-500"), _query("offset", "")],
+        ),
+        "post": _op("Start a negotiation as consumer: {providerUrl, datasetId, offerId?}", body=_JSON, ok="201"),
+    },
+    "/api/v1/negotiations/{id}": {"get": _op("One negotiation (state, agreementId once agreed)", params=[_path_param("id")])},
+    "/api/v1/negotiations/{id}/terminate": {"post": _op("Terminate a negotiation", params=[_path_param("id")])},
     "/api/v1/catalog/import": {
         "post": _op(
             "Import a DCAT / DCAT-AP catalog; the report lists created, updated, unchanged and rejected datasets",

@@ -10,6 +10,7 @@ from connector.catalog import cli as catalog
 from connector.cli import identity, node, selfdesc, sparql
 from connector.cli.output import error
 from connector.errors import ConnectorError
+from connector.negotiation import cli as negotiation
 from ledger import cli as ledger_cli
 from ledger.errors import LedgerError
 from vocab.errors import VocabError
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     selfdesc.register(commands, common)
     catalog.register(commands, common)
     sparql.register(commands, common)
+    negotiation.register(commands, common)
     ledger_cli.register(commands, common)
     return parser
 

@@ -95,7 +95,8 @@ def issue_vp_jwt(
     return sign_jwt({"typ": "vp+jwt", "cty": "vp"}, payload, signer)
 
 
-def _decode(token: str) -> tuple[dict[str, Any], dict[str, Any], str, bytes]:
+def decode_parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str, bytes]:
+    """A compact JWS as (header, payload, signing input, signature): parsed, NOT verified."""
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise ValueError("a JWT has three dot-separated parts")
@@ -136,7 +137,7 @@ async def verify_jwt(
     if not isinstance(token, str) or len(token) > MAX_JWT:
         return Verification.failed("the JWT is not a string of reasonable size")
     try:
-        header, payload, signing_input, signature = _decode(token)
+        header, payload, signing_input, signature = decode_parts(token)
     except (ValueError, UnicodeDecodeError):
         return Verification.failed("the token is not a well-formed JWT (base64url JSON parts)")
     alg, typ = header.get("alg"), header.get("typ")
@@ -209,6 +210,6 @@ async def embedded_problems(items: Any, resolver: DidResolver, now: datetime) ->
 
 def _is_vc_typ(jwt: str) -> bool:
     try:
-        return _decode(jwt)[0].get("typ") in VC_TYPES
+        return decode_parts(jwt)[0].get("typ") in VC_TYPES
     except (ValueError, UnicodeDecodeError):
         return False

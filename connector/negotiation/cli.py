@@ -1,0 +1,101 @@
+"""`communs negotiate PROVIDER_URL DATASET_ID` and `communs negotiations list|show|terminate`.
+
+They talk to the running node's management API with the token in the node's folder: the node
+holds the negotiation's process and its outbox sender.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+import aiohttp
+
+from connector.cli.common import config, home, run
+from connector.cli.output import fields, print_json, table
+from connector.config import read_token
+from connector.errors import ConnectorError, Reason
+
+FINAL = ("FINALIZED", "TERMINATED")
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    negotiate = commands.add_parser("negotiate", parents=[common], help="ask a provider for a contract on one of its datasets")
+    negotiate.add_argument("provider", metavar="PROVIDER_URL")
+    negotiate.add_argument("dataset", metavar="DATASET_ID")
+    negotiate.add_argument("--offer", metavar="OFFER_ID", help="one of the dataset's offers (default: the first)")
+    negotiate.add_argument("--wait", action="store_true", help="wait until it is FINALIZED or TERMINATED")
+    negotiate.add_argument("--timeout", type=float, default=60.0, help="seconds --wait waits (default 60)")
+    negotiate.set_defaults(func=cmd_negotiate)
+
+    negotiations = commands.add_parser("negotiations", parents=[common], help="list, show or terminate negotiations")
+    actions = negotiations.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", parents=[common], help="negotiations, newest first")
+    listing.add_argument("--state")
+    listing.add_argument("--role", choices=("PROVIDER", "CONSUMER"))
+    listing.set_defaults(func=cmd_list)
+    show = actions.add_parser("show", parents=[common], help="one negotiation")
+    show.add_argument("id")
+    show.set_defaults(func=cmd_show)
+    terminate = actions.add_parser("terminate", parents=[common], help="end a negotiation")
+    terminate.add_argument("id")
+    terminate.set_defaults(func=cmd_terminate)
+
+
+async def _call(args: argparse.Namespace, method: str, path: str, body: Any = None, params: dict | None = None) -> Any:
+    base = config(args).management_url.rstrip("/")
+    headers = {"Authorization": f"Bearer {read_token(home(args))}"}
+    timeout = aiohttp.ClientTimeout(total=60)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with session.request(method, base + path, json=body, params=params, headers=headers) as response:
+                data = await response.json(content_type=None)
+                if response.status >= 300:
+                    detail = data.get("detail") if isinstance(data, dict) else None
+                    reason = Reason.NOT_FOUND if response.status == 404 else Reason.BAD_INPUT
+                    raise ConnectorError(reason, detail or f"the node answered {response.status}")
+                return data
+    except aiohttp.ClientError as exc:
+        raise ConnectorError(Reason.BAD_INPUT, f"cannot reach the node at {base} (is it serving?): {exc}") from None
+
+
+def _show(args: argparse.Namespace, shown: dict) -> int:
+    if args.json:
+        print_json(shown)
+    else:
+        fields((k, v) for k, v in shown.items() if k not in ("offer", "agreement"))
+    return 0 if shown.get("state") != "TERMINATED" or not getattr(args, "wait", False) else 1
+
+
+def cmd_negotiate(args: argparse.Namespace) -> int:
+    async def work() -> dict:
+        body = {"providerUrl": args.provider, "datasetId": args.dataset, "offerId": args.offer}
+        found = await _call(args, "POST", "/api/v1/negotiations", body)
+        deadline = time.monotonic() + args.timeout
+        while args.wait and found["state"] not in FINAL and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            found = await _call(args, "GET", f"/api/v1/negotiations/{found['id']}")
+        return found
+
+    return _show(args, run(work()))
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    params = {k: v for k, v in (("state", args.state), ("role", args.role)) if v}
+    items = run(_call(args, "GET", "/api/v1/negotiations", params=params))["items"]
+    if args.json:
+        print_json(items)
+    else:
+        table("negotiations", ("id", "role", "state", "counterparty", "dataset"),
+              [(n["id"], n["role"], n["state"], n["counterparty"], n["datasetId"]) for n in items])
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    return _show(args, run(_call(args, "GET", f"/api/v1/negotiations/{args.id}")))
+
+
+def cmd_terminate(args: argparse.Namespace) -> int:
+    return _show(args, run(_call(args, "POST", f"/api/v1/negotiations/{args.id}/terminate")))

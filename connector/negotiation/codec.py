@@ -1,0 +1,160 @@
+"""DSP 2025-1 negotiation messages (JSON-LD, compact under the DSP context) <-> `Message`.
+
+Inbound bodies are validated against the vendored DSP schemas in `schemas/` (registered under
+their `$id`, nothing is fetched). Outbound bodies are built to the same schemas.
+
+The provider's signature over an agreement travels beside it in the ContractAgreementMessage,
+as `SIGNATURE` (a compact JWS); inside the domain it is kept in the agreement dict under the
+same key, so that the stored agreement carries its proof.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft201909Validator
+from jsonschema_specifications import REGISTRY as METASCHEMAS
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT201909
+
+from connector.negotiation.model import ContractNegotiation, Message, MessageKind
+
+DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
+SIGNATURE = "https://w3id.org/communs/agreementSignature"
+HERE = Path(__file__).with_name("schemas")
+BASE = "https://w3id.org/dspace/2025/1/negotiation/"
+
+SCHEMAS: dict[str, str] = {
+    "ContractRequestMessage": BASE + "contract-request-message-schema.json",
+    "ContractOfferMessage": BASE + "contract-offer-message-schema.json",
+    "ContractNegotiationEventMessage": BASE + "contract-negotiation-event-message-schema.json",
+    "ContractAgreementMessage": BASE + "contract-agreement-message-schema.json",
+    "ContractAgreementVerificationMessage": BASE
+    + "contract-agreement-verification-message-schema.json",
+    "ContractNegotiationTerminationMessage": BASE
+    + "contract-negotiation-termination-message-schema.json",
+    "ContractNegotiation": BASE + "contract-negotiation-schema.json",
+    "ContractNegotiationError": BASE + "contract-negotiation-error-schema.json",
+}
+
+
+class CodecError(ValueError):
+    """The body is not the DSP message the endpoint expects (maps to 400)."""
+
+
+@cache
+def _registry() -> Registry:
+    resources = []
+    for path in sorted(HERE.glob("*.json")):
+        contents = json.loads(path.read_text())
+        resource = Resource.from_contents(contents, default_specification=DRAFT201909)
+        resources.append((contents["$id"], resource))
+    return METASCHEMAS.with_resources(resources)
+
+
+@cache
+def _validator(uri: str) -> Draft201909Validator:
+    return Draft201909Validator(_registry().contents(uri), registry=_registry())
+
+
+def problems(dsp_type: str, document: Any, limit: int = 5) -> list[str]:
+    """Why DOCUMENT is not a valid DSP `dsp_type` (empty when it is)."""
+    found = []
+    for error in _validator(SCHEMAS[dsp_type]).iter_errors(document):
+        where = "/".join(str(p) for p in error.absolute_path) or "the message"
+        found.append(f"{where}: {error.message[:200]}")
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _kind(body: dict[str, Any]) -> MessageKind:
+    dsp_type = body.get("@type")
+    if dsp_type == "ContractNegotiationEventMessage":
+        return MessageKind(f"{dsp_type}:{body.get('eventType')}")
+    return MessageKind(dsp_type)
+
+
+def decode(text: str | bytes, allowed: tuple[str, ...]) -> Message:
+    """The Message in a request body whose @type must be one of `allowed`; CodecError else."""
+    try:
+        body = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CodecError(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise CodecError("the body must be a JSON object")
+    dsp_type = body.get("@type")
+    if dsp_type not in allowed:
+        raise CodecError(f"expected {' or '.join(allowed)}, got @type {dsp_type!r}")
+    if errors := problems(dsp_type, body):
+        raise CodecError(f"not a valid {dsp_type}: " + "; ".join(errors))
+    agreement = body.get("agreement")
+    if agreement is not None:
+        agreement = dict(agreement)
+        if isinstance(body.get(SIGNATURE), str):
+            agreement[SIGNATURE] = body[SIGNATURE]
+    offer = body.get("offer")
+    return Message(
+        kind=_kind(body),
+        consumer_pid=body.get("consumerPid"),
+        provider_pid=body.get("providerPid"),
+        offer=offer,
+        agreement=agreement,
+        callback_address=body.get("callbackAddress"),
+        dataset_id=(offer or {}).get("target") if isinstance(offer, dict) else None,
+    )
+
+
+def encode(message: Message, reason: str | None = None) -> dict[str, Any]:
+    """The DSP JSON-LD body of an outbound message."""
+    body: dict[str, Any] = {"@context": [DSP_CONTEXT], "@type": message.kind.dsp_type}
+    if message.provider_pid:
+        body["providerPid"] = message.provider_pid
+    if message.consumer_pid:
+        body["consumerPid"] = message.consumer_pid
+    if message.kind.event_type:
+        body["eventType"] = message.kind.event_type
+    if message.offer is not None and message.kind in (
+        MessageKind.CONTRACT_REQUEST,
+        MessageKind.CONTRACT_OFFER,
+    ):
+        body["offer"] = message.offer
+    if message.agreement is not None and message.kind is MessageKind.CONTRACT_AGREEMENT:
+        agreement = dict(message.agreement)
+        signature = agreement.pop(SIGNATURE, None)
+        body["agreement"] = agreement
+        if signature:
+            body[SIGNATURE] = signature
+    if message.callback_address:
+        body["callbackAddress"] = message.callback_address
+    if message.kind is MessageKind.TERMINATION and reason:
+        body["code"] = "terminated"
+        body["reason"] = [reason]
+    return body
+
+
+def negotiation_json(negotiation: ContractNegotiation) -> dict[str, Any]:
+    """The DSP ContractNegotiation for a process (an unknown pid is written as "")."""
+    return {
+        "@context": [DSP_CONTEXT],
+        "@type": "ContractNegotiation",
+        "providerPid": negotiation.provider_pid or "",
+        "consumerPid": negotiation.consumer_pid or "",
+        "state": negotiation.state.dsp,
+    }
+
+
+def error_json(
+    status: int, reason: str, *, consumer_pid: str | None = None, provider_pid: str | None = None
+) -> dict[str, Any]:
+    return {
+        "@context": [DSP_CONTEXT],
+        "@type": "ContractNegotiationError",
+        "providerPid": provider_pid or "",
+        "consumerPid": consumer_pid or "",
+        "code": str(status),
+        "reason": [reason],
+    }

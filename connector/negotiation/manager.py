@@ -1,0 +1,109 @@
+"""The outbox sender: claims due messages under a lease, sends them with our DCP token,
+completes them or retries with backoff. It runs while the public app serves (a cleanup_ctx
+resource), so a restarted node resumes what it had left to send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import aiohttp
+from aiohttp import web
+
+from connector.auth.client import dsp_request
+from connector.negotiation.model import MessageKind
+from connector.negotiation.service import NegotiationService, now
+from connector.negotiation.sql import SqlNegotiationStore
+from connector.negotiation.store import OutboxMessage, backoff
+
+log = logging.getLogger(__name__)
+NEGOTIATIONS = web.AppKey("negotiations", NegotiationService)
+LEASE = timedelta(seconds=60)
+POLL = 0.1  # seconds between two looks at an empty outbox
+PERMANENT = frozenset({400, 403, 404, 405, 409, 410, 413, 415, 422})
+
+
+class Manager:
+    def __init__(self, service: NegotiationService) -> None:
+        self.service = service
+        self.owner = f"manager-{uuid.uuid4()}"
+
+    async def send(self, message: OutboxMessage) -> None:
+        service = self.service
+        n = await service.store.get(message.negotiation_id)
+        audience = n.counterparty_did if n is not None else None
+        try:
+            async with dsp_request(service.session, "POST", message.recipient, signer=service.signer,
+                                   audience_did=audience, json=message.payload) as response:
+                status = response.status
+                body = await response.json(content_type=None) if status in (200, 201) else None
+                error = "" if status < 300 else f"{status}: {(await response.text())[:300]}"
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+            status, body, error = 0, None, f"{type(exc).__name__}: {exc}"
+        if 200 <= status < 300:
+            if message.kind in (MessageKind.CONTRACT_REQUEST, MessageKind.CONTRACT_OFFER):
+                await service.bind(message.negotiation_id, body)
+            await service.store.complete(message.id, self.owner, now())
+        elif status in PERMANENT:
+            log.warning("%s to %s refused for good: %s", message.kind.value, message.recipient, error)
+            await service.store.complete(message.id, self.owner, now())
+            if message.kind is not MessageKind.TERMINATION:
+                await service.fail(message.negotiation_id)
+        else:
+            when = now() + backoff(message.attempts + 1)
+            await service.store.retry(message.id, self.owner, when, error or f"status {status}")
+
+    async def run_once(self) -> int:
+        claimed = await self.service.store.claim(self.owner, now(), LEASE)
+        for message in claimed:
+            try:
+                await self.send(message)
+            except Exception:  # noqa: BLE001 - one bad message must not stop the loop
+                log.exception("sending %s failed", message.id)
+                await self.service.store.retry(message.id, self.owner, now() + backoff(message.attempts + 1), "internal error")
+        return len(claimed)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                if await self.run_once():
+                    continue
+            except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
+                log.exception("the negotiation outbox loop failed; retrying")
+            await asyncio.sleep(POLL)
+
+
+def service_for(node, catalog=None) -> NegotiationService:  # type: ignore[no-untyped-def]
+    from connector.catalog.resources import DSP_PATH
+
+    return NegotiationService(
+        store=SqlNegotiationStore(node.database), did=node.did,
+        dsp_url=node.config.public_url.rstrip("/") + DSP_PATH, signer=node.signer,
+        session=node.session, resolver=node.resolver, catalog=catalog,
+    )
+
+
+async def negotiation_context(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx for the public app, after catalog_context: the service and its sender."""
+    from connector.app.keys import NODE
+    from connector.catalog.resources import CATALOG
+
+    app[NEGOTIATIONS] = service_for(app[NODE], app.get(CATALOG))
+    task = asyncio.create_task(Manager(app[NEGOTIATIONS]).run(), name="negotiation-outbox")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def management_negotiations(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx for the management app: the service (the public app's manager sends)."""
+    from connector.app.keys import NODE
+
+    app[NEGOTIATIONS] = service_for(app[NODE])
+    yield

@@ -1,0 +1,377 @@
+"""Negotiation use cases for both roles, shared by the DSP routes, the manager, the management
+API and the CLI.
+
+Persist, then act: every step is saved together with the message it must send (the outbox);
+the manager sends it. Automatic decisions follow each saved step: the provider agrees to a
+request whose offer matches one of the dataset's offers and whose ODRL evaluation for the
+authenticated caller allows it (otherwise it terminates with the reason), the consumer
+verifies a signed agreement that fits what it asked for, accepts an offer with the rules it
+asked for (any other offer ends the negotiation), and
+the provider finalizes a verified agreement.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from connector.auth.caller import Caller
+from connector.auth.client import dsp_request
+from connector.catalog.client import dsp_base
+from connector.errors import ConnectorError
+from connector.errors import Reason as Err
+from connector.identity.did import Signer
+from connector.identity.jose import decode_parts, sign_jwt
+from connector.identity.keys import jwk_alg, verify_signature
+from connector.identity.verification import did_of
+from connector.negotiation import codec
+from connector.negotiation.model import (
+    AlreadyApplied,
+    Applied,
+    ContractNegotiation,
+    Message,
+    MessageKind,
+    Reason,
+    Refused,
+    Role,
+    State,
+    act,
+    bind_counterparty_pid,
+    receive,
+    start,
+)
+from connector.negotiation.store import NegotiationStore, OutboxMessage
+from policies.evaluate import Request, evaluate
+from policies.matching import equivalent, matches
+from policies.operands import Context, Scope
+from policies.parse import parse_policy
+from policies.serialize import DEFAULT_CONTEXT
+
+MEMBERSHIP = "MembershipCredential"
+CALLBACK = "/callback"  # the consumer's callbacks live under {dsp}/callback
+
+
+class NegotiationError(Exception):
+    """A DSP fault: `status` 400 (bad message or transition) or 404 (no such process)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_pid() -> str:
+    return f"urn:uuid:{uuid.uuid4()}"
+
+
+def summary(n: ContractNegotiation) -> dict[str, Any]:
+    """A negotiation as the management API shows it."""
+    agreement = n.agreement or {}
+    return {
+        "id": n.id,
+        "role": n.role.value,
+        "state": n.state.value,
+        "consumerPid": n.consumer_pid,
+        "providerPid": n.provider_pid,
+        "counterparty": n.counterparty_did,
+        "counterpartyAddress": n.counterparty_address,
+        "datasetId": n.dataset_id,
+        "offer": n.offer,
+        "agreement": {k: v for k, v in agreement.items() if k != codec.SIGNATURE} or None,
+        "agreementId": agreement.get("@id") if n.state in (State.AGREED, State.VERIFIED, State.FINALIZED) else None,
+        "createdAt": n.created_at.isoformat(),
+        "updatedAt": n.updated_at.isoformat(),
+    }
+
+
+def _policy(doc: dict[str, Any]) -> Any:
+    body = {k: v for k, v in doc.items() if k != codec.SIGNATURE}
+    body.pop("@context", None)
+    return parse_policy({"@context": DEFAULT_CONTEXT, **body})
+
+
+def membership_issuers(caller: Caller) -> frozenset[str]:
+    issuers = set()
+    for credential in caller.credentials:
+        kinds = credential.get("type", [])
+        if MEMBERSHIP in ([kinds] if isinstance(kinds, str) else kinds):
+            issuer = credential.get("issuer")
+            issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
+            if isinstance(issuer, str):
+                issuers.add(issuer)
+    return frozenset(issuers)
+
+
+@dataclass
+class NegotiationService:
+    store: NegotiationStore
+    did: str
+    dsp_url: str  # our public DSP base, e.g. http://host:port/dsp
+    signer: Signer
+    session: aiohttp.ClientSession
+    resolver: Any  # connector.identity.resolver.DidResolver
+    catalog: Any = None  # connector.catalog.service.CatalogService, for provider decisions
+
+    # ---- outbox -----------------------------------------------------------------------
+
+    def _recipient(self, n: ContractNegotiation, kind: MessageKind) -> str:
+        base = (n.counterparty_address or "").rstrip("/")
+        if n.role is Role.CONSUMER:
+            if kind is MessageKind.CONTRACT_REQUEST and n.provider_pid is None:
+                return f"{base}/negotiations/request"
+            suffix = {
+                MessageKind.CONTRACT_REQUEST: "request",
+                MessageKind.EVENT_ACCEPTED: "events",
+                MessageKind.AGREEMENT_VERIFICATION: "agreement/verification",
+                MessageKind.TERMINATION: "termination",
+            }[kind]
+            return f"{base}/negotiations/{n.provider_pid}/{suffix}"
+        suffix = {
+            MessageKind.CONTRACT_OFFER: "offers",
+            MessageKind.CONTRACT_AGREEMENT: "agreement",
+            MessageKind.EVENT_FINALIZED: "events",
+            MessageKind.TERMINATION: "termination",
+        }[kind]
+        if kind is MessageKind.CONTRACT_OFFER and n.consumer_pid is None:
+            return f"{base}/negotiations/offers"
+        return f"{base}/negotiations/{n.consumer_pid}/{suffix}"
+
+    def _outbox(self, n: ContractNegotiation, kind: MessageKind, reason: str | None = None,
+                callback: bool = False) -> OutboxMessage:
+        message = Message(
+            kind, n.consumer_pid, n.provider_pid,
+            offer=n.offer if kind in (MessageKind.CONTRACT_REQUEST, MessageKind.CONTRACT_OFFER) else None,
+            agreement=n.agreement if kind is MessageKind.CONTRACT_AGREEMENT else None,
+            callback_address=f"{self.dsp_url}{CALLBACK}" if callback else None,
+        )
+        moment = now()
+        return OutboxMessage(
+            id=str(uuid.uuid4()), negotiation_id=n.id, kind=kind,
+            recipient=self._recipient(n, kind), payload=codec.encode(message, reason),
+            created_at=moment, next_attempt_at=moment,
+        )
+
+    # ---- our own steps ----------------------------------------------------------------
+
+    async def step(self, n: ContractNegotiation, kind: MessageKind, *, reason: str | None = None,
+                   agreement: dict[str, Any] | None = None, send: bool = True) -> ContractNegotiation:
+        """Take our step KIND on N and queue its message; NegotiationError if not allowed now."""
+        outcome = act(n, kind, now=now(), agreement=agreement)
+        if isinstance(outcome, Refused):
+            raise NegotiationError(400, outcome.detail)
+        if isinstance(outcome, AlreadyApplied):
+            return outcome.negotiation
+        nxt = outcome.negotiation
+        outbox = [self._outbox(nxt, kind, reason)] if send and nxt.counterparty_pid else []
+        if kind is MessageKind.TERMINATION and send and not nxt.counterparty_pid and n.role is Role.CONSUMER:
+            outbox = []  # the provider never answered: nothing to tell it
+        if not await self.store.save(nxt, outbox):
+            raise NegotiationError(409, "the negotiation changed meanwhile; try again")
+        return nxt
+
+    async def start(self, provider_url: str, dataset_id: str, offer_id: str | None = None) -> ContractNegotiation:
+        """The consumer asks PROVIDER_URL for DATASET_ID under one of its offers."""
+        base = await dsp_base(self.session, provider_url)
+        url = f"{base}/catalog/datasets/{dataset_id}"
+        try:
+            async with dsp_request(self.session, "GET", url, signer=self.signer) as response:
+                if response.status != 200:
+                    raise ConnectorError(Err.NOT_FOUND if response.status == 404 else Err.BAD_INPUT,
+                                         f"{url} answered {response.status}: {(await response.text())[:200]}")
+                dataset = await response.json(content_type=None)
+        except aiohttp.ClientError as exc:
+            raise ConnectorError(Err.BAD_INPUT, f"cannot reach {url}: {exc}") from None
+        offers = dataset.get("hasPolicy", []) if isinstance(dataset, dict) else []
+        offers = offers if isinstance(offers, list) else [offers]
+        chosen = [o for o in offers if isinstance(o, dict) and (offer_id is None or o.get("@id") == offer_id)]
+        if not chosen:
+            raise ConnectorError(Err.NOT_FOUND, f"the dataset {dataset_id} has no offer {offer_id or ''}".strip())
+        offer = {**chosen[0], "@type": "Offer", "target": dataset["@id"]}
+        provider_did = dataset.get("dct:publisher", {}).get("@id") if isinstance(dataset.get("dct:publisher"), dict) else None
+        provider_did = provider_did or offer.get("assigner")
+        if isinstance(provider_did, dict):
+            provider_did = provider_did.get("@id")
+        if not isinstance(provider_did, str):
+            raise ConnectorError(Err.BAD_INPUT, "the provider's dataset names no publisher")
+        n = start(Role.CONSUMER, new_id=new_pid(), counterparty_did=provider_did,
+                  counterparty_address=base, offer=offer, now=now())
+        await self.store.create(n, [self._outbox(n, MessageKind.CONTRACT_REQUEST, callback=True)])
+        return n
+
+    async def terminate(self, negotiation_id: str, reason: str = "terminated by its owner") -> ContractNegotiation:
+        n = await self.store.get(negotiation_id)
+        if n is None:
+            raise ConnectorError(Err.NOT_FOUND, f"no negotiation {negotiation_id}")
+        try:
+            return await self.step(n, MessageKind.TERMINATION, reason=reason)
+        except NegotiationError as exc:
+            raise ConnectorError(Err.CONFLICT if exc.status == 409 else Err.BAD_INPUT, str(exc)) from None
+
+    # ---- inbound ----------------------------------------------------------------------
+
+    async def get_for(self, pid: str, caller: Caller) -> ContractNegotiation:
+        n = await self.store.get(pid)
+        if n is None or n.counterparty_did != caller.did:
+            raise NegotiationError(404, "no such negotiation")  # never reveal others'
+        return n
+
+    async def receive(self, receiver: Role, pid: str | None, message: Message,
+                      caller: Caller) -> tuple[int, ContractNegotiation]:
+        """Apply an inbound MESSAGE for the process PID (None: an opening message): 201 for a
+        new process, 200 for a step or a replay; NegotiationError otherwise."""
+        if pid is not None:
+            current: ContractNegotiation | None = await self.get_for(pid, caller)
+            if current.role is not receiver:
+                raise NegotiationError(404, "no such negotiation")
+            if message.kind is MessageKind.CONTRACT_AGREEMENT:
+                await self._check_agreement(current, message)
+        else:
+            theirs = message.consumer_pid if receiver is Role.PROVIDER else message.provider_pid
+            current = await self.store.find(receiver, theirs, caller.did) if theirs else None
+        before = current
+        outcome = receive(current, receiver, message, caller.did, now=now(), new_id=new_pid())
+        if isinstance(outcome, Refused):
+            status = 404 if outcome.reason is Reason.UNKNOWN_PROCESS else 400
+            raise NegotiationError(status, outcome.detail)
+        if isinstance(outcome, AlreadyApplied):
+            return 200, outcome.negotiation
+        n = outcome.negotiation
+        if before is None:
+            if not await self.store.create(n):
+                raise NegotiationError(409, "this process is being opened concurrently")
+            status = 201
+        else:
+            if not await self.store.save(n):
+                raise NegotiationError(409, "the negotiation changed meanwhile; send it again")
+            status = 200
+        return status, await self.decide(n, caller, before)
+
+    # ---- automatic decisions ----------------------------------------------------------
+
+    async def decide(self, n: ContractNegotiation, caller: Caller | None = None,
+                     before: ContractNegotiation | None = None) -> ContractNegotiation:
+        """Our automatic next step after N was saved (the same N when none is due)."""
+        if n.role is Role.PROVIDER and n.state is State.REQUESTED and caller is not None:
+            refusal = await self._refusal(n, caller)
+            if refusal:
+                return await self.step(n, MessageKind.TERMINATION, reason=refusal)
+            return await self.step(n, MessageKind.CONTRACT_AGREEMENT, agreement=self._agreement(n))
+        if n.role is Role.PROVIDER and n.state is State.VERIFIED:
+            return await self.step(n, MessageKind.EVENT_FINALIZED)
+        if n.role is Role.CONSUMER and n.state is State.AGREED:
+            return await self.step(n, MessageKind.AGREEMENT_VERIFICATION)
+        if n.role is Role.CONSUMER and n.state is State.OFFERED and before is not None:
+            try:
+                fits = equivalent(_policy(n.offer), _policy(before.offer))
+            except Exception:  # noqa: BLE001 - an unreadable offer is one we do not accept
+                fits = False
+            if fits:
+                return await self.step(n, MessageKind.EVENT_ACCEPTED)
+            return await self.step(n, MessageKind.TERMINATION, reason="the offer is not what we asked for")
+        return n
+
+    async def _refusal(self, n: ContractNegotiation, caller: Caller) -> str | None:
+        """Why the provider refuses N's request (None: it agrees)."""
+        if self.catalog is None or not n.dataset_id:
+            return "no such dataset"
+        try:
+            dataset = await self.catalog.visible(caller, n.dataset_id)
+        except ConnectorError:
+            return "no such dataset"
+        try:
+            requested = _policy(n.offer)
+        except Exception as exc:  # noqa: BLE001 - the policy library's errors
+            return f"the requested offer is not a usable ODRL policy: {exc}"
+        context = Context(now=now(), requester=caller.did, scope=Scope.NEGOTIATION,
+                          claims={"membership": membership_issuers(caller)})
+        reasons = []
+        for doc in dataset.offer_documents():
+            offered = _policy(doc)
+            if doc.get("@id") not in (None, n.offer.get("@id")):
+                continue
+            match = matches(requested, offered)
+            if not match.ok:
+                reasons.append("the request does not match the offer: " + "; ".join(match.problems))
+                continue
+            decision = evaluate(offered, Request(None), context)
+            if decision.allowed:
+                return None
+            reasons.append("the offer's policy does not allow this requester: "
+                           + "; ".join(r.message for r in decision.reasons)[:300])
+        return reasons[0] if reasons else "the request names no offer of this dataset"
+
+    def _agreement(self, n: ContractNegotiation) -> dict[str, Any]:
+        """The ODRL Agreement for N's offer, signed by us (a JWS over its canonical JSON)."""
+        rules = {k: v for k, v in n.offer.items()
+                 if k not in ("@id", "@type", "@context", "target", "assigner", "assignee")}
+        agreement = {
+            "@id": new_pid(), "@type": "Agreement", **rules, "target": n.dataset_id,
+            "assigner": self.did, "assignee": n.counterparty_did,
+            "timestamp": now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        jws = sign_jwt({"typ": "odrl-agreement+jws"}, {"iss": self.did, "agreement": agreement}, self.signer)
+        return {**agreement, codec.SIGNATURE: jws}
+
+    async def _check_agreement(self, n: ContractNegotiation, message: Message) -> None:
+        """The consumer's check of a provider's agreement: ours, as asked, signed by it."""
+        agreement = dict(message.agreement or {})
+        jws = agreement.pop(codec.SIGNATURE, None)
+        problems = []
+        if agreement.get("assignee") != self.did:
+            problems.append("the agreement is not assigned to us")
+        if agreement.get("assigner") != n.counterparty_did:
+            problems.append("the agreement's assigner is not the provider")
+        if agreement.get("target") != n.dataset_id:
+            problems.append("the agreement is not about the dataset asked for")
+        if not isinstance(jws, str):
+            problems.append("the agreement is not signed")
+        elif not await self._signature_ok(jws, agreement, n.counterparty_did):
+            problems.append("the agreement's signature does not verify")
+        if problems:
+            raise NegotiationError(400, "; ".join(problems))
+
+    async def _signature_ok(self, jws: str, agreement: dict[str, Any], signer_did: str) -> bool:
+        try:
+            header, payload, signing_input, signature = decode_parts(jws)
+            kid = header.get("kid")
+            if not isinstance(kid, str) or did_of(kid) != signer_did or payload.get("iss") != signer_did:
+                return False
+            key = await self.resolver.verification_key(kid, "assertionMethod")
+            if jwk_alg(key) != header.get("alg"):
+                return False
+            if not verify_signature(key, header["alg"], signing_input.encode(), signature):
+                return False
+        except (ValueError, KeyError, UnicodeDecodeError, ConnectorError):
+            return False
+        canonical = json.dumps(payload.get("agreement"), sort_keys=True)
+        return canonical == json.dumps(agreement, sort_keys=True)
+
+    # ---- pid binding (the answer to our opening message) -------------------------------
+
+    async def bind(self, negotiation_id: str, body: Any) -> None:
+        if not isinstance(body, dict) or codec.problems("ContractNegotiation", body):
+            return
+        for _ in range(3):
+            n = await self.store.get(negotiation_id)
+            if n is None:
+                return
+            pid = body["providerPid"] if n.role is Role.CONSUMER else body["consumerPid"]
+            outcome = bind_counterparty_pid(n, pid)
+            if not isinstance(outcome, Applied) or await self.store.save(outcome.negotiation):
+                return
+
+    async def fail(self, negotiation_id: str) -> None:
+        """The counterparty refused our message for good: end the process locally."""
+        n = await self.store.get(negotiation_id)
+        if n is not None and not n.state.final:
+            outcome = act(n, MessageKind.TERMINATION, now=now())
+            if isinstance(outcome, Applied):
+                await self.store.save(outcome.negotiation)
