@@ -144,7 +144,7 @@ class CallerVerifier:
             if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback_host(parts.hostname or "")):
                 raise refuse("the caller's credential service is not an https URL")
             # the resolver's SSRF rules: public addresses only (unless configured), no rebinding
-            target, headers, server_name = await self.resolver._pin(url)  # noqa: SLF001
+            target, headers, server_name = await self.resolver.checked_target(url)
         except ConnectorError as exc:
             raise refuse(f"the caller's credential service cannot be found: {exc}") from None
         bearer = issue_id_token(self.signer, caller, access_token=access_token,

@@ -123,7 +123,7 @@ class DidResolver:
 
     # --- did:web over HTTP ---------------------------------------------------------------------
 
-    async def _pin(self, url: str) -> tuple[str, dict[str, str], str | None]:
+    async def checked_target(self, url: str) -> tuple[str, dict[str, str], str | None]:
         """The URL to connect to, with the host replaced by an address that was checked.
 
         Connecting to the checked address (not resolving the name again) closes the DNS
@@ -161,7 +161,7 @@ class DidResolver:
     async def _fetch(self, url: str) -> dict[str, Any]:
         try:
             async with asyncio.timeout(self.timeout):
-                body = await self._get(url, *await self._pin(url))
+                body = await self._get(url, *await self.checked_target(url))
         except TimeoutError:
             raise _fail(f"fetching {url} took longer than {self.timeout:g} s") from None
         except aiohttp.ClientError as exc:
