@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,7 +13,8 @@ import aiohttp
 
 from connector.app.server import Running, running_node
 from connector.cli.main import main
-from connector.config import load, read_token
+from connector.config import load, read_token, save
+from connector.identity.did import did_web_from_url
 
 
 def free_port() -> int:
@@ -41,6 +43,20 @@ def init_node(folder: Path, name: str = "ACME SAS", **options: str) -> Path:
     ]
     assert main(argv) == 0
     return folder
+
+
+def init_federation(factory) -> tuple[Path, Path, Path]:  # factory: pytest's tmp_path_factory
+    """A trust anchor, a provider that trusts it (with two data files to publish) and a member."""
+    anchor = init_node(factory.mktemp("anchor"), name="Federation Authority")
+    provider = init_node(factory.mktemp("provider"), name="Open City")
+    member = init_node(factory.mktemp("member"), name="ACME SAS", registration="leiCode:529900T8BM49AURSDO55")
+    config = load(provider)
+    save(dataclasses.replace(config, trust_anchors=(did_web_from_url(load(anchor).public_url),)))
+    data = provider / "data"
+    data.mkdir(exist_ok=True)
+    (data / "air.csv").write_text("station,pm10\nA,12\nB,30\n")
+    (data / "traffic.csv").write_text("road,cars\nN7,1200\n")
+    return anchor, provider, member
 
 
 @dataclass

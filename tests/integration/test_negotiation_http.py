@@ -5,33 +5,21 @@ member and refused to anyone else; bad input gets a DSP error and changes nothin
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import time
 
 import pytest
 
 from connector.auth.client import dsp_request
-from connector.config import load, save
-from connector.identity.did import did_web_from_url
 from connector.negotiation import codec
-from tests.nodes import client, init_node, serving
+from tests.nodes import client, init_federation, serving
 
 CTX = ["https://w3id.org/dspace/2025/1/context.jsonld"]
 
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
-    anchor = init_node(tmp_path_factory.mktemp("anchor"), name="Federation Authority")
-    provider = init_node(tmp_path_factory.mktemp("provider"), name="Open City")
-    member = init_node(tmp_path_factory.mktemp("member"), name="ACME SAS", registration="leiCode:529900T8BM49AURSDO55")
-    config = load(provider)
-    save(dataclasses.replace(config, trust_anchors=(did_web_from_url(load(anchor).public_url),)))
-    data = provider / "data"
-    data.mkdir(exist_ok=True)
-    (data / "air.csv").write_text("station,pm10\nA,12\nB,30\n")
-    (data / "traffic.csv").write_text("road,cars\nN7,1200\n")
-    return anchor, provider, member
+    return init_federation(tmp_path_factory)
 
 
 async def publish(http, node, path, title, policy) -> dict:
