@@ -14,21 +14,16 @@ from connector.errors import ConnectorError, Reason
 from connector.identity.did import Signer
 from connector.identity.resolver import DidResolver
 from connector.identity.service import issue_credential, verify_credential_file
-from connector.identity.verification import Verification, is_presentation
+from connector.identity.verification import Verification, is_presentation, parse_datetime
 
 DEFAULT_VALIDITY = timedelta(days=365)
 
 
 def _parse_time(value: Any) -> datetime | None:
+    """A VC date-time string, or a JWT NumericDate (iat/exp)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return datetime.fromtimestamp(value, UTC)
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_datetime(value)
 
 
 def describe(credential: Mapping[str, Any], document: str, fmt: Format, role: Role) -> StoredCredential:
