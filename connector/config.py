@@ -27,6 +27,22 @@ def default_home() -> Path:
 
 
 @dataclass(frozen=True)
+class ComputeConfig:
+    """[compute]: how this node runs compute-to-data jobs for others."""
+
+    allow_unisolated: bool = False  # run jobs even where the sandbox cannot isolate them
+    manual_release: bool = False  # every result waits for `communs jobs approve`
+    parallel: int = 1  # jobs run at once
+    cpu_seconds: int = 60
+    wall_seconds: int = 120
+    memory_bytes: int = 1 << 30
+    output_bytes: int = 64 << 20
+
+    def to_toml(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     home: Path
     name: str
@@ -42,6 +58,9 @@ class NodeConfig:
     allow_private_dids: bool = False
     max_body_bytes: int = 1024 * 1024
     trust_anchors: tuple[str, ...] = field(default_factory=tuple)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
+    provider_decisions: str = "auto"  # [negotiation]: "auto" (the ODRL evaluator) or "manual"
+    consumer_decisions: str = "auto"
 
     @property
     def database_url(self) -> str:
@@ -74,6 +93,11 @@ class NodeConfig:
                 "allow_private_dids": self.allow_private_dids,
                 "max_body_bytes": self.max_body_bytes,
                 "trust_anchors": list(self.trust_anchors),
+            },
+            "compute": self.compute.to_toml(),
+            "negotiation": {
+                "provider_decisions": self.provider_decisions,
+                "consumer_decisions": self.consumer_decisions,
             },
         }
 
@@ -116,7 +140,7 @@ def load(home: Path) -> NodeConfig:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise _bad(home, f"not valid TOML ({exc})") from None
     sections = {}
-    for name in ("node", "public", "management", "storage", "security"):
+    for name in ("node", "public", "management", "storage", "security", "compute", "negotiation"):
         section = raw.get(name, {})
         if not isinstance(section, dict):
             raise _bad(home, f"[{name}] must be a table")
@@ -164,7 +188,35 @@ def load(home: Path) -> NodeConfig:
         allow_private_dids=_get(home, security, "allow_private_dids", bool, False),
         max_body_bytes=max_body,
         trust_anchors=tuple(anchors),
+        compute=_compute(home, sections["compute"]),
+        **_decisions(home, sections["negotiation"]),
     )
+
+
+def _decisions(home: Path, table: dict[str, Any]) -> dict[str, str]:
+    decisions = {}
+    for key in ("provider_decisions", "consumer_decisions"):
+        value = _get(home, table, key, str, "auto")
+        if value not in ("auto", "manual"):
+            raise _bad(home, f'[negotiation] {key} must be "auto" or "manual", not {value!r}')
+        decisions[key] = value
+    return decisions
+
+
+def _compute(home: Path, table: dict[str, Any]) -> ComputeConfig:
+    d = ComputeConfig()
+    values = {
+        "allow_unisolated": _get(home, table, "allow_unisolated", bool, d.allow_unisolated),
+        "manual_release": _get(home, table, "manual_release", bool, d.manual_release),
+    }
+    for key in ("parallel", "cpu_seconds", "wall_seconds", "memory_bytes", "output_bytes"):
+        value = _get(home, table, key, int, getattr(d, key))
+        if value < 1:
+            raise _bad(home, f"[compute] {key} must be at least 1")
+        values[key] = value
+    if values["parallel"] > 16:
+        raise _bad(home, "[compute] parallel must be at most 16")
+    return ComputeConfig(**values)
 
 
 def save(config: NodeConfig) -> None:

@@ -80,12 +80,28 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/negotiations": {
         "get": _op(
             "Contract negotiations, newest first",
-            params=[_query("state", "a DSP state"), _query("role", "PROVIDER or CONSUMER"), _query("limit", "1-500"), _query("offset", "")],
+            params=[_query("state", "a DSP state"), _query("role", "PROVIDER or CONSUMER"),
+                    _query("pending", "true: only those waiting for our decision, oldest first"), _query("limit", "1-500"), _query("offset", "")],
         ),
         "post": _op("Start a negotiation as consumer: {providerUrl, datasetId, offerId?}", body=_JSON, ok="201"),
     },
     "/api/v1/negotiations/{id}": {"get": _op("One negotiation (state, agreementId once agreed)", params=[_path_param("id")])},
     "/api/v1/negotiations/{id}/terminate": {"post": _op("Terminate a negotiation", params=[_path_param("id")])},
+    "/api/v1/negotiations/{id}/agree": {
+        "post": _op(
+            "Say yes where it is our turn: agree to a request or an accepted offer (provider), accept an offer or "
+            "verify an agreement (consumer), finalize a verified agreement (provider)",
+            params=[_path_param("id")],
+        )
+    },
+    "/api/v1/negotiations/{id}/offer": {
+        "post": _op(
+            "Propose other terms: a provider's counter-offer (default: the dataset's first offer) or a consumer's "
+            'counter-request; body {"offer": ODRL_OFFER?}',
+            params=[_path_param("id")],
+            body=_JSON,
+        )
+    },
     "/api/v1/catalog/import": {
         "post": _op(
             "Import a DCAT / DCAT-AP catalog; the report lists created, updated, unchanged and rejected datasets",

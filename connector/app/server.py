@@ -15,6 +15,8 @@ from connector.app.apps import build_management_app, build_public_app
 from connector.app.node import Node, open_node
 from connector.catalog.resources import CATALOG, service_for
 from connector.config import NodeConfig, read_token
+from connector.negotiation.manager import NEGOTIATIONS
+from connector.negotiation.manager import service_for as negotiation_service
 from connector.selfdescription.publisher import preload_shapes
 
 log = logging.getLogger("communs.server")
@@ -25,6 +27,7 @@ class Running:
     node: Node
     public_port: int
     management_port: int
+    public_app: web.Application
 
 
 @asynccontextmanager
@@ -35,7 +38,9 @@ async def running_node(config: NodeConfig) -> AsyncIterator[Running]:
         await preload_shapes()  # from the disk cache that `communs init` warmed
         public, management = build_public_app(node), build_management_app(node, token)
         # one catalog for both: what the management API publishes reaches /sparql at once
-        public[CATALOG] = management[CATALOG] = service_for(node)
+        public[CATALOG] = management[CATALOG] = catalog = service_for(node)
+        # one negotiation service: what the operator decides wakes the public app's sender
+        public[NEGOTIATIONS] = management[NEGOTIATIONS] = negotiation_service(node, catalog)
         runners = [
             web.AppRunner(public, access_log=None, shutdown_timeout=5),
             web.AppRunner(management, access_log=None, shutdown_timeout=5),
@@ -50,7 +55,7 @@ async def running_node(config: NodeConfig) -> AsyncIterator[Running]:
                 ports.append(runner.addresses[0][1])
             node.metrics.up.set(1)
             log.info("serving", extra={"fields": {"did": node.did, "public": ports[0], "management": ports[1]}})
-            yield Running(node, *ports)
+            yield Running(node, *ports, public)
         finally:
             node.metrics.up.set(0)
             for runner in reversed(runners):

@@ -1,4 +1,4 @@
-"""`communs negotiate PROVIDER_URL DATASET_ID` and `communs negotiations list|show|terminate`.
+"""`communs negotiate PROVIDER_URL DATASET_ID` and `communs negotiations list|show|offer|agree|terminate`.
 
 They talk to the running node's management API with the token in the node's folder: the node
 holds the negotiation's process and its outbox sender.
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -35,6 +37,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     listing = actions.add_parser("list", parents=[common], help="negotiations, newest first")
     listing.add_argument("--state")
     listing.add_argument("--role", choices=("PROVIDER", "CONSUMER"))
+    listing.add_argument("--pending", action="store_true", help="only those waiting for our decision")
     listing.set_defaults(func=cmd_list)
     show = actions.add_parser("show", parents=[common], help="one negotiation")
     show.add_argument("id")
@@ -42,6 +45,13 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     terminate = actions.add_parser("terminate", parents=[common], help="end a negotiation")
     terminate.add_argument("id")
     terminate.set_defaults(func=cmd_terminate)
+    agree = actions.add_parser("agree", parents=[common], help="say yes where it is our turn (agree, accept, verify or finalize)")
+    agree.add_argument("id")
+    agree.set_defaults(func=cmd_agree)
+    offer = actions.add_parser("offer", parents=[common], help="propose other terms (a counter-offer or counter-request)")
+    offer.add_argument("id")
+    offer.add_argument("--offer", metavar="FILE", help="an ODRL offer as JSON (a provider may leave it out: the dataset's first offer)")
+    offer.set_defaults(func=cmd_offer)
 
 
 async def _call(args: argparse.Namespace, method: str, path: str, body: Any = None, params: dict | None = None) -> Any:
@@ -84,6 +94,8 @@ def cmd_negotiate(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     params = {k: v for k, v in (("state", args.state), ("role", args.role)) if v}
+    if args.pending:
+        params["pending"] = "true"
     items = run(_call(args, "GET", "/api/v1/negotiations", params=params))["items"]
     if args.json:
         print_json(items)
@@ -99,3 +111,17 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_terminate(args: argparse.Namespace) -> int:
     return _show(args, run(_call(args, "POST", f"/api/v1/negotiations/{args.id}/terminate")))
+
+
+def cmd_agree(args: argparse.Namespace) -> int:
+    return _show(args, run(_call(args, "POST", f"/api/v1/negotiations/{args.id}/agree")))
+
+
+def cmd_offer(args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {}
+    if args.offer:
+        try:
+            body["offer"] = json.loads(Path(args.offer).read_text())
+        except (OSError, ValueError) as exc:
+            raise ConnectorError(Reason.BAD_INPUT, f"cannot read the offer {args.offer}: {exc}") from None
+    return _show(args, run(_call(args, "POST", f"/api/v1/negotiations/{args.id}/offer", body)))

@@ -8,35 +8,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
+import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
 
 from connector.auth.client import dsp_request
-from connector.negotiation.model import MessageKind
-from connector.negotiation.service import NegotiationService, now
+from connector.negotiation.model import MessageKind, Role
+from connector.negotiation.service import LEASE, NegotiationService, now
 from connector.negotiation.sql import SqlNegotiationStore
 from connector.negotiation.store import OutboxMessage, backoff
 
 log = logging.getLogger(__name__)
 NEGOTIATIONS = web.AppKey("negotiations", NegotiationService)
-LEASE = timedelta(seconds=60)
-POLL = 0.1  # seconds between two looks at an empty outbox
+POLL = 0.1  # seconds between two looks for due messages
 PERMANENT = frozenset({400, 403, 404, 405, 409, 410, 413, 415, 422})
 
 
 class Manager:
     def __init__(self, service: NegotiationService) -> None:
         self.service = service
-        self.owner = f"manager-{uuid.uuid4()}"
+        self.owner = service.owner  # the service leases what it saves to us
+        self._tails: dict[str, asyncio.Task[None]] = {}  # the last send queued per negotiation
 
     async def send(self, message: OutboxMessage) -> None:
         service = self.service
-        n = await service.store.get(message.negotiation_id)
-        audience = n.counterparty_did if n is not None else None
+        audience = message.audience
         try:
             async with dsp_request(service.session, "POST", message.recipient, signer=service.signer,
                                    audience_did=audience, json=message.payload) as response:
@@ -58,24 +56,55 @@ class Manager:
             when = now() + backoff(message.attempts + 1)
             await service.store.retry(message.id, self.owner, when, error or f"status {status}")
 
+    async def _send_safely(self, message: OutboxMessage, after: asyncio.Task[None] | None) -> None:
+        if after is not None:  # one negotiation's messages leave in the order they were saved
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await after
+        try:
+            await self.send(message)
+        except Exception:  # noqa: BLE001 - one bad message must not stop the others
+            log.exception("sending %s failed", message.id)
+            await self.service.store.retry(message.id, self.owner, now() + backoff(message.attempts + 1), "internal error")
+
+    def dispatch(self, message: OutboxMessage) -> None:
+        """Send MESSAGE in the background, after what is queued for its negotiation."""
+        key = message.negotiation_id
+        task = asyncio.create_task(self._send_safely(message, self._tails.get(key)))
+        self._tails[key] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._tails.get(key) is done:
+                del self._tails[key]
+
+        task.add_done_callback(forget)
+
     async def run_once(self) -> int:
+        """Claim what is due (retries, and what a stopped sender left) and send it."""
         claimed = await self.service.store.claim(self.owner, now(), LEASE)
         for message in claimed:
-            try:
-                await self.send(message)
-            except Exception:  # noqa: BLE001 - one bad message must not stop the loop
-                log.exception("sending %s failed", message.id)
-                await self.service.store.retry(message.id, self.owner, now() + backoff(message.attempts + 1), "internal error")
+            self.dispatch(message)
         return len(claimed)
 
     async def run(self) -> None:
-        while True:
-            try:
-                if await self.run_once():
-                    continue
-            except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
-                log.exception("the negotiation outbox loop failed; retrying")
-            await asyncio.sleep(POLL)
+        fresh = self.service.fresh
+        claimed_at = 0.0
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    self.dispatch(await asyncio.wait_for(fresh.get(), POLL))
+                    while not fresh.empty():
+                        self.dispatch(fresh.get_nowait())
+                if time.monotonic() - claimed_at >= POLL:
+                    claimed_at = time.monotonic()
+                    try:
+                        await self.run_once()
+                    except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
+                        log.exception("the negotiation outbox loop failed; retrying")
+        finally:
+            tails = list(self._tails.values())
+            for task in tails:
+                task.cancel()
+            await asyncio.gather(*tails, return_exceptions=True)
 
 
 def service_for(node, catalog=None) -> NegotiationService:  # type: ignore[no-untyped-def]
@@ -85,6 +114,9 @@ def service_for(node, catalog=None) -> NegotiationService:  # type: ignore[no-un
         store=SqlNegotiationStore(node.database), did=node.did,
         dsp_url=node.config.public_url.rstrip("/") + DSP_PATH, signer=node.signer,
         session=node.session, resolver=node.resolver, catalog=catalog,
+        manual=frozenset(role for role, how in ((Role.PROVIDER, node.config.provider_decisions),
+                                                (Role.CONSUMER, node.config.consumer_decisions))
+                         if how == "manual"),
     )
 
 
@@ -93,7 +125,8 @@ async def negotiation_context(app: web.Application) -> AsyncIterator[None]:
     from connector.app.keys import NODE
     from connector.catalog.resources import CATALOG
 
-    app[NEGOTIATIONS] = service_for(app[NODE], app.get(CATALOG))
+    if NEGOTIATIONS not in app:  # the server gives both apps one service
+        app[NEGOTIATIONS] = service_for(app[NODE], app.get(CATALOG))
     task = asyncio.create_task(Manager(app[NEGOTIATIONS]).run(), name="negotiation-outbox")
     yield
     task.cancel()
@@ -105,5 +138,6 @@ async def management_negotiations(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx for the management app: the service (the public app's manager sends)."""
     from connector.app.keys import NODE
 
-    app[NEGOTIATIONS] = service_for(app[NODE])
+    if NEGOTIATIONS not in app:
+        app[NEGOTIATIONS] = service_for(app[NODE])
     yield

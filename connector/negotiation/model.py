@@ -131,6 +131,11 @@ class ContractNegotiation:
     def counterparty_pid(self) -> str | None:
         return self.consumer_pid if self.role is Role.PROVIDER else self.provider_pid
 
+    @property
+    def agreement_id(self) -> str | None:
+        agreement_id = (self.agreement or {}).get("@id")
+        return agreement_id if isinstance(agreement_id, str) else None
+
 
 @dataclass(frozen=True)
 class Message:

@@ -44,10 +44,10 @@ async def _handle(request: web.Request, role: Role, allowed: tuple[str, ...]) ->
     except web.HTTPRequestEntityTooLarge:
         return _error(413, "the request body is too large", pid, role)
     try:
-        if pid is not None:
-            await _service(request).get_for(pid, caller)  # 404 before looking at the body
+        # 404 before looking at the body
+        found = await _service(request).get_for(pid, caller) if pid is not None else None
         message = codec.decode(text, allowed)
-        status, n = await _service(request).receive(role, pid, message, caller)
+        status, n = await _service(request).receive(role, pid, message, caller, found)
     except codec.CodecError as exc:
         return _error(400, str(exc), pid, role)
     except NegotiationError as exc:
@@ -150,7 +150,10 @@ async def list_negotiations(request: web.Request) -> web.Response:
         raise ConnectorError(Reason.BAD_INPUT, "state, role, offset or limit is not valid") from None
     if offset < 0 or not 1 <= limit <= 500:
         raise ConnectorError(Reason.BAD_INPUT, "offset must be >= 0 and limit between 1 and 500")
-    items = await _service(request).store.list(state, role, limit, offset)
+    if request.query.get("pending") == "true":  # waiting for the operator
+        items = (await _service(request).pending())[offset : offset + limit]
+    else:
+        items = await _service(request).store.list(state, role, limit, offset)
     return web.json_response({"items": [summary(n) for n in items], "offset": offset, "limit": limit})
 
 
@@ -165,4 +168,20 @@ async def show_negotiation(request: web.Request) -> web.Response:
 @management.post("/api/v1/negotiations/{id}/terminate")
 async def terminate_negotiation(request: web.Request) -> web.Response:
     n = await _service(request).terminate(request.match_info["id"])
+    return web.json_response(summary(n))
+
+
+@management.post("/api/v1/negotiations/{id}/agree")
+async def agree_negotiation(request: web.Request) -> web.Response:
+    n = await _service(request).agree(request.match_info["id"])
+    return web.json_response(summary(n))
+
+
+@management.post("/api/v1/negotiations/{id}/offer")
+async def offer_negotiation(request: web.Request) -> web.Response:
+    body = await json_body(request) if request.can_read_body else {}
+    offer = body.get("offer") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or not (offer is None or isinstance(offer, dict)):
+        raise ConnectorError(Reason.BAD_INPUT, 'the body must be {"offer": ODRL_OFFER?}')
+    n = await _service(request).offer(request.match_info["id"], offer)
     return web.json_response(summary(n))

@@ -1,21 +1,25 @@
 """Negotiation use cases for both roles, shared by the DSP routes, the manager, the management
 API and the CLI.
 
-Persist, then act: every step is saved together with the message it must send (the outbox);
-the manager sends it. Automatic decisions follow each saved step: the provider agrees to a
-request whose offer matches one of the dataset's offers and whose ODRL evaluation for the
-authenticated caller allows it (otherwise it terminates with the reason), the consumer
-verifies a signed agreement that fits what it asked for, accepts an offer with the rules it
-asked for (any other offer ends the negotiation), and
-the provider finalizes a verified agreement.
+Persist, then act: every step is saved together with the message it must send (the outbox),
+and an inbound message is saved together with our automatic answer to it, so a crash never
+leaves a decision half taken; the manager sends what was saved.
+
+Automatic decisions, per role unless the operator takes them (`manual`): the provider agrees
+to a request that matches an offer of the dataset the caller may have (ODRL evaluation of the
+caller's verified claims), counter-offers such an offer once to an opening request that does
+not match, and terminates otherwise with the reason; it agrees to an accepted offer and
+finalizes a verified agreement. The consumer accepts an offer with the terms it asked for
+(any other ends the negotiation) and verifies a signed agreement that fits what it asked for.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -53,7 +57,28 @@ from policies.parse import parse_policy
 from policies.serialize import DEFAULT_CONTEXT
 
 MEMBERSHIP = "MembershipCredential"
+LEASE = timedelta(seconds=60)  # a sender's hold on a message: longer than one send may take
 CALLBACK = "/callback"  # the consumer's callbacks live under {dsp}/callback
+
+
+# Where it is our turn to speak, and the step that says yes there (`agree`)
+OUR_TURN: dict[tuple[Role, State], MessageKind] = {
+    (Role.PROVIDER, State.REQUESTED): MessageKind.CONTRACT_AGREEMENT,
+    (Role.PROVIDER, State.ACCEPTED): MessageKind.CONTRACT_AGREEMENT,
+    (Role.PROVIDER, State.VERIFIED): MessageKind.EVENT_FINALIZED,
+    (Role.CONSUMER, State.OFFERED): MessageKind.EVENT_ACCEPTED,
+    (Role.CONSUMER, State.AGREED): MessageKind.AGREEMENT_VERIFICATION,
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One of our own messages, with what it carries."""
+
+    kind: MessageKind
+    reason: str | None = None  # a termination's
+    offer: dict[str, Any] | None = None  # an offer's or a counter-request's terms
+    agreement: dict[str, Any] | None = None
 
 
 class NegotiationError(Exception):
@@ -119,6 +144,10 @@ class NegotiationService:
     session: aiohttp.ClientSession
     resolver: Any  # connector.identity.resolver.DidResolver
     catalog: Any = None  # connector.catalog.service.CatalogService, for provider decisions
+    manual: frozenset[Role] = frozenset()  # roles in which the operator takes every decision
+    # what we save to send is leased to this process's sender and handed to it at once
+    owner: str = field(default_factory=lambda: f"sender-{uuid.uuid4()}")
+    fresh: asyncio.Queue[OutboxMessage] = field(default_factory=asyncio.Queue)
 
     # ---- outbox -----------------------------------------------------------------------
 
@@ -156,25 +185,38 @@ class NegotiationService:
         return OutboxMessage(
             id=str(uuid.uuid4()), negotiation_id=n.id, kind=kind,
             recipient=self._recipient(n, kind), payload=codec.encode(message, reason),
-            created_at=moment, next_attempt_at=moment,
+            created_at=moment, next_attempt_at=moment, audience=n.counterparty_did,
         )
 
     # ---- our own steps ----------------------------------------------------------------
 
-    async def step(self, n: ContractNegotiation, kind: MessageKind, *, reason: str | None = None,
-                   agreement: dict[str, Any] | None = None, send: bool = True) -> ContractNegotiation:
-        """Take our step KIND on N and queue its message; NegotiationError if not allowed now."""
-        outcome = act(n, kind, now=now(), agreement=agreement)
+    def _prepare(self, n: ContractNegotiation, step: Step) -> tuple[ContractNegotiation, list[OutboxMessage]]:
+        """N after our STEP and the message to send; NegotiationError if not allowed now."""
+        outcome = act(n, step.kind, now=now(), offer=step.offer, agreement=step.agreement)
         if isinstance(outcome, Refused):
             raise NegotiationError(400, outcome.detail)
         if isinstance(outcome, AlreadyApplied):
-            return outcome.negotiation
+            return outcome.negotiation, []
         nxt = outcome.negotiation
-        outbox = [self._outbox(nxt, kind, reason)] if send and nxt.counterparty_pid else []
-        if kind is MessageKind.TERMINATION and send and not nxt.counterparty_pid and n.role is Role.CONSUMER:
-            outbox = []  # the provider never answered: nothing to tell it
-        if not await self.store.save(nxt, outbox):
-            raise NegotiationError(409, "the negotiation changed meanwhile; try again")
+        # a counterparty that never answered our opening message has nowhere to be told
+        return nxt, [self._outbox(nxt, step.kind, step.reason)] if nxt.counterparty_pid else []
+
+    async def _save(self, n: ContractNegotiation, outbox: list[OutboxMessage], *, new: bool = False) -> None:
+        # leased to our sender in the same transaction: it sends them without claiming them,
+        # and should this process die, another sender takes them once the lease lapses
+        until = now() + LEASE
+        outbox = [replace(m, lease_owner=self.owner, lease_until=until) for m in outbox]
+        saved = await (self.store.create(n, outbox) if new else self.store.save(n, outbox))
+        if not saved:
+            raise NegotiationError(409, "the negotiation changed meanwhile; send it again")
+        for message in outbox:
+            self.fresh.put_nowait(message)
+
+    async def step(self, n: ContractNegotiation, step: Step) -> ContractNegotiation:
+        """Take our STEP on N and queue its message; NegotiationError if not allowed now."""
+        nxt, outbox = self._prepare(n, step)
+        if nxt is not n:
+            await self._save(nxt, outbox)
         return nxt
 
     async def start(self, provider_url: str, dataset_id: str, offer_id: str | None = None) -> ContractNegotiation:
@@ -203,17 +245,19 @@ class NegotiationService:
             raise ConnectorError(Err.BAD_INPUT, "the provider's dataset names no publisher")
         n = start(Role.CONSUMER, new_id=new_pid(), counterparty_did=provider_did,
                   counterparty_address=base, offer=offer, now=now())
-        await self.store.create(n, [self._outbox(n, MessageKind.CONTRACT_REQUEST, callback=True)])
+        await self._save(n, [self._outbox(n, MessageKind.CONTRACT_REQUEST, callback=True)], new=True)
         return n
 
     async def terminate(self, negotiation_id: str, reason: str = "terminated by its owner") -> ContractNegotiation:
         n = await self.store.get(negotiation_id)
         if n is None:
             raise ConnectorError(Err.NOT_FOUND, f"no negotiation {negotiation_id}")
-        try:
-            return await self.step(n, MessageKind.TERMINATION, reason=reason)
-        except NegotiationError as exc:
-            raise ConnectorError(Err.CONFLICT if exc.status == 409 else Err.BAD_INPUT, str(exc)) from None
+        return await self._operator(n, Step(MessageKind.TERMINATION, reason=reason))
+
+    async def finalized(self, agreement_id: str, counterparty_did: str | None = None) -> ContractNegotiation | None:
+        """The FINALIZED negotiation whose agreement is AGREEMENT_ID (with that counterparty)."""
+        n = await self.store.by_agreement(agreement_id, counterparty_did)
+        return n if n is not None and n.state is State.FINALIZED else None
 
     # ---- inbound ----------------------------------------------------------------------
 
@@ -223,12 +267,13 @@ class NegotiationService:
             raise NegotiationError(404, "no such negotiation")  # never reveal others'
         return n
 
-    async def receive(self, receiver: Role, pid: str | None, message: Message,
-                      caller: Caller) -> tuple[int, ContractNegotiation]:
+    async def receive(self, receiver: Role, pid: str | None, message: Message, caller: Caller,
+                      found: ContractNegotiation | None = None) -> tuple[int, ContractNegotiation]:
         """Apply an inbound MESSAGE for the process PID (None: an opening message): 201 for a
-        new process, 200 for a step or a replay; NegotiationError otherwise."""
+        new process, 200 for a step or a replay; NegotiationError otherwise. FOUND: what
+        `get_for(pid, caller)` gave the caller just before, if it asked."""
         if pid is not None:
-            current: ContractNegotiation | None = await self.get_for(pid, caller)
+            current: ContractNegotiation | None = found or await self.get_for(pid, caller)
             if current.role is not receiver:
                 raise NegotiationError(404, "no such negotiation")
             if message.kind is MessageKind.CONTRACT_AGREEMENT:
@@ -243,70 +288,132 @@ class NegotiationService:
             raise NegotiationError(status, outcome.detail)
         if isinstance(outcome, AlreadyApplied):
             return 200, outcome.negotiation
-        n = outcome.negotiation
-        if before is None:
-            if not await self.store.create(n):
-                raise NegotiationError(409, "this process is being opened concurrently")
-            status = 201
-        else:
-            if not await self.store.save(n):
-                raise NegotiationError(409, "the negotiation changed meanwhile; send it again")
-            status = 200
-        return status, await self.decide(n, caller, before)
+        n, outbox = outcome.negotiation, []
+        answer = await self._automatic(n, caller, before)
+        if answer is not None:
+            # the message and our answer in one save: a crash cannot leave a decision untaken
+            decided, outbox = self._prepare(n, answer)
+            n = replace(decided, version=n.version)
+        await self._save(n, outbox, new=before is None)
+        return (201 if before is None else 200), n
 
-    # ---- automatic decisions ----------------------------------------------------------
+    # ---- decisions --------------------------------------------------------------------
 
-    async def decide(self, n: ContractNegotiation, caller: Caller | None = None,
-                     before: ContractNegotiation | None = None) -> ContractNegotiation:
-        """Our automatic next step after N was saved (the same N when none is due)."""
-        if n.role is Role.PROVIDER and n.state is State.REQUESTED and caller is not None:
-            refusal = await self._refusal(n, caller)
-            if refusal:
-                return await self.step(n, MessageKind.TERMINATION, reason=refusal)
-            return await self.step(n, MessageKind.CONTRACT_AGREEMENT, agreement=self._agreement(n))
-        if n.role is Role.PROVIDER and n.state is State.VERIFIED:
-            return await self.step(n, MessageKind.EVENT_FINALIZED)
-        if n.role is Role.CONSUMER and n.state is State.AGREED:
-            return await self.step(n, MessageKind.AGREEMENT_VERIFICATION)
-        if n.role is Role.CONSUMER and n.state is State.OFFERED and before is not None:
+    async def _automatic(self, n: ContractNegotiation, caller: Caller,
+                         before: ContractNegotiation | None) -> Step | None:
+        """Our answer to the message that made N (None: nothing due, or the operator decides)."""
+        if n.role in self.manual or (n.role, n.state) not in OUR_TURN:
+            return None
+        if n.state is State.REQUESTED:
+            return await self._answer(n, caller, may_counter=before is None)
+        if n.state is State.ACCEPTED:
+            return await self._answer(n, caller, may_counter=False)  # they accepted our offer
+        if n.state is State.OFFERED:
+            if before is None:
+                return None  # an offer we never asked for waits for the operator
             try:
                 fits = equivalent(_policy(n.offer), _policy(before.offer))
             except Exception:  # noqa: BLE001 - an unreadable offer is one we do not accept
                 fits = False
-            if fits:
-                return await self.step(n, MessageKind.EVENT_ACCEPTED)
-            return await self.step(n, MessageKind.TERMINATION, reason="the offer is not what we asked for")
-        return n
+            if not fits:
+                return Step(MessageKind.TERMINATION, reason="the offer is not what we asked for")
+        return self._affirm(n)
 
-    async def _refusal(self, n: ContractNegotiation, caller: Caller) -> str | None:
-        """Why the provider refuses N's request (None: it agrees)."""
+    def _affirm(self, n: ContractNegotiation) -> Step:
+        kind = OUR_TURN[(n.role, n.state)]
+        return Step(kind, agreement=self._agreement(n) if kind is MessageKind.CONTRACT_AGREEMENT else None)
+
+    async def _answer(self, n: ContractNegotiation, caller: Caller, *, may_counter: bool) -> Step:
+        """The provider's answer to a request: agree to an offer of the dataset that the request
+        matches and the caller may have, else counter-offer one it may have (once, to an
+        opening request), else terminate with the reason."""
         if self.catalog is None or not n.dataset_id:
-            return "no such dataset"
+            return Step(MessageKind.TERMINATION, reason="no such dataset")
         try:
             dataset = await self.catalog.visible(caller, n.dataset_id)
         except ConnectorError:
-            return "no such dataset"
+            return Step(MessageKind.TERMINATION, reason="no such dataset")
         try:
             requested = _policy(n.offer)
         except Exception as exc:  # noqa: BLE001 - the policy library's errors
-            return f"the requested offer is not a usable ODRL policy: {exc}"
+            return Step(MessageKind.TERMINATION, reason=f"the requested offer is not a usable ODRL policy: {exc}")
         context = Context(now=now(), requester=caller.did, scope=Scope.NEGOTIATION,
                           claims={"membership": membership_issuers(caller)})
-        reasons = []
+        reasons, allowed = [], []
         for doc in dataset.offer_documents():
             offered = _policy(doc)
+            decision = evaluate(offered, Request(None), context)
+            if not decision.allowed:
+                reasons.append("the offer's policy does not allow this requester: "
+                               + "; ".join(r.message for r in decision.reasons)[:300])
+                continue
+            allowed.append(doc)
             if doc.get("@id") not in (None, n.offer.get("@id")):
                 continue
             match = matches(requested, offered)
-            if not match.ok:
-                reasons.append("the request does not match the offer: " + "; ".join(match.problems))
-                continue
-            decision = evaluate(offered, Request(None), context)
-            if decision.allowed:
-                return None
-            reasons.append("the offer's policy does not allow this requester: "
-                           + "; ".join(r.message for r in decision.reasons)[:300])
-        return reasons[0] if reasons else "the request names no offer of this dataset"
+            if match.ok:
+                return Step(MessageKind.CONTRACT_AGREEMENT, agreement=self._agreement(n))
+            reasons.insert(0, "the request does not match the offer: " + "; ".join(match.reasons))
+        if may_counter and allowed:
+            return Step(MessageKind.CONTRACT_OFFER, offer=self._terms(allowed[0], n.dataset_id, self.did))
+        return Step(MessageKind.TERMINATION, reason=reasons[0] if reasons else "the request names no offer of this dataset")
+
+    @staticmethod
+    def _terms(doc: dict[str, Any], dataset_id: str | None, assigner: str) -> dict[str, Any]:
+        """Offer terms as they go on the wire: about the dataset, from ASSIGNER, with an id."""
+        body = {k: v for k, v in doc.items() if k not in ("@context", codec.SIGNATURE)}
+        return {"@id": new_pid(), **body, "@type": "Offer", "target": dataset_id, "assigner": assigner}
+
+    # ---- the operator's decisions -----------------------------------------------------
+
+    async def _operator(self, n: ContractNegotiation, step: Step) -> ContractNegotiation:
+        try:
+            return await self.step(n, step)
+        except NegotiationError as exc:
+            raise ConnectorError(Err.CONFLICT if exc.status == 409 else Err.BAD_INPUT, str(exc)) from None
+
+    async def _mine(self, negotiation_id: str) -> ContractNegotiation:
+        n = await self.store.get(negotiation_id)
+        if n is None:
+            raise ConnectorError(Err.NOT_FOUND, f"no negotiation {negotiation_id}")
+        return n
+
+    async def agree(self, negotiation_id: str) -> ContractNegotiation:
+        """Take the step that says yes: agree (provider), accept an offer or verify an
+        agreement (consumer), finalize a verified agreement (provider)."""
+        n = await self._mine(negotiation_id)
+        if (n.role, n.state) not in OUR_TURN:
+            raise ConnectorError(Err.CONFLICT, f"a {n.role.value.lower()} has nothing to agree to in state {n.state.value}")
+        return await self._operator(n, self._affirm(n))
+
+    async def offer(self, negotiation_id: str, offer: dict[str, Any] | None = None) -> ContractNegotiation:
+        """Answer with other terms: a provider's counter-offer (default: the dataset's first
+        offer) or a consumer's counter-request (OFFER required)."""
+        n = await self._mine(negotiation_id)
+        if n.role is Role.CONSUMER:
+            if offer is None:
+                raise ConnectorError(Err.BAD_INPUT, "a counter-request needs the offer it proposes")
+            step = Step(MessageKind.CONTRACT_REQUEST, offer=self._terms(offer, n.dataset_id, n.counterparty_did))
+        else:
+            if offer is None:
+                dataset = await self.catalog.store.get_by_iri(n.dataset_id) if self.catalog and n.dataset_id else None
+                documents = dataset.offer_documents() if dataset else []
+                if not documents:
+                    raise ConnectorError(Err.BAD_INPUT, "the dataset has no offer to propose; give one")
+                offer = documents[0]
+            step = Step(MessageKind.CONTRACT_OFFER, offer=self._terms(offer, n.dataset_id, self.did))
+        try:
+            _policy(step.offer or {})
+        except Exception as exc:  # noqa: BLE001 - the policy library's errors
+            raise ConnectorError(Err.BAD_INPUT, f"the offer is not a usable ODRL policy: {exc}") from None
+        return await self._operator(n, step)
+
+    async def pending(self) -> list[ContractNegotiation]:
+        """Negotiations waiting for us (the operator, in manual mode), oldest first."""
+        found = []
+        for role, state in OUR_TURN:
+            found += await self.store.list(state, role, limit=500)
+        return sorted(found, key=lambda n: (n.created_at, n.id))
 
     def _agreement(self, n: ContractNegotiation) -> dict[str, Any]:
         """The ODRL Agreement for N's offer, signed by us (a JWS over its canonical JSON)."""

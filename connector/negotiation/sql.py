@@ -32,6 +32,7 @@ negotiations = sa.Table(
     sa.Column("dataset_id", sa.String(512), nullable=True),
     sa.Column("offer", sa.Text(), nullable=False),
     sa.Column("agreement", sa.Text(), nullable=True),
+    sa.Column("agreement_id", sa.String(512), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer(), nullable=False),
@@ -42,6 +43,7 @@ negotiations = sa.Table(
         "role", "counterparty_did", "counterparty_pid", name="uq_negotiations_counterparty"
     ),
     sa.Index("ix_negotiations_state_role_created", "state", "role", "created_at"),
+    sa.Index("ix_negotiations_agreement", "agreement_id"),
 )
 
 negotiation_outbox = sa.Table(
@@ -66,6 +68,7 @@ negotiation_outbox = sa.Table(
     sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
     sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("audience", sa.String(512), nullable=True),
     sa.Index("ix_negotiation_outbox_due", "done_at", "next_attempt_at"),
 )
 
@@ -94,6 +97,7 @@ def _negotiation_values(n: ContractNegotiation) -> dict[str, Any]:
         "dataset_id": n.dataset_id,
         "offer": _json(n.offer),
         "agreement": _json(n.agreement),
+        "agreement_id": n.agreement_id,
         "created_at": n.created_at,
         "updated_at": n.updated_at,
         "version": n.version,
@@ -138,6 +142,7 @@ def _outbox_values(m: OutboxMessage) -> dict[str, Any]:
         "lease_until": m.lease_until,
         "done_at": m.done_at,
         "last_error": m.last_error,
+        "audience": m.audience,
     }
 
 
@@ -155,6 +160,7 @@ def _outbox(row: sa.Row) -> OutboxMessage:
         lease_until=_aware(row.lease_until),
         done_at=_aware(row.done_at),
         last_error=row.last_error,
+        audience=row.audience,
     )
 
 
@@ -201,6 +207,16 @@ class SqlNegotiationStore:
             negotiations.c.counterparty_pid == counterparty_pid,
             negotiations.c.counterparty_did == counterparty_did,
         )
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return _negotiation(row) if row else None
+
+    async def by_agreement(
+        self, agreement_id: str, counterparty_did: str | None = None
+    ) -> ContractNegotiation | None:
+        query = negotiations.select().where(negotiations.c.agreement_id == agreement_id)
+        if counterparty_did is not None:
+            query = query.where(negotiations.c.counterparty_did == counterparty_did)
         async with self._engine.connect() as connection:
             row = (await connection.execute(query)).first()
         return _negotiation(row) if row else None

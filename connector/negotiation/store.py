@@ -31,6 +31,7 @@ class OutboxMessage:
     lease_until: datetime | None = None
     done_at: datetime | None = None
     last_error: str | None = None
+    audience: str | None = None  # the recipient's DID, which our ID token is for
 
 
 def backoff(
@@ -54,6 +55,11 @@ class NegotiationStore(Protocol):
         self, role: Role, counterparty_pid: str, counterparty_did: str
     ) -> ContractNegotiation | None:
         """Our negotiation in `role` that the counterparty `counterparty_did` calls `counterparty_pid`."""
+
+    async def by_agreement(
+        self, agreement_id: str, counterparty_did: str | None = None
+    ) -> ContractNegotiation | None:
+        """The negotiation whose agreement has this `@id` (with that counterparty, if given)."""
 
     async def save(
         self, negotiation: ContractNegotiation, outbox: Sequence[OutboxMessage] = ()
@@ -138,6 +144,17 @@ class InMemoryNegotiationStore:
             ):
                 return n
         return None
+
+    async def by_agreement(
+        self, agreement_id: str, counterparty_did: str | None = None
+    ) -> ContractNegotiation | None:
+        found = (
+            n
+            for n in self._items.values()
+            if n.agreement_id == agreement_id
+            and counterparty_did in (None, n.counterparty_did)
+        )
+        return next(found, None)
 
     async def save(
         self, negotiation: ContractNegotiation, outbox: Sequence[OutboxMessage] = ()

@@ -5,12 +5,14 @@ member and refused to anyone else; bad input gets a DSP error and changes nothin
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 
 import pytest
 
 from connector.auth.client import dsp_request
+from connector.config import load, save
 from connector.negotiation import codec
 from tests.nodes import client, init_federation, serving
 
@@ -165,3 +167,50 @@ async def test_cli_negotiate_wait_json(folders, capsys):
         assert await asyncio.to_thread(main, ["negotiations", "terminate", shown["id"], "--dir", str(member_dir)]) == 1
         assert "not allowed" in capsys.readouterr().err
         assert await asyncio.to_thread(main, ["negotiate", provider.public, "nope", "--dir", str(member_dir)]) == 1
+
+
+async def until(http, node, negotiation_id, state, timeout=20.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        async with http.get(f"{node.management}/api/v1/negotiations/{negotiation_id}", headers=node.auth) as response:
+            found = await response.json()
+        if found["state"] == state or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.05)
+
+
+async def test_manual_provider_decisions_with_the_cli(folders, capsys):
+    """The provider's operator counter-offers, agrees and finalizes from the CLI; the
+    consumer accepts the offer on its own because it is what it asked for."""
+    from connector.cli.main import main
+
+    anchor_dir, provider_dir, member_dir = folders
+    automatic = load(provider_dir)
+    save(dataclasses.replace(automatic, provider_decisions="manual"))
+
+    def cli(*argv: str) -> dict | list:
+        assert main([*argv, "--json", "--dir", str(provider_dir)]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    try:
+        async with serving(anchor_dir), serving(provider_dir) as provider, serving(member_dir) as member, client() as http:
+            air = await publish(http, provider, provider_dir / "data/air.csv", "Air quality by hand", "open")
+            started = await negotiate(http, member, provider, air["id"])
+            capsys.readouterr()
+            deadline = time.monotonic() + 10
+            while not (pending := await asyncio.to_thread(cli, "negotiations", "list", "--pending")) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            ours = next(n for n in pending if n["consumerPid"] == started["consumerPid"])
+            assert ours["state"] == "REQUESTED"
+            assert (await asyncio.to_thread(cli, "negotiations", "offer", ours["id"]))["state"] == "OFFERED"
+            assert (await until(http, provider, ours["id"], "ACCEPTED"))["state"] == "ACCEPTED"
+            assert (await asyncio.to_thread(cli, "negotiations", "agree", ours["id"]))["state"] == "AGREED"
+            assert (await until(http, provider, ours["id"], "VERIFIED"))["state"] == "VERIFIED"
+            finalized = await asyncio.to_thread(cli, "negotiations", "agree", ours["id"])
+            assert finalized["state"] == "FINALIZED" and finalized["agreementId"]
+            done = await settled(http, member, started["id"])
+            assert done["state"] == "FINALIZED" and done["agreementId"] == finalized["agreementId"]
+            assert await asyncio.to_thread(main, ["negotiations", "agree", ours["id"], "--dir", str(provider_dir)]) == 1
+            assert "nothing to agree to in state FINALIZED" in capsys.readouterr().err
+    finally:
+        save(automatic)

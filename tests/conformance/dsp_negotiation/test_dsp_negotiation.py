@@ -1,5 +1,7 @@
-"""DSP 2025-1 contract negotiation over real HTTP on 127.0.0.1: the TCK's CN (our node is the
-provider) and CN_C (our node is the consumer) scenarios that an automatic node can play.
+"""DSP 2025-1 contract negotiation over real HTTP on 127.0.0.1: all 31 CN (our node is the
+provider) and CN_C (our node is the consumer) scenarios of the TCK test plan, each named in a
+test. Where the kit's script needs our node to wait (a request left open, an offer not yet
+accepted), the node runs with manual decisions and the test takes the operator's part.
 
 The test plays the test kit: it sends what the kit sends, records what our node sends back to
 the kit's own endpoint, and checks every body against the vendored DSP schemas. A stand-in for
@@ -24,6 +26,7 @@ from connector.auth.caller import CALLER, Caller
 from connector.catalog.resources import CATALOG
 from connector.catalog.service import CatalogService
 from connector.catalog.sql import SqlCatalogStore
+from connector.errors import ConnectorError
 from connector.identity.did import Signer
 from connector.identity.jose import sign_jwt
 from connector.identity.keys import generate_key
@@ -160,9 +163,10 @@ def check(status: int, body: Any, expected: int, dsp_type: str) -> Any:
 # ---- CN: our node is the provider ---------------------------------------------------------
 
 
-async def _request(node: Node, kit: Kit, iri: str, member: bool = False, cpid: str = "urn:uuid:kit-c-1") -> dict:
+async def _request(node: Node, kit: Kit, iri: str, member: bool = False, cpid: str = "urn:uuid:kit-c-1",
+                   offer: dict | None = None) -> dict:
     body = {"@context": CTX, "@type": "ContractRequestMessage", "consumerPid": cpid,
-            "offer": node.offers[iri], "callbackAddress": kit.base + "/callback"}
+            "offer": offer or node.offers[iri], "callbackAddress": kit.base + "/callback"}
     status, answer = await send(f"{node.base}/dsp/negotiations/request", body, member=member)
     return check(status, answer, 201, "ContractNegotiation")
 
@@ -171,6 +175,8 @@ async def test_cn_01_04_request_agreement_verified_finalized(setup):
     node, kit = setup
     answer = await _request(node, kit, node.open_iri)
     pid, cpid = answer["providerPid"], answer["consumerPid"]
+    # the request and the provider's decision were saved together: no crash can split them
+    assert answer["state"] == "AGREED" and (await node.service.store.get(pid)).version == 1
     agreement = await kit.got("ContractAgreementMessage")
     assert kit.received[0][0] == f"/callback/negotiations/{cpid}/agreement"
     assert agreement["agreement"]["assignee"] == KIT.did and agreement["agreement"]["target"] == node.open_iri
@@ -235,6 +241,161 @@ async def test_cn_03_invalid_and_foreign_messages(setup):
     async with aiohttp.ClientSession() as s, s.post(f"{node.base}/dsp/negotiations/{pid}/events", json=accepted) as r:
         assert r.status == 401
     assert await state_of(node, pid) == "AGREED"
+
+
+def _other_terms(offer: dict) -> dict:
+    """The offer without its constraints: wider terms than offered, so they do not match."""
+    return {**offer, "permission": [{k: v for k, v in p.items() if k != "constraint"} for p in offer["permission"]]}
+
+
+async def _message(node: Node, pid: str, cpid: str, suffix: str, dsp_type: str, **extra: Any) -> tuple[int, Any]:
+    body = {"@context": CTX, "@type": dsp_type, "providerPid": pid, "consumerPid": cpid, **extra}
+    return await send(f"{node.base}/dsp/negotiations/{pid}/{suffix}", body, member=True)
+
+
+async def _offered(node: Node, kit: Kit) -> tuple[str, str, dict]:
+    """A member asks for wider terms than the members-only dataset's: the provider counter-offers its own."""
+    answer = await _request(node, kit, node.members_iri, member=True, offer=_other_terms(node.offers[node.members_iri]))
+    pid, cpid = answer["providerPid"], answer["consumerPid"]
+    offer = await kit.got("ContractOfferMessage")
+    assert kit.received[0][0] == f"/callback/negotiations/{cpid}/offers"
+    assert offer["offer"]["target"] == node.members_iri and offer["offer"]["assigner"] == node.service.did
+    assert offer["offer"]["permission"] == node.offers[node.members_iri]["permission"]
+    assert await state_of(node, pid) == "OFFERED"
+    return pid, cpid, offer["offer"]
+
+
+async def _pending(node: Node, pid: str) -> None:
+    assert pid in [n.id for n in await node.service.pending()]
+
+
+@pytest.mark.parametrize("scenario", ["CN:01-01", "CN:02-04"])
+async def test_cn_01_01_and_02_04_offer_received_consumer_terminated(setup, scenario):
+    node, kit = setup
+    pid, cpid, _ = await _offered(node, kit)
+    status, body = await _message(node, pid, cpid, "termination", "ContractNegotiationTerminationMessage")
+    assert check(status, body, 200, "ContractNegotiation")["state"] == "TERMINATED"
+
+
+async def test_cn_01_02_offer_received_consumer_counter_offer_provider_terminated(setup):
+    node, kit = setup
+    pid, cpid, offer = await _offered(node, kit)
+    status, body = await _message(node, pid, cpid, "request", "ContractRequestMessage", offer=_other_terms(offer))
+    check(status, body, 200, "ContractNegotiation")
+    termination = await kit.got("ContractNegotiationTerminationMessage")
+    assert "does not match" in termination["reason"][0]
+    assert await state_of(node, pid) == "TERMINATED"
+
+
+async def test_cn_01_03_offer_accepted_agreement_verified_finalized(setup):
+    node, kit = setup
+    pid, cpid, offer = await _offered(node, kit)
+    status, body = await _message(node, pid, cpid, "events", "ContractNegotiationEventMessage", eventType="ACCEPTED")
+    check(status, body, 200, "ContractNegotiation")
+    agreement = (await kit.got("ContractAgreementMessage"))["agreement"]
+    assert agreement["permission"] == offer["permission"] and agreement["assignee"] == KIT.did
+    status, body = await _message(node, pid, cpid, "agreement/verification", "ContractAgreementVerificationMessage")
+    check(status, body, 200, "ContractNegotiation")
+    await kit.got("ContractNegotiationEventMessage", "FINALIZED")
+    assert await state_of(node, pid) == "FINALIZED"
+    assert (await node.service.finalized(agreement["@id"], KIT.did)).id == pid
+    assert await node.service.finalized(agreement["@id"], "did:web:other.example") is None
+
+
+async def test_cn_02_02_request_consumer_terminated(setup):
+    node, kit = setup
+    node.service.manual = frozenset({Role.PROVIDER})
+    answer = await _request(node, kit, node.open_iri)
+    pid, cpid = answer["providerPid"], answer["consumerPid"]
+    assert answer["state"] == "REQUESTED"
+    await _pending(node, pid)
+    status, body = await _message(node, pid, cpid, "termination", "ContractNegotiationTerminationMessage")
+    assert check(status, body, 200, "ContractNegotiation")["state"] == "TERMINATED"
+    assert pid not in [n.id for n in await node.service.pending()]
+
+
+async def test_cn_02_05_offer_received_provider_terminated(setup):
+    node, kit = setup
+    pid, _, _ = await _offered(node, kit)
+    await node.service.terminate(pid, "we withdrew the offer")
+    termination = await kit.got("ContractNegotiationTerminationMessage")
+    assert termination["reason"] == ["we withdrew the offer"] and termination["providerPid"] == pid
+
+
+async def test_cn_02_06_offer_accepted_provider_terminated(setup):
+    node, kit = setup
+    node.service.manual = frozenset({Role.PROVIDER})
+    answer = await _request(node, kit, node.open_iri)
+    pid, cpid = answer["providerPid"], answer["consumerPid"]
+    await node.service.offer(pid)  # the operator proposes the dataset's offer
+    await kit.got("ContractOfferMessage")
+    status, body = await _message(node, pid, cpid, "events", "ContractNegotiationEventMessage", eventType="ACCEPTED")
+    assert check(status, body, 200, "ContractNegotiation")["state"] == "ACCEPTED"
+    await _pending(node, pid)
+    await node.service.terminate(pid)
+    await kit.got("ContractNegotiationTerminationMessage")
+    assert await state_of(node, pid) == "TERMINATED"
+
+
+async def test_cn_02_07_agreement_verified_provider_terminated(setup):
+    node, kit = setup
+    node.service.manual = frozenset({Role.PROVIDER})
+    answer = await _request(node, kit, node.open_iri)
+    pid, cpid = answer["providerPid"], answer["consumerPid"]
+    await node.service.agree(pid)
+    await kit.got("ContractAgreementMessage")
+    status, body = await _message(node, pid, cpid, "agreement/verification", "ContractAgreementVerificationMessage")
+    assert check(status, body, 200, "ContractNegotiation")["state"] == "VERIFIED"
+    await node.service.terminate(pid)
+    await kit.got("ContractNegotiationTerminationMessage")
+    assert await state_of(node, pid) == "TERMINATED"
+
+
+async def test_cn_03_02_offer_received_invalid_consumer_verified(setup):
+    node, kit = setup
+    pid, cpid, _ = await _offered(node, kit)
+    status, body = await _message(node, pid, cpid, "agreement/verification", "ContractAgreementVerificationMessage")
+    check(status, body, 400, "ContractNegotiationError")
+    assert await state_of(node, pid) == "OFFERED"
+
+
+async def test_cn_03_03_offer_accepted_illegal_consumer_verified(setup):
+    node, kit = setup
+    node.service.manual = frozenset({Role.PROVIDER})
+    answer = await _request(node, kit, node.open_iri)
+    pid, cpid = answer["providerPid"], answer["consumerPid"]
+    await node.service.offer(pid)
+    status, body = await _message(node, pid, cpid, "events", "ContractNegotiationEventMessage", eventType="ACCEPTED")
+    check(status, body, 200, "ContractNegotiation")
+    status, body = await _message(node, pid, cpid, "agreement/verification", "ContractAgreementVerificationMessage")
+    check(status, body, 400, "ContractNegotiationError")
+    assert await state_of(node, pid) == "ACCEPTED"
+
+
+async def test_cn_03_04_two_counter_requests_provider_terminated(setup):
+    node, kit = setup
+    pid, cpid, offer = await _offered(node, kit)
+    status, body = await _message(node, pid, cpid, "request", "ContractRequestMessage", offer=_other_terms(offer))
+    check(status, body, 200, "ContractNegotiation")
+    await kit.got("ContractNegotiationTerminationMessage")
+    status, body = await _message(node, pid, cpid, "request", "ContractRequestMessage", offer={**_other_terms(offer), "@id": "urn:uuid:x2"})
+    check(status, body, 400, "ContractNegotiationError")
+    assert await state_of(node, pid) == "TERMINATED"
+
+
+async def test_the_operator_can_only_take_steps_allowed_now(setup):
+    node, kit = setup
+    pid, _, _ = await _offered(node, kit)
+    with pytest.raises(ConnectorError, match="nothing to agree to in state OFFERED"):
+        await node.service.agree(pid)
+    assert (await node.service.offer(pid)).version == (await node.service.store.get(pid)).version  # the same: a no-op
+    with pytest.raises(ConnectorError, match="not allowed in state OFFERED"):
+        await node.service.offer(pid, {"@id": "urn:uuid:other", "permission": [{"action": "use"}]})
+    with pytest.raises(ConnectorError, match="not a usable ODRL policy"):
+        await node.service.offer(pid, {"permission": "nonsense"})
+    with pytest.raises(ConnectorError, match="no negotiation"):
+        await node.service.agree("urn:uuid:unknown")
+    assert await state_of(node, pid) == "OFFERED"
 
 
 # ---- CN_C: our node is the consumer --------------------------------------------------------
@@ -311,7 +472,7 @@ async def test_cn_c_01_01_offer_accepted_agreed_verified_finalized(setup):
     assert check(status, body, 200, "ContractNegotiation")["state"] == "FINALIZED"
 
 
-async def test_cn_c_01_02_offer_not_asked_for_terminated(setup):
+async def test_cn_c_01_03_offer_not_asked_for_consumer_terminated(setup):
     node, kit = setup
     cpid, offer = await _consume(node, kit)
     other = {**offer, "permission": [{"action": "use", "constraint": [
@@ -344,6 +505,113 @@ async def test_cn_c_03_invalid_provider_messages(setup):
     status, body = await send(f"{cb}/events", finalized, caller="did:web:other.example")
     check(status, body, 404, "ContractNegotiationError")
     assert await _our_state(node, cpid, "REQUESTED") == "REQUESTED"
+
+
+def _kit_message(cpid: str, dsp_type: str, **extra: Any) -> dict:
+    return {"@context": CTX, "@type": dsp_type, "providerPid": Kit.pid, "consumerPid": cpid, **extra}
+
+
+async def _kit_offer(node: Node, kit: Kit, manual: bool) -> tuple[str, str, dict]:
+    """CN_C: our request, then the kit's offer of the same terms."""
+    if manual:
+        node.service.manual = frozenset({Role.CONSUMER})
+    cpid, offer = await _consume(node, kit)
+    cb = f"{node.base}/dsp/callback/negotiations/{cpid}"
+    status, body = await send(f"{cb}/offers", _kit_message(cpid, "ContractOfferMessage", offer=offer))
+    check(status, body, 200, "ContractNegotiation")
+    if manual:
+        assert await _our_state(node, cpid, "OFFERED") == "OFFERED"
+        await _pending(node, cpid)
+    else:
+        await kit.got("ContractNegotiationEventMessage", "ACCEPTED")
+    return cpid, cb, offer
+
+
+async def test_cn_c_01_02_offer_received_consumer_counter_offer_provider_terminated(setup):
+    node, kit = setup
+    cpid, cb, offer = await _kit_offer(node, kit, manual=True)
+    await node.service.offer(cpid, {"permission": offer["permission"], "prohibition": [{"action": "distribute"}]})
+    counter: list[dict] = []
+    deadline = time.monotonic() + 5
+    while not counter and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        counter = [b for p, b in kit.received if p == f"/dsp/negotiations/{Kit.pid}/request"]
+    assert counter and counter[0]["offer"]["prohibition"] == [{"action": "distribute"}]
+    assert not codec.problems("ContractRequestMessage", counter[0])
+    status, body = await send(f"{cb}/termination", _kit_message(cpid, "ContractNegotiationTerminationMessage"))
+    assert check(status, body, 200, "ContractNegotiation")["state"] == "TERMINATED"
+
+
+async def test_cn_c_02_02_request_consumer_terminated(setup):
+    node, kit = setup
+    cpid, _ = await _consume(node, kit)
+    await node.service.terminate(cpid)
+    termination = await kit.got("ContractNegotiationTerminationMessage")
+    assert termination["providerPid"] == Kit.pid
+    assert any(p == f"/dsp/negotiations/{Kit.pid}/termination" for p, _ in kit.received)
+
+
+async def test_cn_c_02_03_agreement_consumer_terminated(setup):
+    node, kit = setup
+    node.service.manual = frozenset({Role.CONSUMER})
+    cpid, offer = await _consume(node, kit)
+    status, body = await send(f"{node.base}/dsp/callback/negotiations/{cpid}/agreement", _agreement(node, cpid, offer))
+    assert check(status, body, 200, "ContractNegotiation")["state"] == "AGREED"
+    await _pending(node, cpid)
+    await node.service.terminate(cpid)
+    await kit.got("ContractNegotiationTerminationMessage")
+    assert not [b for _, b in kit.received if b["@type"] == "ContractAgreementVerificationMessage"]
+
+
+@pytest.mark.parametrize("manual", [True, False], ids=["CN_C:02-04", "CN_C:02-05"])
+async def test_cn_c_02_04_and_02_05_offer_provider_terminated(setup, manual):
+    node, kit = setup
+    cpid, cb, _ = await _kit_offer(node, kit, manual=manual)  # 02-05: we accepted first
+    status, body = await send(f"{cb}/termination", _kit_message(cpid, "ContractNegotiationTerminationMessage"))
+    assert check(status, body, 200, "ContractNegotiation")["state"] == "TERMINATED"
+
+
+async def test_cn_c_02_06_agreement_verified_provider_terminated(setup):
+    node, kit = setup
+    cpid, offer = await _consume(node, kit)
+    cb = f"{node.base}/dsp/callback/negotiations/{cpid}"
+    status, body = await send(f"{cb}/agreement", _agreement(node, cpid, offer))
+    check(status, body, 200, "ContractNegotiation")
+    await kit.got("ContractAgreementVerificationMessage")
+    status, body = await send(f"{cb}/termination", _kit_message(cpid, "ContractNegotiationTerminationMessage"))
+    assert check(status, body, 200, "ContractNegotiation")["state"] == "TERMINATED"
+
+
+async def test_cn_c_03_02_and_03_03_offer_then_invalid_agreement_or_finalized(setup):
+    node, kit = setup
+    cpid, cb, offer = await _kit_offer(node, kit, manual=True)
+    status, body = await send(f"{cb}/agreement", _agreement(node, cpid, offer))
+    check(status, body, 400, "ContractNegotiationError")  # CN_C:03-02
+    status, body = await send(f"{cb}/events", _kit_message(cpid, "ContractNegotiationEventMessage", eventType="FINALIZED"))
+    check(status, body, 400, "ContractNegotiationError")  # CN_C:03-03
+    assert await _our_state(node, cpid, "OFFERED") == "OFFERED"
+
+
+async def test_cn_c_03_04_and_03_05_accepted_then_invalid_finalized_or_offer(setup):
+    node, kit = setup
+    cpid, cb, offer = await _kit_offer(node, kit, manual=False)
+    status, body = await send(f"{cb}/events", _kit_message(cpid, "ContractNegotiationEventMessage", eventType="FINALIZED"))
+    check(status, body, 400, "ContractNegotiationError")  # CN_C:03-04
+    status, body = await send(f"{cb}/offers", _kit_message(cpid, "ContractOfferMessage", offer={**offer, "@id": "urn:uuid:o2"}))
+    check(status, body, 400, "ContractNegotiationError")  # CN_C:03-05
+    assert await _our_state(node, cpid, "ACCEPTED") == "ACCEPTED"
+
+
+async def test_cn_c_03_06_agreed_then_invalid_finalized(setup):
+    node, kit = setup
+    cpid, cb, offer = await _kit_offer(node, kit, manual=True)
+    assert (await node.service.agree(cpid)).state.value == "ACCEPTED"  # the operator accepts
+    await kit.got("ContractNegotiationEventMessage", "ACCEPTED")
+    status, body = await send(f"{cb}/agreement", _agreement(node, cpid, offer))
+    assert check(status, body, 200, "ContractNegotiation")["state"] == "AGREED"
+    status, body = await send(f"{cb}/events", _kit_message(cpid, "ContractNegotiationEventMessage", eventType="FINALIZED"))
+    check(status, body, 400, "ContractNegotiationError")
+    assert await _our_state(node, cpid, "AGREED") == "AGREED"
 
 
 async def test_the_outbox_retries_with_backoff_and_a_restarted_sender_resumes(setup):
