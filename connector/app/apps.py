@@ -23,6 +23,9 @@ from connector.negotiation.manager import management_negotiations, negotiation_c
 from connector.selfdescription import routes as selfdescription
 from connector.sparql import SPARQL, open_sparql
 from connector.sparql import public as sparql
+from connector.transfer import dataplane
+from connector.transfer import routes as transfer
+from connector.transfer.manager import management_transfers, transfer_context
 
 
 def build_public_app(node: Node) -> web.Application:
@@ -33,6 +36,7 @@ def build_public_app(node: Node) -> web.Application:
     )
     app[NODE] = node
     app.cleanup_ctx.extend([sparql_context, catalog_context, auth_context, negotiation_context])  # in this order
+    app.cleanup_ctx.append(transfer_context)  # after negotiation_context
     app.add_routes(health.routes)
     app.add_routes(identity.public)
     app.add_routes(selfdescription.public)
@@ -40,6 +44,8 @@ def build_public_app(node: Node) -> web.Application:
     app.add_routes(catalog.public)
     app.add_routes(auth.public)
     app.add_routes(negotiation.public)
+    app.add_routes(transfer.public)
+    app.add_routes(dataplane.routes)
     return app
 
 
@@ -63,10 +69,12 @@ def build_management_app(node: Node, token: str) -> web.Application:
     )
     app[NODE] = node
     app.cleanup_ctx.extend([management_context, management_negotiations])
+    app.cleanup_ctx.append(management_transfers)  # after management_negotiations
     app.router.add_get("/api/v1/node", node_info)
     app.add_routes(identity.management)
     app.add_routes(catalog.management)
     app.add_routes(negotiation.management)
+    app.add_routes(transfer.management)
     app.add_routes(selfdescription.management)
     app.add_routes(docs.routes)
     docs.add_static(app)

@@ -102,6 +102,25 @@ PATHS: dict[str, dict[str, Any]] = {
             body=_JSON,
         )
     },
+    "/api/v1/transfers": {
+        "get": _op(
+            "Transfer processes, newest first",
+            params=[_query("state", "a DSP transfer state"), _query("role", "PROVIDER or CONSUMER"), _query("limit", "1-500"), _query("offset", "")],
+        ),
+        "post": _op(
+            "Ask a provider for a transfer under one of our agreements: "
+            "{agreementId, providerUrl?, format?: HttpData-PULL|HttpData-PUSH, dataAddress? (PUSH), purpose?}",
+            body=_JSON,
+            ok="201",
+        ),
+    },
+    "/api/v1/transfers/{id}": {"get": _op("One transfer (state; the PULL dataAddress once STARTED)", params=[_path_param("id")])},
+    "/api/v1/transfers/{id}/suspend": {"post": _op("Suspend a STARTED transfer", params=[_path_param("id")])},
+    "/api/v1/transfers/{id}/start": {
+        "post": _op("Start a requested transfer (provider) or resume one we suspended", params=[_path_param("id")])
+    },
+    "/api/v1/transfers/{id}/complete": {"post": _op("Complete a STARTED transfer", params=[_path_param("id")])},
+    "/api/v1/transfers/{id}/terminate": {"post": _op("Terminate a transfer", params=[_path_param("id")])},
     "/api/v1/catalog/import": {
         "post": _op(
             "Import a DCAT / DCAT-AP catalog; the report lists created, updated, unchanged and rejected datasets",

@@ -11,6 +11,7 @@ from connector.cli import identity, node, selfdesc, sparql
 from connector.cli.output import error
 from connector.errors import ConnectorError
 from connector.negotiation import cli as negotiation
+from connector.transfer import cli as transfer
 from ledger import cli as ledger_cli
 from ledger.errors import LedgerError
 from vocab.errors import VocabError
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.register(commands, common)
     sparql.register(commands, common)
     negotiation.register(commands, common)
+    transfer.register(commands, common)
     ledger_cli.register(commands, common)
     return parser
 

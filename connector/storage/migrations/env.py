@@ -6,6 +6,7 @@ import connector.auth.sql  # noqa: F401  (each feature's sql module registers it
 import connector.catalog.sql  # noqa: F401
 import connector.credentials.sql  # noqa: F401
 import connector.negotiation.sql  # noqa: F401
+import connector.transfer.sql  # noqa: F401
 from connector.storage.metadata import metadata
 
 connection = context.config.attributes["connection"]

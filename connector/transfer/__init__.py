@@ -1,0 +1,1 @@
+"""DSP 2025-1 transfer process: HTTP PULL and PUSH, usage enforcement."""

@@ -1,0 +1,142 @@
+"""`communs transfer PROVIDER_URL AGREEMENT_ID --out PATH` and `communs transfers list|show|
+start|suspend|complete|terminate`.
+
+`transfer` asks the running node (its management API) for a PULL transfer, waits for it to
+start, downloads the data itself with the token the provider issued (streaming; a dropped
+connection resumes with Range), completes the transfer and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from connector.cli.common import config, home, run
+from connector.cli.output import fields, print_json, table
+from connector.config import read_token
+from connector.errors import ConnectorError, Reason
+from connector.transfer.client import download
+
+LIVE = ("STARTED",)
+ENDED = ("COMPLETED", "TERMINATED")
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    transfer = commands.add_parser("transfer", parents=[common], help="pull a dataset under one of our agreements")
+    transfer.add_argument("provider", metavar="PROVIDER_URL")
+    transfer.add_argument("agreement", metavar="AGREEMENT_ID")
+    transfer.add_argument("--out", required=True, metavar="PATH", help="where to write the data")
+    transfer.add_argument("--purpose", help="the purpose we declare (checked by the agreement's policy)")
+    transfer.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the start (default 60)")
+    transfer.set_defaults(func=cmd_transfer)
+
+    transfers = commands.add_parser("transfers", parents=[common], help="list, show or steer transfers")
+    actions = transfers.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", parents=[common], help="transfers, newest first")
+    listing.add_argument("--state")
+    listing.add_argument("--role", choices=("PROVIDER", "CONSUMER"))
+    listing.set_defaults(func=cmd_list)
+    for name, text in (("show", "one transfer"), ("suspend", "suspend a STARTED transfer"),
+                       ("start", "start a requested transfer (provider) or resume one we suspended"), ("complete", "complete a transfer"),
+                       ("terminate", "end a transfer")):
+        action = actions.add_parser(name, parents=[common], help=text)
+        action.add_argument("id")
+        action.set_defaults(func=cmd_show if name == "show" else cmd_command)
+
+
+async def _call(args: argparse.Namespace, method: str, path: str, body: Any = None, params: dict | None = None) -> Any:
+    base = config(args).management_url.rstrip("/")
+    headers = {"Authorization": f"Bearer {read_token(home(args))}"}
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session, \
+                session.request(method, base + path, json=body, params=params, headers=headers) as response:
+            data = await response.json(content_type=None)
+            if response.status >= 300:
+                detail = data.get("detail") if isinstance(data, dict) else None
+                reason = Reason.NOT_FOUND if response.status == 404 else Reason.BAD_INPUT
+                raise ConnectorError(reason, detail or f"the node answered {response.status}")
+            return data
+    except aiohttp.ClientError as exc:
+        raise ConnectorError(Reason.BAD_INPUT, f"cannot reach the node at {base} (is it serving?): {exc}") from None
+
+
+def _progress() -> Any:
+    if not sys.stderr.isatty():
+        return None
+    started = time.monotonic()
+
+    def show(done: int, total: int | None) -> None:
+        rate = done / max(1e-6, time.monotonic() - started) / 1e6
+        share = f" {100 * done / total:5.1f}%" if total else ""
+        print(f"\r{done / 1e6:10.1f} MB{share} {rate:8.1f} MB/s", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_transfer(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.is_dir():
+        raise ConnectorError(Reason.BAD_INPUT, f"{out} is a folder; give a file path")
+    if not out.parent.is_dir():
+        raise ConnectorError(Reason.BAD_INPUT, f"the folder {out.parent} does not exist")
+
+    async def work() -> dict:
+        body = {"providerUrl": args.provider, "agreementId": args.agreement, "format": "HttpData-PULL",
+                "purpose": args.purpose}
+        found = await _call(args, "POST", "/api/v1/transfers", body)
+        deadline = time.monotonic() + args.timeout
+        while found["state"] not in LIVE + ENDED and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            found = await _call(args, "GET", f"/api/v1/transfers/{found['id']}")
+        if found["state"] != "STARTED" or not found.get("dataAddress"):
+            why = f": {found['reason']}" if found.get("reason") else ""
+            raise ConnectorError(Reason.BAD_INPUT, f"the transfer did not start (it is {found['state']}){why}")
+        started = time.monotonic()
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_read=60)) as session:
+            got = await download(session, found["dataAddress"], out, _progress())
+        seconds = time.monotonic() - started
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        done = await _call(args, "POST", f"/api/v1/transfers/{found['id']}/complete")
+        return {**done, "path": str(got.path), "bytes": got.bytes, "seconds": round(seconds, 3),
+                "resumed": got.resumed}
+
+    shown = run(work())
+    if args.json:
+        print_json(shown)
+    else:
+        fields((k, shown[k]) for k in ("id", "state", "agreementId", "datasetId", "path", "bytes", "seconds"))
+    return 0
+
+
+def _show(args: argparse.Namespace, shown: dict) -> int:
+    if args.json:
+        print_json(shown)
+    else:
+        fields((k, v) for k, v in shown.items() if k != "dataAddress")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    params = {k: v for k, v in (("state", args.state), ("role", args.role)) if v}
+    items = run(_call(args, "GET", "/api/v1/transfers", params=params))["items"]
+    if args.json:
+        print_json(items)
+    else:
+        table("transfers", ("id", "role", "state", "format", "counterparty", "dataset"),
+              [(p["id"], p["role"], p["state"], p["format"], p["counterparty"], p["datasetId"]) for p in items])
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    return _show(args, run(_call(args, "GET", f"/api/v1/transfers/{args.id}")))
+
+
+def cmd_command(args: argparse.Namespace) -> int:
+    return _show(args, run(_call(args, "POST", f"/api/v1/transfers/{args.id}/{args.action}")))

@@ -1,0 +1,250 @@
+"""The transfer's background work while the public app serves (cleanup_ctx resources):
+
+- the outbox sender: claims due messages under a lease, sends them with our DCP token (a
+  PULL start gets its token secrets filled in only then), completes them or retries with
+  backoff; a restarted node resumes what it had left to send;
+- the PUSH worker: streams each STARTED PUSH transfer's data to the consumer's endpoint, then
+  completes it (a failed push is retried with backoff, then terminated);
+- the policy monitor: terminates STARTED and SUSPENDED transfers whose agreement no longer
+  allows access in time (dateTime, elapsedTime), which also revokes their tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from connector.auth.client import dsp_request
+from connector.negotiation.manager import PERMANENT
+from connector.negotiation.model import Role
+from connector.negotiation.store import backoff
+from connector.transfer import codec
+from connector.transfer.model import PUSH, MessageKind, State, TransferProcess
+from connector.transfer.service import TransferError, TransferService, now
+from connector.transfer.sql import SqlTransferStore
+from connector.transfer.store import OutboxMessage
+
+log = logging.getLogger(__name__)
+TRANSFERS = web.AppKey("transfers", TransferService)
+LEASE = timedelta(seconds=60)
+POLL = 0.1  # seconds between two looks at an empty outbox
+MONITOR_EVERY = 5.0  # seconds between two policy checks of live transfers
+PUSH_ATTEMPTS = 5
+PUSHES = 4  # PUSH transfers under way at once
+CHUNK = 1 << 20
+
+
+class Manager:
+    def __init__(self, service: TransferService) -> None:
+        self.service = service
+        self.owner = f"transfer-manager-{uuid.uuid4()}"
+        self.pushing: set[str] = set()
+        self.push_failures: dict[str, int] = {}
+
+    # ---- outbox -------------------------------------------------------------------------
+
+    async def send(self, message: OutboxMessage) -> None:
+        service = self.service
+        p = await service.store.get(message.transfer_id)
+        audience = p.counterparty_did if p is not None else None
+        try:
+            async with dsp_request(service.session, "POST", message.recipient, signer=service.signer,
+                                   audience_did=audience, json=service.reveal(message)) as response:
+                status = response.status
+                body = await response.json(content_type=None) if status in (200, 201) else None
+                error = "" if status < 300 else f"{status}: {(await response.text())[:300]}"
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+            status, body, error = 0, None, f"{type(exc).__name__}: {exc}"
+        if 200 <= status < 300:
+            if message.kind is MessageKind.REQUEST:
+                await service.bind(message.transfer_id, body)
+            await service.store.complete(message.id, self.owner, now())
+        elif status in PERMANENT:
+            log.warning("%s to %s refused for good: %s", message.kind.value, message.recipient, error)
+            await service.store.complete(message.id, self.owner, now())
+            if message.kind is not MessageKind.TERMINATION:
+                await service.fail(message.transfer_id, f"the counterparty refused {message.kind.value}: {error}"[:500])
+        else:
+            when = now() + backoff(message.attempts + 1)
+            await service.store.retry(message.id, self.owner, when, error or f"status {status}")
+
+    async def run_once(self) -> int:
+        claimed = await self.service.store.claim(self.owner, now(), LEASE)
+        for message in claimed:
+            try:
+                await self.send(message)
+            except Exception:  # noqa: BLE001 - one bad message must not stop the loop
+                log.exception("sending %s failed", message.id)
+                await self.service.store.retry(message.id, self.owner, now() + backoff(message.attempts + 1), "internal error")
+        return len(claimed)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                if await self.run_once():
+                    continue
+            except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
+                log.exception("the transfer outbox loop failed; retrying")
+            await asyncio.sleep(POLL)
+
+    # ---- PUSH ---------------------------------------------------------------------------
+
+    async def push(self, p: TransferProcess) -> None:
+        service = self.service
+        try:
+            refusal = await service.refusal(p)
+            if refusal is None:
+                await self._push(p)
+                await service.store.use(p.agreement_id)
+            current = await service.store.get(p.id)
+            if current is not None and current.state is State.STARTED:
+                kind = MessageKind.COMPLETION if refusal is None else MessageKind.TERMINATION
+                await service.step(current, kind, reason=refusal)
+            self.push_failures.pop(p.id, None)
+        except (TimeoutError, aiohttp.ClientError, OSError, _PushRefused) as exc:
+            failures = self.push_failures[p.id] = self.push_failures.get(p.id, 0) + 1
+            log.warning("pushing %s failed (%d): %s", p.id, failures, exc)
+            if failures >= PUSH_ATTEMPTS or isinstance(exc, _PushRefused):
+                current = await service.store.get(p.id)
+                if current is not None and current.state is State.STARTED:
+                    await service.step(current, MessageKind.TERMINATION, reason=f"the push failed: {exc}"[:300])
+            else:
+                await asyncio.sleep(backoff(failures, base=timedelta(seconds=0.5)).total_seconds())
+        except TransferError as exc:
+            log.warning("ending pushed transfer %s: %s", p.id, exc)
+        finally:
+            self.pushing.discard(p.id)
+
+    async def _push(self, p: TransferProcess) -> None:
+        address = p.data_address or {}
+        props = codec.properties(address)
+        headers = {}
+        if "authorization" in props:
+            scheme = props.get("authType", "bearer")
+            value = props["authorization"]
+            headers["Authorization"] = f"Bearer {value}" if scheme.lower() == "bearer" else value
+        found = await self.service.source(p)
+        if found is None:
+            raise _PushRefused("the dataset has no distribution we can serve")
+        path, url = found
+        body: Any = _file_chunks(path) if path is not None else _remote_chunks(self.service.session, url)
+        method = props.get("method", "POST").upper()
+        async with self.service.session.request(method, address["endpoint"], data=body, headers=headers,
+                                                allow_redirects=False) as response:
+            if response.status in PERMANENT:
+                raise _PushRefused(f"the endpoint answered {response.status}")
+            if response.status >= 300:
+                raise aiohttp.ClientError(f"the endpoint answered {response.status}")
+
+    async def push_loop(self) -> None:
+        """Each STARTED PUSH transfer in a task of its own (at most PUSHES at once), all of
+        them cancelled with the loop: a restarted node pushes again from the start."""
+        tasks: set[asyncio.Task] = set()
+        try:
+            while True:
+                try:
+                    for p in await self.service.store.live(Role.PROVIDER):
+                        if (p.format == PUSH and p.state is State.STARTED and p.id not in self.pushing
+                                and len(tasks) < PUSHES):
+                            self.pushing.add(p.id)
+                            task = asyncio.create_task(self.push(p), name=f"push-{p.id}")
+                            tasks.add(task)
+                            task.add_done_callback(tasks.discard)
+                except Exception:  # noqa: BLE001
+                    log.exception("the push loop failed; retrying")
+                await asyncio.sleep(POLL * 5)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ---- policy monitor -----------------------------------------------------------------
+
+    async def monitor_once(self) -> int:
+        ended = 0
+        for p in await self.service.store.live(Role.PROVIDER):
+            refusal = await self.service.refusal(p, expiry_only=True)
+            if refusal is None:
+                continue
+            try:
+                await self.service.step(p, MessageKind.TERMINATION, reason=f"the agreement has expired: {refusal}"[:500])
+                ended += 1
+            except TransferError as exc:  # it moved meanwhile: the next round sees it again
+                log.info("monitor: %s: %s", p.id, exc)
+        return ended
+
+    async def monitor(self, every: float = MONITOR_EVERY) -> None:
+        while True:
+            try:
+                await self.monitor_once()
+            except Exception:  # noqa: BLE001
+                log.exception("the policy monitor failed; retrying")
+            await asyncio.sleep(every)
+
+
+class _PushRefused(Exception):
+    """The consumer's endpoint refused the data for good."""
+
+
+async def _file_chunks(path: Any) -> AsyncIterator[bytes]:
+    with open(path, "rb") as handle:  # noqa: ASYNC230 - chunked reads off the loop below
+        while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            yield chunk
+
+
+async def _remote_chunks(session: aiohttp.ClientSession, url: str) -> AsyncIterator[bytes]:
+    async with session.get(url, allow_redirects=False) as response:
+        if response.status != 200:
+            raise aiohttp.ClientError(f"the source answered {response.status}")
+        async for chunk in response.content.iter_chunked(CHUNK):
+            yield chunk
+
+
+def service_for(node, negotiations, catalog=None) -> TransferService:  # type: ignore[no-untyped-def]
+    from connector.catalog.resources import DSP_PATH
+
+    public = node.config.public_url.rstrip("/")
+    return TransferService(store=SqlTransferStore(node.database), did=node.did, dsp_url=public + DSP_PATH,
+                           public_url=public, signer=node.signer, session=node.session,
+                           negotiations=negotiations, catalog=catalog)
+
+
+async def transfer_context(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx for the public app, after negotiation_context: the service, its sender, the
+    PUSH worker and the policy monitor."""
+    from connector.app.keys import NODE
+    from connector.catalog.resources import CATALOG
+    from connector.negotiation.manager import NEGOTIATIONS
+
+    if TRANSFERS not in app:  # the server may give both apps one service
+        app[TRANSFERS] = service_for(app[NODE], app[NEGOTIATIONS], app.get(CATALOG))
+    manager = Manager(app[TRANSFERS])
+    tasks = [asyncio.create_task(manager.run(), name="transfer-outbox"),
+             asyncio.create_task(manager.push_loop(), name="transfer-push"),
+             asyncio.create_task(manager.monitor(), name="transfer-policy-monitor")]
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def management_transfers(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx for the management app, after management_negotiations (the public app's
+    manager sends what it queues)."""
+    from connector.app.keys import NODE
+    from connector.catalog.resources import CATALOG
+    from connector.negotiation.manager import NEGOTIATIONS
+
+    if TRANSFERS not in app:
+        app[TRANSFERS] = service_for(app[NODE], app[NEGOTIATIONS], app.get(CATALOG))
+    yield
