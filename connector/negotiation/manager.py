@@ -22,8 +22,8 @@ from connector.negotiation.store import OutboxMessage, backoff
 
 log = logging.getLogger(__name__)
 NEGOTIATIONS = web.AppKey("negotiations", NegotiationService)
-POLL = 0.1  # seconds between two looks for due messages
-PERMANENT = frozenset({400, 403, 404, 405, 409, 410, 413, 415, 422})
+POLL = 1.0  # seconds between two looks for due messages (retries, what a stopped sender left)
+PERMANENT = frozenset({400, 403, 404, 405, 410, 413, 415, 422})  # 409: a race; try again
 
 
 class Manager:

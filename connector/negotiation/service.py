@@ -89,6 +89,10 @@ class NegotiationError(Exception):
         self.status = status
 
 
+class Stale(NegotiationError):
+    """A compare-and-set lost to another write."""
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -208,7 +212,7 @@ class NegotiationService:
         outbox = [replace(m, lease_owner=self.owner, lease_until=until) for m in outbox]
         saved = await (self.store.create(n, outbox) if new else self.store.save(n, outbox))
         if not saved:
-            raise NegotiationError(409, "the negotiation changed meanwhile; send it again")
+            raise Stale(409, "the negotiation changed meanwhile; send it again")
         for message in outbox:
             self.fresh.put_nowait(message)
 
@@ -272,6 +276,15 @@ class NegotiationService:
         """Apply an inbound MESSAGE for the process PID (None: an opening message): 201 for a
         new process, 200 for a step or a replay; NegotiationError otherwise. FOUND: what
         `get_for(pid, caller)` gave the caller just before, if it asked."""
+        for _ in range(3):
+            try:
+                return await self._receive(receiver, pid, message, caller, found)
+            except Stale:
+                found = None  # our own write came between (e.g. recording their pid): again
+        raise NegotiationError(409, "the negotiation changed meanwhile; send it again")
+
+    async def _receive(self, receiver: Role, pid: str | None, message: Message, caller: Caller,
+                       found: ContractNegotiation | None) -> tuple[int, ContractNegotiation]:
         if pid is not None:
             current: ContractNegotiation | None = found or await self.get_for(pid, caller)
             if current.role is not receiver:
