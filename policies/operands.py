@@ -154,6 +154,18 @@ def _opt(value: object) -> object:
     return MISSING if value is None else value
 
 
+def _usage(iri: str, convert: Callable[[object], object] = _opt) -> Callable[[Context], object]:
+    """A value only a run provides (compute): deferred before an agreement, as odrl:count."""
+
+    def read(ctx: Context) -> object:
+        value = ctx.values.get(iri)
+        if value is None and ctx.scope in PRE_AGREEMENT:
+            return DEFERRED
+        return convert(value)
+
+    return read
+
+
 def _claim(name: str) -> Callable[[Context], object]:
     def read(ctx: Context) -> object:
         values = ctx.claims.get(name)
@@ -201,14 +213,26 @@ def _builtins() -> dict[str, LeftOperand]:
         LeftOperand(
             T.communs("algorithm"),
             Kind.TERM,
-            lambda c: _opt(c.values.get(T.communs("algorithm"))),
+            _usage(T.communs("algorithm")),
             "hash of the algorithm to run (compute)",
         ),
         LeftOperand(
             T.communs("outputSize"),
             Kind.NUMBER,
-            lambda c: _number(c.values.get(T.communs("outputSize"))),
+            _usage(T.communs("outputSize"), _number),
             "size in bytes of the result leaving the provider (compute)",
+        ),
+        LeftOperand(
+            T.communs("algorithmPublisher"),
+            Kind.TERM,
+            _usage(T.communs("algorithmPublisher")),
+            "DID whose verified signature covers the algorithm's hash (compute)",
+        ),
+        LeftOperand(
+            T.communs("release"),
+            Kind.TERM,
+            _usage(T.communs("release")),
+            "how the result leaves: communs:manual (a person releases it) or communs:automatic",
         ),
     ]
     return {item.iri: item for item in items}

@@ -17,6 +17,7 @@ from policies.model import (
     AnyConstraint,
     Constraint,
     Literal,
+    LogicalConstraint,
     Policy,
     PolicyType,
     Ref,
@@ -158,24 +159,38 @@ def compute_offer(
     max_output_bytes: int | None = None,
     max_runs: int | None = None,
     target: str | None = None,
+    publishers: Sequence[str] = (),
+    manual_release: bool = False,
 ) -> Policy:
-    """Compute-to-data only: run allowed algorithms (by hash) at the provider, bounded output."""
-    refinements: list[AnyConstraint] = []
-    if algorithms:
-        refinements.append(
-            Constraint(
-                T.communs("algorithm"), T.odrl("isAnyOf"), tuple(Literal(a) for a in algorithms)
-            )
+    """Compute-to-data only: run allowed algorithms (by hash, or signed by one of PUBLISHERS:
+    either suffices) at the provider, bounded output, results released by a person if asked.
+
+    The restrictions are constraints of the permission, not refinements of its action: DSP
+    2025-1 actions are plain IRIs. Their operands are deferred until a run provides them."""
+    constraints: list[AnyConstraint] = []
+    by_hash = Constraint(
+        T.communs("algorithm"), T.odrl("isAnyOf"), tuple(Literal(a) for a in algorithms)
+    )
+    by_publisher = Constraint(
+        T.communs("algorithmPublisher"), T.odrl("isAnyOf"), tuple(Ref(p) for p in publishers)
+    )
+    if algorithms and publishers:
+        constraints.append(LogicalConstraint(T.odrl("or"), (by_hash, by_publisher)))
+    elif algorithms:
+        constraints.append(by_hash)
+    elif publishers:
+        constraints.append(by_publisher)
+    if manual_release:
+        constraints.append(
+            Constraint(T.communs("release"), T.odrl("eq"), (Ref(T.communs("manual")),))
         )
     if max_output_bytes is not None:
-        refinements.append(
+        constraints.append(
             Constraint(T.communs("outputSize"), T.odrl("lteq"), (_int(max_output_bytes),))
         )
-    constraints = []
     if max_runs is not None:
         constraints.append(Constraint(T.odrl("count"), T.odrl("lteq"), (_int(max_runs),)))
-    action = Action(T.COMPUTE, tuple(refinements))
-    return _offer(uid, assigner, target, constraints, action=action)
+    return _offer(uid, assigner, target, constraints, action=Action(T.COMPUTE))
 
 
 TEMPLATES: dict[str, Callable[..., Policy]] = {

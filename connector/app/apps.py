@@ -17,6 +17,8 @@ from connector.auth.middleware import dcp_auth
 from connector.auth.resources import auth_context
 from connector.catalog import routes as catalog
 from connector.catalog.resources import DSP_PATH, catalog_context, management_context
+from connector.compute import routes as compute
+from connector.compute.manager import compute_context, management_compute
 from connector.identity import routes as identity
 from connector.negotiation import routes as negotiation
 from connector.negotiation.manager import management_negotiations, negotiation_context
@@ -36,6 +38,7 @@ def build_public_app(node: Node) -> web.Application:
     )
     app[NODE] = node
     app.cleanup_ctx.extend([sparql_context, catalog_context, auth_context, negotiation_context])  # in this order
+    app.cleanup_ctx.append(compute_context)  # after negotiation_context
     app.cleanup_ctx.append(transfer_context)  # after negotiation_context
     app.add_routes(health.routes)
     app.add_routes(identity.public)
@@ -44,6 +47,7 @@ def build_public_app(node: Node) -> web.Application:
     app.add_routes(catalog.public)
     app.add_routes(auth.public)
     app.add_routes(negotiation.public)
+    app.add_routes(compute.public)
     app.add_routes(transfer.public)
     app.add_routes(dataplane.routes)
     return app
@@ -69,11 +73,13 @@ def build_management_app(node: Node, token: str) -> web.Application:
     )
     app[NODE] = node
     app.cleanup_ctx.extend([management_context, management_negotiations])
+    app.cleanup_ctx.append(management_compute)
     app.cleanup_ctx.append(management_transfers)  # after management_negotiations
     app.router.add_get("/api/v1/node", node_info)
     app.add_routes(identity.management)
     app.add_routes(catalog.management)
     app.add_routes(negotiation.management)
+    app.add_routes(compute.management)
     app.add_routes(transfer.management)
     app.add_routes(selfdescription.management)
     app.add_routes(docs.routes)

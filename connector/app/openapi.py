@@ -102,6 +102,35 @@ PATHS: dict[str, dict[str, Any]] = {
             body=_JSON,
         )
     },
+    "/api/v1/jobs": {
+        "get": _op(
+            "Compute jobs, newest first (default: those run here for others)",
+            params=[_query("role", "PROVIDER (default) or CONSUMER"), _query("state", "a job state"), _query("limit", "1-500"), _query("offset", "")],
+        )
+    },
+    "/api/v1/jobs/{id}": {"get": _op("One compute job: state, reason, capped log, resources, receipt", params=[_path_param("id")])},
+    "/api/v1/jobs/{id}/result": {
+        "get": _op("The result archive (application/x-tar), also while it waits for release", params=[_path_param("id")])
+    },
+    "/api/v1/jobs/{id}/approve": {"post": _op("Release a result waiting for release (AWAITING_RELEASE)", params=[_path_param("id")])},
+    "/api/v1/jobs/{id}/reject": {
+        "post": _op('Refuse to release a result; optional body {"reason": SENTENCE}', params=[_path_param("id")], body=_JSON)
+    },
+    "/api/v1/compute": {
+        "post": _op(
+            "Run an algorithm at a provider under one of our agreements: "
+            "{providerUrl, agreementId, algorithm, kind?: python|sparql, publisherSignature?}",
+            body=_JSON,
+            ok="201",
+        )
+    },
+    "/api/v1/compute/{id}": {
+        "get": _op(
+            "Our compute job, refreshed from the provider; the result is downloaded and the receipt verified when it ends",
+            params=[_path_param("id"), _query("wait", "seconds (0-30) to wait for a change")],
+        )
+    },
+    "/api/v1/compute/{id}/result": {"get": _op("The verified result archive (application/x-tar)", params=[_path_param("id")])},
     "/api/v1/transfers": {
         "get": _op(
             "Transfer processes, newest first",

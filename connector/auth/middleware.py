@@ -34,6 +34,8 @@ def _error_type(path: str) -> str:
         return "ContractNegotiationError"
     if "/transfers" in path:
         return "TransferError"
+    if "/compute" in path:
+        return "ComputeJobError"  # our compute-to-data extension of DSP (docs/compute.md)
     return "CatalogError"
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from connector.catalog import cli as catalog
 from connector.cli import identity, node, selfdesc, sparql
 from connector.cli.output import error
+from connector.compute import cli as compute
 from connector.errors import ConnectorError
 from connector.negotiation import cli as negotiation
 from connector.transfer import cli as transfer
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sparql.register(commands, common)
     negotiation.register(commands, common)
     transfer.register(commands, common)
+    compute.register(commands, common)
     ledger_cli.register(commands, common)
     return parser
 

@@ -4,6 +4,7 @@ from alembic import context
 
 import connector.auth.sql  # noqa: F401  (each feature's sql module registers its tables)
 import connector.catalog.sql  # noqa: F401
+import connector.compute.sql  # noqa: F401
 import connector.credentials.sql  # noqa: F401
 import connector.negotiation.sql  # noqa: F401
 import connector.transfer.sql  # noqa: F401
