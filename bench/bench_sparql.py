@@ -1,22 +1,30 @@
 """Benchmark `/sparql` against `oxigraph serve` and an rdflib endpoint, in one run, over HTTP.
 
     .venv/bin/python bench/bench_sparql.py [--quick] [--datasets N] [--seconds S] [--concurrency C]
+                                           [--rdflib-datasets N | --no-rdflib] [--workers W]
 
 A deterministic synthetic DCAT catalog (100,000 datasets, about 1M triples; --quick: 10,000), one
 named graph per dataset as the connector keeps it, is loaded into our store and into `oxigraph
-serve` (the `oxigraph` package's own Rust HTTP server, --union-default-graph). Three typical
-catalog queries run through HTTP with a fixed concurrency against each; every server runs in
-its own process, the load generator in this one.
+serve` (the `oxigraph` package's own Rust HTTP server, its defaults plus --union-default-graph).
+Three typical catalog queries run through HTTP with a fixed concurrency, the same client and
+the same result format (SPARQL JSON) against each; every server runs in its own process, the
+load generator in this one. Targets:
 
-rdflib's engine is far too slow for the full catalog (minutes per aggregate query), so the
-rdflib endpoint (an rdflib Dataset behind a minimal aiohttp handler) gets a subset, and its
-ratio is taken against our endpoint serving the very same subset: same data, same queries.
+- communs /sparql as a node runs it: query workers with in-memory replicas, measured once they
+  are built (the time that takes is printed; the node serves from checkpoints meanwhile);
+- communs /sparql with replicas off (queries on RocksDB checkpoints): the engine before replicas;
+- oxigraph serve;
+- rdflib: an rdflib Dataset behind a minimal aiohttp handler, on the same full data by default
+  (loading 1M triples takes minutes and ~2 GB; its queries take seconds, so it gets one round of
+  `concurrency` requests per query); --rdflib-datasets N compares it instead with our endpoint
+  serving the very same N-dataset subset.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import random
@@ -25,6 +33,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,14 +160,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def serve_ours(folder: Path, port: int, workers: int) -> None:
+async def serve_ours(folder: Path, port: int, workers: int, replicas: bool) -> None:
     from aiohttp import web
 
     from connector.sparql import SPARQL, Limits, SparqlSettings, open_sparql, public
 
     limits = Limits(timeout=60, workers=workers) if workers else Limits(timeout=60)
+    if not replicas:
+        limits = dataclasses.replace(limits, replica_max_bytes=0)
     settings = SparqlSettings(limits=limits)
     async with open_sparql(folder, settings) as service:
+        if replicas:
+            # the node answers meanwhile (from checkpoints); the bench measures the steady state
+            # and the parent reports how long this took (it waits for the port)
+            await service.engine.execute("ASK {}", [("*/*", 1.0)])
+            deadline = time.monotonic() + 900
+            while service.engine.replicated < limits.workers and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
         app = web.Application()
         app[SPARQL] = service
         app.add_routes(public)
@@ -171,15 +189,22 @@ async def serve_ours(folder: Path, port: int, workers: int) -> None:
 async def serve_rdflib(nquads: Path, port: int) -> None:
     from aiohttp import web
     from rdflib import Dataset
+    from rdflib.plugins.sparql import prepareQuery
+
+    parsing = threading.Lock()
 
     graph = Dataset(default_union=True)
     graph.parse(nquads, format="nquads")
+    # rdflib initializes its SPARQL machinery lazily, and not thread-safely: once, before serving
+    graph.query("ASK { ?s ?p ?o }").serialize(format="json")
 
     async def handle(request: web.Request) -> web.Response:
         query = request.query.get("query") or (await request.post()).get("query")
 
         def run() -> bytes:
-            return graph.query(query).serialize(format="json")
+            with parsing:  # rdflib's pyparsing grammar is not thread-safe; evaluation is
+                prepared = prepareQuery(query)
+            return graph.query(prepared).serialize(format="json")
 
         return web.Response(
             body=await asyncio.to_thread(run), content_type="application/sparql-results+json"
@@ -227,7 +252,7 @@ class Run:
     requests: int
     seconds: float
     latencies: list[float]
-    rows: int
+    rows: dict[int, int]  # result rows by query variant, to cross-check the targets
 
     @property
     def throughput(self) -> float:
@@ -238,11 +263,13 @@ class Run:
         return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))] * 1000
 
 
-async def measure(url: str, make, seconds: float, concurrency: int, min_requests: int = 20) -> Run:
+async def measure(
+    url: str, make, seconds: float, concurrency: int, min_requests: int = 20, warmup: bool = True
+) -> Run:
     headers = {"Accept": "application/sparql-results+json"}
     latencies: list[float] = []
     counter = 0
-    rows = -1
+    rows: dict[int, int] = {}
     timeout = aiohttp.ClientTimeout(total=300)
     async with aiohttp.ClientSession(
         timeout=timeout, connector=aiohttp.TCPConnector(limit=concurrency)
@@ -255,10 +282,12 @@ async def measure(url: str, make, seconds: float, concurrency: int, min_requests
                 if response.status != 200:
                     raise SystemExit(f"{url} answered {response.status}: {body[:300]!r}")
             latencies.append(time.perf_counter() - began)
-            return len(json.loads(body)["results"]["bindings"])
+            rows[i] = len(json.loads(body)["results"]["bindings"])
+            return rows[i]
 
-        rows = await one(0)  # warm-up, and the row count to cross-check targets
-        latencies.clear()
+        if warmup:
+            await one(0)
+            latencies.clear()
         started = time.perf_counter()
         hard_stop = started + 3 * seconds
 
@@ -280,7 +309,7 @@ async def interleaved(
     urls: dict[str, str], make, seconds: float, concurrency: int, rounds: int
 ) -> dict[str, Run]:
     """Short runs taking turns, so that a burst of load from elsewhere hits every target alike."""
-    total = {k: Run(0, 0.0, [], -1) for k in urls}
+    total = {k: Run(0, 0.0, [], {}) for k in urls}
     order = list(urls)
     for r in range(rounds):
         for target in order[r % len(order) :] + order[: r % len(order)]:
@@ -289,18 +318,43 @@ async def interleaved(
             into.requests += run.requests
             into.seconds += run.seconds
             into.latencies += run.latencies
-            into.rows = run.rows
+            into.rows.update(run.rows)
     return total
+
+
+def disagreement(runs: dict[str, Run], targets: set[str]) -> dict | None:
+    """Row counts that differ between targets for the same query variant, if any."""
+    present = [runs[t] for t in targets if t in runs]
+    for i in set.intersection(*(set(r.rows) for r in present)) if present else ():
+        counts = {t: runs[t].rows[i] for t in targets if t in runs}
+        if len(set(counts.values())) > 1:
+            return {"variant": i, **counts}
+    return None
 
 
 def row(query: str, target: str, run: Run) -> str:
     return (
         f"{query:30} {target:26} {run.throughput:9.1f} {run.pct(0.5):9.1f} {run.pct(0.99):9.1f}"
-        f" {run.requests:6d} {run.rows:5d}"
+        f" {run.requests:6d} {run.rows.get(1, -1):5d}"
     )
 
 
 # ---- main ------------------------------------------------------------------------------------
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants (our endpoint's query workers)."""
+    total = 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += int(rss_mb(int(child)) * 1e6)
+    except OSError:
+        pass
+    return total / 1e6
 
 
 def main() -> None:
@@ -309,22 +363,28 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="10,000 datasets, shorter runs")
     parser.add_argument("--datasets", type=int)
-    parser.add_argument("--rdflib-datasets", type=int, help="the subset served by rdflib")
+    parser.add_argument(
+        "--rdflib-datasets", type=int, help="a subset for rdflib (default: the same full data)"
+    )
     parser.add_argument("--seconds", type=float, help="measuring time per query and target")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument(
         "--workers", type=int, default=0, help="our query worker processes (default: the node's)"
     )
+    parser.add_argument("--no-rdflib", action="store_true", help="skip the rdflib comparison")
     parser.add_argument(
-        "--serve-ours", nargs=3, metavar=("FOLDER", "PORT", "WORKERS"), help=argparse.SUPPRESS
+        "--serve-ours",
+        nargs=4,
+        metavar=("FOLDER", "PORT", "WORKERS", "REPLICAS"),
+        help=argparse.SUPPRESS,
     )
     parser.add_argument(
         "--serve-rdflib", nargs=2, metavar=("NQUADS", "PORT"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.serve_ours:
-        folder, port, workers = args.serve_ours
-        asyncio.run(serve_ours(Path(folder), int(port), int(workers)))
+        folder, port, workers, replicas = args.serve_ours
+        asyncio.run(serve_ours(Path(folder), int(port), int(workers), replicas == "1"))
         return
     if args.serve_rdflib:
         asyncio.run(serve_rdflib(Path(args.serve_rdflib[0]), int(args.serve_rdflib[1])))
@@ -333,7 +393,7 @@ def main() -> None:
     from connector.sparql.engine import Limits
 
     datasets = args.datasets or (10_000 if args.quick else 100_000)
-    small = args.rdflib_datasets or (1_000 if args.quick else 2_000)
+    small = min(args.rdflib_datasets or datasets, datasets)
     seconds = args.seconds or (3.0 if args.quick else 6.0)
     oxigraph = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which(
         "oxigraph"
@@ -346,7 +406,6 @@ def main() -> None:
         t = time.perf_counter()
         full, part = work / "catalog.nq", work / "subset.nq"
         triples = catalog_nquads(datasets, full)
-        subset(full, small, part)
         print(
             f"catalog: {datasets} datasets, {triples} triples, generated in {time.perf_counter() - t:.1f} s"
         )
@@ -354,25 +413,39 @@ def main() -> None:
             f"cpus: {os.cpu_count()}, concurrency {args.concurrency}, our workers {args.workers or Limits().workers}, {seconds:g} s per run"
         )
         print(f"load: ours {load_ours(full, work / 'ours'):.1f} s", end="", flush=True)
+        shutil.copytree(work / "ours", work / "ours-disk")
         t = time.perf_counter()
         subprocess.run(
             [oxigraph, "load", "--location", str(work / "oxigraph"), "--file", str(full)],
             check=True,
             capture_output=True,
         )
-        print(f", oxigraph {time.perf_counter() - t:.1f} s", end="", flush=True)
-        load_ours(part, work / "ours-subset")
-        print(f"; rdflib subset: {small} datasets ({small * 10} triples)")
+        print(f", oxigraph {time.perf_counter() - t:.1f} s", flush=True)
+        if small < datasets:
+            subset(full, small, part)
+            load_ours(part, work / "ours-subset")
 
         me = [sys.executable, str(Path(__file__).resolve())]
-        ports = {name: free_port() for name in ("ours", "oxigraph", "ours-subset", "rdflib")}
-        procs.append(
-            start(
-                [*me, "--serve-ours", str(work / "ours"), str(ports["ours"]), str(args.workers)],
-                ports["ours"],
-                "our endpoint",
-            )
-        )
+        names = ["ours", "ours-disk", "oxigraph"] + (["ours-subset"] if small < datasets else [])
+        ports = {name: free_port() for name in [*names, "rdflib"]}
+        pids: dict[str, int] = {}
+
+        def ours(name: str, replicas: bool) -> None:
+            cmd = [*me, "--serve-ours", str(work / name), str(ports[name]), str(args.workers)]
+            t = time.perf_counter()
+            procs.append(start([*cmd, "1" if replicas else "0"], ports[name], name))
+            pids[name] = procs[-1].pid
+            if replicas:
+                print(
+                    f"ours: in-memory replicas built in {time.perf_counter() - t:.1f} s "
+                    f"(the node answers from checkpoints meanwhile); "
+                    f"RSS with its workers {rss_mb(pids[name]):.0f} MB",
+                    flush=True,
+                )
+
+        ours("ours", True)
+        ours("ours-disk", False)
+        print(f"ours without replicas: RSS with its workers {rss_mb(pids['ours-disk']):.0f} MB")
         procs.append(
             start(
                 [
@@ -388,63 +461,98 @@ def main() -> None:
                 "oxigraph serve",
             )
         )
-        procs.append(
-            start(
-                [
-                    *me,
-                    "--serve-ours",
-                    str(work / "ours-subset"),
-                    str(ports["ours-subset"]),
-                    str(args.workers),
-                ],
-                ports["ours-subset"],
-                "our subset endpoint",
+        pids["oxigraph"] = procs[-1].pid
+        if small < datasets:
+            ours("ours-subset", True)
+        if not args.no_rdflib:
+            t = time.perf_counter()
+            rdflib_data = part if small < datasets else full
+            procs.append(
+                start(
+                    [*me, "--serve-rdflib", str(rdflib_data), str(ports["rdflib"])],
+                    ports["rdflib"],
+                    "the rdflib endpoint",
+                    timeout=1800,
+                )
             )
-        )
-        procs.append(
-            start(
-                [*me, "--serve-rdflib", str(part), str(ports["rdflib"])],
-                ports["rdflib"],
-                "the rdflib endpoint",
+            pids["rdflib"] = procs[-1].pid
+            print(
+                f"rdflib: {small} datasets ({small * 10} triples) parsed in "
+                f"{time.perf_counter() - t:.1f} s, RSS {rss_mb(pids['rdflib']):.0f} MB",
+                flush=True,
             )
-        )
-        urls = {
-            "ours": f"http://127.0.0.1:{ports['ours']}/sparql",
-            "oxigraph": f"http://127.0.0.1:{ports['oxigraph']}/query",
-            "ours-subset": f"http://127.0.0.1:{ports['ours-subset']}/sparql",
-            "rdflib": f"http://127.0.0.1:{ports['rdflib']}/sparql",
+        urls = {name: f"http://127.0.0.1:{ports[name]}/sparql" for name in names}
+        urls["oxigraph"] = f"http://127.0.0.1:{ports['oxigraph']}/query"
+        rdflib_url = f"http://127.0.0.1:{ports['rdflib']}/sparql"
+        # the rdflib baseline: ours on the very same data
+        rdflib_peer = "ours-subset" if small < datasets else "ours"
+        labels = {
+            "ours": "communs /sparql",
+            "ours-disk": "communs, no replicas",
+            "oxigraph": "oxigraph serve",
+            "ours-subset": "communs /sparql (subset)",
+            "rdflib": "rdflib" + (" (subset)" if small < datasets else ""),
         }
 
         print(
             f"\n{'query':30} {'target':26} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'n':>6} {'rows':>5}"
         )
-        labels = {
-            "oxigraph": "oxigraph serve",
-            "ours": "communs /sparql",
-            "rdflib": "rdflib (subset)",
-            "ours-subset": "communs /sparql (subset)",
-        }
         summary = {}
         for name, make in QUERIES.items():
             runs = asyncio.run(interleaved(urls, make, seconds, args.concurrency, ROUNDS))
-            for target, label in labels.items():
-                print(row(name, label, runs[target]), flush=True)
-            if (
-                runs["ours"].rows != runs["oxigraph"].rows
-                or runs["ours-subset"].rows != runs["rdflib"].rows
-            ):
-                print(f"  WARNING: row counts differ: {[(k, r.rows) for k, r in runs.items()]}")
+            if not args.no_rdflib:
+                # seconds per request on the full data: one round of `concurrency` requests
+                runs["rdflib"] = asyncio.run(
+                    measure(
+                        rdflib_url,
+                        make,
+                        seconds / ROUNDS,
+                        args.concurrency,
+                        min_requests=args.concurrency,
+                        warmup=small < datasets,
+                    )
+                )
+            for target, run in runs.items():
+                print(row(name, labels[target], run), flush=True)
+            mismatch = disagreement(runs, {"ours", "ours-disk", "oxigraph"}) or disagreement(
+                runs, {"rdflib", rdflib_peer}
+            )
+            if mismatch:
+                print(f"  WARNING: row counts differ: {mismatch}")
+            ox_tp = runs["oxigraph"].throughput
             summary[name] = {
-                "vs_oxigraph": runs["ours"].throughput / runs["oxigraph"].throughput,
-                "vs_rdflib": runs["ours-subset"].throughput / runs["rdflib"].throughput,
+                "vs_oxigraph": runs["ours"].throughput / ox_tp,
+                "no_replicas_vs_oxigraph": runs["ours-disk"].throughput / ox_tp,
                 "p50_ms": {k: round(r.pct(0.5), 2) for k, r in runs.items()},
                 "p99_ms": {k: round(r.pct(0.99), 2) for k, r in runs.items()},
-                "req_per_s": {k: round(r.throughput, 1) for k, r in runs.items()},
+                "req_per_s": {k: round(r.throughput, 2) for k, r in runs.items()},
+                "requests": {k: r.requests for k, r in runs.items()},
             }
-        print("\nthroughput ratios (target: >= 0.8x oxigraph serve, >= 20x rdflib)")
+            if "rdflib" in runs:
+                summary[name]["vs_rdflib"] = (
+                    runs[rdflib_peer].throughput / runs["rdflib"].throughput
+                )
+                summary[name]["no_replicas_vs_rdflib"] = (
+                    runs["ours-disk"].throughput / runs["rdflib"].throughput
+                    if small == datasets
+                    else None
+                )
+        compared = "the same full data" if small == datasets else f"the same {small}-dataset subset"
+        if args.no_rdflib:
+            compared = "not measured"
+        print(
+            f"\nthroughput ratios, uncached, {args.concurrency} concurrent clients "
+            f"(targets: >= 0.8x oxigraph serve, >= 20x rdflib; rdflib on {compared})"
+        )
+        print(
+            f"  {'':30} {'vs oxigraph':>12} {'vs rdflib':>10}   {'no replicas: vs oxigraph':>24} {'vs rdflib':>10}"
+        )
         for name, s in summary.items():
+            rd = f"{s['vs_rdflib']:9.1f}x" if "vs_rdflib" in s else f"{'-':>10}"
+            rd0 = s.get("no_replicas_vs_rdflib")
+            rd0s = f"{rd0:9.1f}x" if rd0 else f"{'-':>10}"
             print(
-                f"  {name:30} vs oxigraph serve {s['vs_oxigraph']:5.2f}x   vs rdflib {s['vs_rdflib']:7.1f}x"
+                f"  {name:30} {s['vs_oxigraph']:11.2f}x {rd}   {s['no_replicas_vs_oxigraph']:23.2f}x {rd0s}"
             )
         print(
             "\n"
@@ -452,7 +560,8 @@ def main() -> None:
                 {
                     "datasets": datasets,
                     "triples": triples,
-                    "rdflib_datasets": small,
+                    "rdflib_datasets": None if args.no_rdflib else small,
+                    "concurrency": args.concurrency,
                     "queries": summary,
                 }
             )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,6 +36,9 @@ RDF_INPUT = {
     "json-ld": ox.RdfFormat.JSON_LD,
     "xml": ox.RdfFormat.RDF_XML,
 }
+
+
+CHANGE_LOG = 4096  # writes remembered for changed_since()
 
 
 def rdf_format(name: str | ox.RdfFormat) -> ox.RdfFormat:
@@ -62,6 +66,12 @@ class RdfStore:
         self.generation = 0
         # writes and checkpoints never interleave: a checkpoint holds whole writes only
         self._lock = threading.Lock()
+        # (generation, graph written or None for "anything"): lets query workers patch their
+        # in-memory replicas graph by graph instead of copying the whole store again
+        self._changes: deque[tuple[int, str | None]] = deque(maxlen=CHANGE_LOG)
+        # guards generation and the log only, never held across RocksDB work: the event loop
+        # reads the log on every query
+        self._log_lock = threading.Lock()
 
     @classmethod
     def open(cls, path: Path) -> RdfStore:
@@ -118,12 +128,12 @@ class RdfStore:
         # one SPARQL update is one RocksDB transaction: readers never see the graph half replaced,
         # and a crash leaves either the old or the new graph
         update = f"DROP SILENT GRAPH {node} ;\nINSERT DATA {{ GRAPH {node} {{\n{body}\n}} }}"
-        await asyncio.to_thread(self._write, lambda s: s.update(update))
+        await asyncio.to_thread(self._write, lambda s: s.update(update), graph)
         return body.count(" .\n") + 1 if body else 0
 
     async def remove_graph(self, graph: str) -> None:
         node = graph_node(graph)
-        await asyncio.to_thread(self._write, lambda s: s.update(f"DROP SILENT GRAPH {node}"))
+        await asyncio.to_thread(self._write, lambda s: s.update(f"DROP SILENT GRAPH {node}"), graph)
 
     async def bulk_load(
         self,
@@ -152,15 +162,36 @@ class RdfStore:
                     Reason.BAD_INPUT, f"the RDF to import is invalid: {exc}"
                 ) from None
 
-        await asyncio.to_thread(self._write, load)
+        await asyncio.to_thread(self._write, load, None)
 
-    def _write(self, action) -> None:
+    def _write(self, action, graph: str | None) -> None:
         with self._lock:
             try:
                 action(self.store)
             except OSError as exc:
                 raise ConnectorError(Reason.STORAGE, f"the RDF store failed: {exc}") from None
-            self.generation += 1
+            finally:
+                # a failed write may still have changed something (bulk loads are not atomic)
+                with self._log_lock:
+                    self.generation += 1
+                    self._changes.append((self.generation, graph))
+
+    def changed_since(self, generation: int) -> set[str] | None:
+        """The graphs written after `generation`, or None when that is not known exactly."""
+        with self._log_lock:
+            if generation > self.generation:
+                return None
+            if generation == self.generation:
+                return set()
+            if not self._changes or self._changes[0][0] > generation + 1:
+                return None  # older than the log remembers
+            graphs: set[str] = set()
+            for at, graph in self._changes:
+                if at > generation:
+                    if graph is None:
+                        return None
+                    graphs.add(graph)
+            return graphs
 
     # ---- reads --------------------------------------------------------------------------
 

@@ -5,6 +5,11 @@ answers with one JSON header line on stdout, followed by `length` bytes of seria
 The parent (engine.py) kills it when a query overruns its time; a crash (deep recursion in the
 parser, memory exhausted under the address-space limit) only ends this process.
 
+Started with `--replica SNAPSHOT --generation G`, it first copies that checkpoint into memory
+(replica.py) and answers from the copy while it is current, patching it with the graphs the
+parent says were written since; without a current copy it answers from the checkpoint. Either
+way a query sees exactly the checkpoint it names.
+
 Before anything else, it tries to leave the network namespace (a second fence behind guard.py:
 even a SERVICE clause that slipped through could reach nothing).
 """
@@ -19,7 +24,10 @@ import os
 import resource
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported late: the network is left while the process is single-threaded
+    from connector.sparql.replica import Replica
 
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
@@ -67,19 +75,47 @@ class CappedBuffer(io.RawIOBase):
         return len(data)
 
 
+MAX_PATCH = 10_000  # graphs; beyond, a fresh copy is cheaper than patching
+
+
 class Worker:
-    def __init__(self) -> None:
+    def __init__(self, replica: Replica | None = None) -> None:
         import pyoxigraph
 
         self.ox = pyoxigraph
         self.snapshot: str | None = None
         self.store: Any = None
+        self.replica = replica
 
-    def open(self, snapshot: str) -> None:
+    def open(self, snapshot: str) -> Any:
         if snapshot != self.snapshot:
             self.store = None  # close the old checkpoint before opening the new one
             self.store = self.ox.Store.read_only(snapshot)
             self.snapshot = snapshot
+        return self.store
+
+    def source(self, request: dict) -> Any:
+        """The store that holds exactly the request's checkpoint: the replica whenever it can."""
+        generation, replica = request.get("generation"), self.replica
+        if replica is None or generation is None:
+            return self.open(request["snapshot"])
+        if replica.generation == generation:
+            if self.snapshot != request["snapshot"]:
+                self.store = self.snapshot = None  # free an old checkpoint's files
+            return replica.store
+        delta = request.get("delta")
+        checkpoint = self.open(request["snapshot"])
+        if replica.generation > generation:
+            return checkpoint  # a query that picked its checkpoint before the last write
+        self.replica = None  # stale, unless the patch below completes
+        if delta is not None and len(delta) <= MAX_PATCH:
+            try:
+                replica.patch(checkpoint, delta, generation)
+            except Exception:  # noqa: BLE001 - a half-patched copy is dropped, never served
+                return checkpoint
+            self.replica = replica
+            return replica.store
+        return checkpoint  # the parent sees no replica and builds a new worker
 
     def run(self, request: dict) -> tuple[dict, bytes]:
         from connector.sparql.formats import Kind, choose
@@ -87,7 +123,7 @@ class Worker:
         ox = self.ox
         started = time.monotonic()
         deadline = started + request["timeout"]
-        self.open(request["snapshot"])
+        store = self.source(request)
         options: dict[str, Any] = {"base_iri": request.get("base_iri")}
         default, named = request.get("default_graphs"), request.get("named_graphs")
         if default is None and named is None:
@@ -97,7 +133,7 @@ class Worker:
             options["default_graph"] = [ox.NamedNode(g) for g in default or []]
             options["named_graphs"] = [ox.NamedNode(g) for g in named or []]
         try:
-            result = self.store.query(request["query"], **options)
+            result = store.query(request["query"], **options)
         except SyntaxError as exc:
             return _error(400, f"malformed query: {exc}"), b""
         except ValueError as exc:
@@ -136,9 +172,22 @@ def _error(status: int, message: str) -> dict:
     return {"status": status, "message": message, "length": 0}
 
 
+def _replica(args: argparse.Namespace) -> tuple[Replica | None, str | None]:
+    if not args.replica:
+        return None, None
+    from connector.sparql.replica import Replica
+
+    try:
+        return Replica.build(args.replica, args.generation), None
+    except (OSError, ValueError, MemoryError) as exc:
+        return None, str(exc)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-memory", type=int, default=0, help="bytes of heap, 0 for no limit")
+    parser.add_argument("--replica", help="a checkpoint to copy into memory before serving")
+    parser.add_argument("--generation", type=int, default=0, help="the checkpoint's generation")
     args = parser.parse_args()
     isolated = isolate_network()  # while single-threaded: unshare(CLONE_NEWUSER) requires it
     resource.setrlimit(
@@ -149,16 +198,21 @@ def main() -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (args.max_memory, args.max_memory))
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print must never corrupt the framing
-    worker = Worker()
-    out.write(
-        json.dumps({"ready": True, "isolated": isolated, "pid": os.getpid()}).encode() + b"\n"
-    )
+    replica, failure = _replica(args)
+    worker = Worker(replica)
+    hello = {"ready": True, "isolated": isolated, "pid": os.getpid(), "replica": None}
+    if replica is not None:
+        hello["replica"] = replica.generation
+    if failure:
+        hello["failure"] = failure
+    out.write(json.dumps(hello).encode() + b"\n")
     out.flush()
     for line in sys.stdin.buffer:
         try:
             header, body = worker.run(json.loads(line))
         except OSError as exc:
             header, body = _error(500, f"the store could not be read: {exc}"), b""
+        header["replica"] = worker.replica.generation if worker.replica else None
         out.write(json.dumps(header).encode() + b"\n")
         out.write(body)
         out.flush()
