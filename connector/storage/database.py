@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from connector.errors import ConnectorError, Reason
+from connector.storage.inline import InlineEngine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -36,7 +37,10 @@ def _upgrade(connection: Connection) -> None:
 class Database:
     def __init__(self, url: str, **engine_options: object) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, **engine_options)
+        self.engine: AsyncEngine | InlineEngine = (
+            InlineEngine(url, **engine_options) if url.startswith("sqlite+aiosqlite:")
+            else create_async_engine(url, **engine_options)
+        )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
 
