@@ -23,6 +23,9 @@ used_jtis = sa.Table(
 )
 
 
+_INSERT = used_jtis.insert()
+
+
 class SqlJtiStore:
     def __init__(self, database: Database) -> None:
         self._engine = database.engine
@@ -30,7 +33,8 @@ class SqlJtiStore:
     async def record(self, key: str, expires_at: datetime, now: datetime) -> bool:
         try:
             async with self._engine.begin() as connection:
-                await connection.execute(used_jtis.insert().values(key=key, expires_at=expires_at))
+                # a constant statement with parameters: built and compiled once
+                await connection.execute(_INSERT, {"key": key, "expires_at": expires_at})
             return True
         except IntegrityError:
             pass

@@ -20,6 +20,7 @@ import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import aiohttp
@@ -122,9 +123,15 @@ def summary(n: ContractNegotiation) -> dict[str, Any]:
 
 
 def _policy(doc: dict[str, Any]) -> Any:
-    body = {k: v for k, v in doc.items() if k != codec.SIGNATURE}
-    body.pop("@context", None)
-    return parse_policy({"@context": DEFAULT_CONTEXT, **body})
+    body = {k: v for k, v in doc.items() if k not in (codec.SIGNATURE, "@context")}
+    return _parsed(json.dumps(body, sort_keys=True))
+
+
+@lru_cache(maxsize=1024)
+def _parsed(body: str) -> Any:
+    """A policy parsed once (JSON-LD expansion costs milliseconds; offers repeat, and the
+    parsed policy is immutable)."""
+    return parse_policy({"@context": DEFAULT_CONTEXT, **json.loads(body)})
 
 
 def membership_issuers(caller: Caller) -> frozenset[str]:

@@ -164,6 +164,18 @@ def _outbox(row: sa.Row) -> OutboxMessage:
     )
 
 
+# The conditional UPDATE is the compare-and-set: of two racing writers, one matches. Built once
+# with bound parameters; a negotiation's identity and birth never change.
+_SAVE = (
+    negotiations.update()
+    .where(
+        negotiations.c.id == sa.bindparam("expected_id"),
+        negotiations.c.version == sa.bindparam("expected_version"),
+    )
+    .values({c.name: sa.bindparam(c.name) for c in negotiations.c if c.name not in ("id", "created_at")})
+)
+
+
 class _Stale(Exception):
     """Rolls the transaction back when the compare-and-set matched no row."""
 
@@ -185,9 +197,7 @@ class SqlNegotiationStore:
     ) -> bool:
         try:
             async with self._engine.begin() as connection:
-                await connection.execute(
-                    negotiations.insert().values(**_negotiation_values(negotiation))
-                )
+                await connection.execute(negotiations.insert(), _negotiation_values(negotiation))
                 await self._insert_outbox(connection, outbox)
         except IntegrityError:
             return False
@@ -225,19 +235,10 @@ class SqlNegotiationStore:
         self, negotiation: ContractNegotiation, outbox: Sequence[OutboxMessage] = ()
     ) -> bool:
         values = _negotiation_values(negotiation)
-        del values["id"], values["created_at"]  # a negotiation's identity and birth never change
-        # the conditional UPDATE is the compare-and-set: of two racing writers, one matches
-        query = (
-            negotiations.update()
-            .where(
-                negotiations.c.id == negotiation.id,
-                negotiations.c.version == negotiation.version - 1,
-            )
-            .values(**values)
-        )
+        values["expected_id"], values["expected_version"] = negotiation.id, negotiation.version - 1
         try:
             async with self._engine.begin() as connection:
-                if (await connection.execute(query)).rowcount != 1:
+                if (await connection.execute(_SAVE, values)).rowcount != 1:
                     raise _Stale
                 await self._insert_outbox(connection, outbox)
         except (_Stale, IntegrityError):
