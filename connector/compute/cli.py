@@ -14,14 +14,11 @@ import json
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-import aiohttp
-
-from connector.cli.common import config, home, read_input, run
+from connector.cli.common import read_input, run
+from connector.cli.management import call
 from connector.cli.output import fields, print_json, table
 from connector.compute.archive import file_hash, unpack
-from connector.config import read_token
 from connector.errors import ConnectorError, Reason
 
 RESULT_STATES = ("SUCCEEDED", "RELEASED")
@@ -59,29 +56,6 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         action.set_defaults(func=func)
 
 
-async def _request(args: argparse.Namespace, method: str, path: str, body: Any = None,
-                   params: dict | None = None, into: Path | None = None) -> Any:
-    base = config(args).management_url.rstrip("/")
-    headers = {"Authorization": f"Bearer {read_token(home(args))}"}
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=120)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            async with session.request(method, base + path, json=body, params=params, headers=headers) as response:
-                if response.status >= 300:
-                    data = await response.json(content_type=None)
-                    detail = data.get("detail") if isinstance(data, dict) else None
-                    reason = Reason.NOT_FOUND if response.status == 404 else Reason.BAD_INPUT
-                    raise ConnectorError(reason, detail or f"the node answered {response.status}")
-                if into is None:
-                    return await response.json(content_type=None)
-                with into.open("wb") as handle:
-                    async for chunk in response.content.iter_chunked(1 << 20):
-                        handle.write(chunk)
-                return None
-    except (aiohttp.ClientError, ValueError) as exc:
-        raise ConnectorError(Reason.BAD_INPUT, f"cannot reach the node at {base} (is it serving?): {exc}") from None
-
-
 def _kind(args: argparse.Namespace) -> str:
     if args.kind:
         return args.kind
@@ -98,7 +72,7 @@ async def _extract(args: argparse.Namespace, path: str, out: Path, expected_hash
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as scratch:
         archive = Path(scratch) / "result.tar"
-        await _request(args, "GET", path, into=archive)
+        await call(args, "GET", path, into=archive)
         if expected_hash is not None and file_hash(archive) != expected_hash:
             raise ConnectorError(Reason.BAD_INPUT, "the result does not match the receipt's hash")
         return unpack(archive, out)
@@ -109,7 +83,7 @@ def cmd_result(args: argparse.Namespace) -> int:
     _empty_folder(out)
 
     async def work() -> dict:
-        job = await _request(args, "GET", f"/api/v1/jobs/{args.id}")
+        job = await call(args, "GET", f"/api/v1/jobs/{args.id}")
         return {"id": job["id"], "state": job["state"],
                 "files": await _extract(args, f"/api/v1/jobs/{args.id}/result", out, job["resultHash"])}
 
@@ -130,11 +104,11 @@ def cmd_compute(args: argparse.Namespace) -> int:
     async def work() -> dict:
         body = {"providerUrl": args.provider, "agreementId": args.agreement, "algorithm": algorithm,
                 "kind": _kind(args), "publisherSignature": signature}
-        job = await _request(args, "POST", "/api/v1/compute", body)
+        job = await call(args, "POST", "/api/v1/compute", body)
         deadline = time.monotonic() + args.timeout
         while job["state"] not in FINAL and time.monotonic() < deadline:
             wait = max(0.0, min(10.0, deadline - time.monotonic()))
-            job = await _request(args, "GET", f"/api/v1/compute/{job['id']}", params={"wait": f"{wait:.1f}"})
+            job = await call(args, "GET", f"/api/v1/compute/{job['id']}", params={"wait": f"{wait:.1f}"})
         if job["state"] in RESULT_STATES:
             job["files"] = await _extract(args, f"/api/v1/compute/{job['id']}/result", out, job["resultHash"])
         if job.get("receipt"):
@@ -156,7 +130,7 @@ def cmd_compute(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     params = {k: v for k, v in (("state", args.state), ("role", args.role)) if v}
-    items = run(_request(args, "GET", "/api/v1/jobs", params=params))["items"]
+    items = run(call(args, "GET", "/api/v1/jobs", params=params))["items"]
     if args.json:
         print_json(items)
     else:
@@ -179,13 +153,13 @@ def _show(args: argparse.Namespace, job: dict) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    return _show(args, run(_request(args, "GET", f"/api/v1/jobs/{args.id}")))
+    return _show(args, run(call(args, "GET", f"/api/v1/jobs/{args.id}")))
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    return _show(args, run(_request(args, "POST", f"/api/v1/jobs/{args.id}/approve")))
+    return _show(args, run(call(args, "POST", f"/api/v1/jobs/{args.id}/approve")))
 
 
 def cmd_reject(args: argparse.Namespace) -> int:
     body = {"reason": args.reason} if args.reason else None
-    return _show(args, run(_request(args, "POST", f"/api/v1/jobs/{args.id}/reject", body)))
+    return _show(args, run(call(args, "POST", f"/api/v1/jobs/{args.id}/reject", body)))

@@ -13,11 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
-from connector.cli.common import config, home, run
+from connector.cli.common import run
+from connector.cli.management import call
 from connector.cli.output import fields, print_json, table
-from connector.config import read_token
 from connector.errors import ConnectorError, Reason
 
 FINAL = ("FINALIZED", "TERMINATED")
@@ -54,23 +52,6 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     offer.set_defaults(func=cmd_offer)
 
 
-async def _call(args: argparse.Namespace, method: str, path: str, body: Any = None, params: dict | None = None) -> Any:
-    base = config(args).management_url.rstrip("/")
-    headers = {"Authorization": f"Bearer {read_token(home(args))}"}
-    timeout = aiohttp.ClientTimeout(total=60)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            async with session.request(method, base + path, json=body, params=params, headers=headers) as response:
-                data = await response.json(content_type=None)
-                if response.status >= 300:
-                    detail = data.get("detail") if isinstance(data, dict) else None
-                    reason = Reason.NOT_FOUND if response.status == 404 else Reason.BAD_INPUT
-                    raise ConnectorError(reason, detail or f"the node answered {response.status}")
-                return data
-    except aiohttp.ClientError as exc:
-        raise ConnectorError(Reason.BAD_INPUT, f"cannot reach the node at {base} (is it serving?): {exc}") from None
-
-
 def _show(args: argparse.Namespace, shown: dict) -> int:
     if args.json:
         print_json(shown)
@@ -82,11 +63,11 @@ def _show(args: argparse.Namespace, shown: dict) -> int:
 def cmd_negotiate(args: argparse.Namespace) -> int:
     async def work() -> dict:
         body = {"providerUrl": args.provider, "datasetId": args.dataset, "offerId": args.offer}
-        found = await _call(args, "POST", "/api/v1/negotiations", body)
+        found = await call(args, "POST", "/api/v1/negotiations", body)
         deadline = time.monotonic() + args.timeout
         while args.wait and found["state"] not in FINAL and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
-            found = await _call(args, "GET", f"/api/v1/negotiations/{found['id']}")
+            found = await call(args, "GET", f"/api/v1/negotiations/{found['id']}")
         return found
 
     return _show(args, run(work()))
@@ -96,7 +77,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     params = {k: v for k, v in (("state", args.state), ("role", args.role)) if v}
     if args.pending:
         params["pending"] = "true"
-    items = run(_call(args, "GET", "/api/v1/negotiations", params=params))["items"]
+    items = run(call(args, "GET", "/api/v1/negotiations", params=params))["items"]
     if args.json:
         print_json(items)
     else:
@@ -106,15 +87,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    return _show(args, run(_call(args, "GET", f"/api/v1/negotiations/{args.id}")))
+    return _show(args, run(call(args, "GET", f"/api/v1/negotiations/{args.id}")))
 
 
 def cmd_terminate(args: argparse.Namespace) -> int:
-    return _show(args, run(_call(args, "POST", f"/api/v1/negotiations/{args.id}/terminate")))
+    return _show(args, run(call(args, "POST", f"/api/v1/negotiations/{args.id}/terminate")))
 
 
 def cmd_agree(args: argparse.Namespace) -> int:
-    return _show(args, run(_call(args, "POST", f"/api/v1/negotiations/{args.id}/agree")))
+    return _show(args, run(call(args, "POST", f"/api/v1/negotiations/{args.id}/agree")))
 
 
 def cmd_offer(args: argparse.Namespace) -> int:
@@ -124,4 +105,4 @@ def cmd_offer(args: argparse.Namespace) -> int:
             body["offer"] = json.loads(Path(args.offer).read_text())
         except (OSError, ValueError) as exc:
             raise ConnectorError(Reason.BAD_INPUT, f"cannot read the offer {args.offer}: {exc}") from None
-    return _show(args, run(_call(args, "POST", f"/api/v1/negotiations/{args.id}/offer", body)))
+    return _show(args, run(call(args, "POST", f"/api/v1/negotiations/{args.id}/offer", body)))

@@ -17,9 +17,9 @@ from typing import Any
 
 import aiohttp
 
-from connector.cli.common import config, home, run
+from connector.cli.common import run
+from connector.cli.management import call
 from connector.cli.output import fields, print_json, table
-from connector.config import read_token
 from connector.errors import ConnectorError, Reason
 from connector.transfer.client import download
 
@@ -50,22 +50,6 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         action.set_defaults(func=cmd_show if name == "show" else cmd_command)
 
 
-async def _call(args: argparse.Namespace, method: str, path: str, body: Any = None, params: dict | None = None) -> Any:
-    base = config(args).management_url.rstrip("/")
-    headers = {"Authorization": f"Bearer {read_token(home(args))}"}
-    try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session, \
-                session.request(method, base + path, json=body, params=params, headers=headers) as response:
-            data = await response.json(content_type=None)
-            if response.status >= 300:
-                detail = data.get("detail") if isinstance(data, dict) else None
-                reason = Reason.NOT_FOUND if response.status == 404 else Reason.BAD_INPUT
-                raise ConnectorError(reason, detail or f"the node answered {response.status}")
-            return data
-    except aiohttp.ClientError as exc:
-        raise ConnectorError(Reason.BAD_INPUT, f"cannot reach the node at {base} (is it serving?): {exc}") from None
-
-
 def _progress() -> Any:
     if not sys.stderr.isatty():
         return None
@@ -89,11 +73,11 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     async def work() -> dict:
         body = {"providerUrl": args.provider, "agreementId": args.agreement, "format": "HttpData-PULL",
                 "purpose": args.purpose}
-        found = await _call(args, "POST", "/api/v1/transfers", body)
+        found = await call(args, "POST", "/api/v1/transfers", body)
         deadline = time.monotonic() + args.timeout
         while found["state"] not in LIVE + ENDED and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
-            found = await _call(args, "GET", f"/api/v1/transfers/{found['id']}")
+            found = await call(args, "GET", f"/api/v1/transfers/{found['id']}")
         if found["state"] != "STARTED" or not found.get("dataAddress"):
             why = f": {found['reason']}" if found.get("reason") else ""
             raise ConnectorError(Reason.BAD_INPUT, f"the transfer did not start (it is {found['state']}){why}")
@@ -103,7 +87,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
         seconds = time.monotonic() - started
         if sys.stderr.isatty():
             print(file=sys.stderr)
-        done = await _call(args, "POST", f"/api/v1/transfers/{found['id']}/complete")
+        done = await call(args, "POST", f"/api/v1/transfers/{found['id']}/complete")
         return {**done, "path": str(got.path), "bytes": got.bytes, "seconds": round(seconds, 3),
                 "resumed": got.resumed}
 
@@ -125,7 +109,7 @@ def _show(args: argparse.Namespace, shown: dict) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     params = {k: v for k, v in (("state", args.state), ("role", args.role)) if v}
-    items = run(_call(args, "GET", "/api/v1/transfers", params=params))["items"]
+    items = run(call(args, "GET", "/api/v1/transfers", params=params))["items"]
     if args.json:
         print_json(items)
     else:
@@ -135,8 +119,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    return _show(args, run(_call(args, "GET", f"/api/v1/transfers/{args.id}")))
+    return _show(args, run(call(args, "GET", f"/api/v1/transfers/{args.id}")))
 
 
 def cmd_command(args: argparse.Namespace) -> int:
-    return _show(args, run(_call(args, "POST", f"/api/v1/transfers/{args.id}/{args.action}")))
+    return _show(args, run(call(args, "POST", f"/api/v1/transfers/{args.id}/{args.action}")))
