@@ -22,9 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import io
 import logging
-import socket
 import sys
 import tempfile
 import time
@@ -35,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
+from nodes import init  # noqa: E402
 
 from connector.app.keys import NODE  # noqa: E402
 from connector.app.middleware import problems  # noqa: E402
@@ -45,7 +44,6 @@ from connector.auth.client import authorization  # noqa: E402
 from connector.auth.middleware import allow_anonymous, dcp_auth  # noqa: E402
 from connector.auth.resources import AUTH, auth_context  # noqa: E402
 from connector.auth.tokens import verify_id_token  # noqa: E402
-from connector.cli.main import main as communs  # noqa: E402
 from connector.config import load, save  # noqa: E402
 from connector.credentials import service as credentials  # noqa: E402
 from connector.identity import routes as identity  # noqa: E402
@@ -69,19 +67,8 @@ async def who(request: web.Request) -> web.Response:
     return web.json_response({"did": caller.did})
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
-def init(folder: Path, name: str) -> Path:
-    argv = ["init", "--dir", str(folder), "--name", name, "--url", f"http://127.0.0.1:{free_port()}",
-            "--country", "FR-75", "--registration-number", "vatID:FR40123456789",
-            "--management-port", str(free_port()), "--json"]
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert communs(argv) == 0, "communs init failed"
-    return folder
 
 
 @contextlib.asynccontextmanager

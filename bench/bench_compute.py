@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
-import io
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,9 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
+from nodes import init  # noqa: E402
 
 from connector.app.server import running_node  # noqa: E402
-from connector.cli.main import main as communs  # noqa: E402
 from connector.compute.model import algorithm_hash  # noqa: E402
 from connector.config import ComputeConfig, load, read_token, save  # noqa: E402
 from policies.serialize import to_jsonld  # noqa: E402
@@ -60,19 +57,8 @@ Path(os.environ["COMMUNS_OUTPUT"], "mean.json").write_text(json.dumps({"rows": c
 TARGET_MS = 150.0
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
-def init(folder: Path, name: str) -> Path:
-    argv = ["init", "--dir", str(folder), "--name", name, "--url", f"http://127.0.0.1:{free_port()}",
-            "--country", "FR-75", "--registration-number", "vatID:FR40123456789",
-            "--management-port", str(free_port()), "--json"]
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert communs(argv) == 0, "communs init failed"
-    return folder
 
 
 def write_csv(path: Path, rows: int) -> None:

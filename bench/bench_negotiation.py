@@ -23,10 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import io
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,9 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
+from nodes import free_port, init  # noqa: E402
 
 from connector.app.server import running_node  # noqa: E402
-from connector.cli.main import main as communs  # noqa: E402
 from connector.config import load, read_token  # noqa: E402
 from connector.negotiation.manager import NEGOTIATIONS  # noqa: E402
 from connector.negotiation.model import Role, State  # noqa: E402
@@ -59,19 +57,8 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
-def init(folder: Path, name: str) -> Path:
-    argv = ["init", "--dir", str(folder), "--name", name, "--url", f"http://127.0.0.1:{free_port()}",
-            "--country", "FR-75", "--registration-number", "vatID:FR40123456789",
-            "--management-port", str(free_port()), "--json"]
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert communs(argv) == 0, "communs init failed"
-    return folder
 
 
 @contextlib.asynccontextmanager
