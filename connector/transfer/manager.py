@@ -35,7 +35,7 @@ from connector.transfer.store import OutboxMessage
 log = logging.getLogger(__name__)
 TRANSFERS = web.AppKey("transfers", TransferService)
 LEASE = timedelta(seconds=60)
-POLL = 0.1  # seconds between two looks at an empty outbox
+POLL = 1.0  # seconds between two looks at an empty outbox (a saved message wakes it at once)
 MONITOR_EVERY = 5.0  # seconds between two policy checks of live transfers
 PUSH_ATTEMPTS = 5
 PUSHES = 4  # PUSH transfers under way at once
@@ -87,13 +87,16 @@ class Manager:
         return len(claimed)
 
     async def run(self) -> None:
+        ready = self.service.outbox_ready
         while True:
+            ready.clear()  # what is saved from now on wakes the next round
             try:
                 if await self.run_once():
                     continue
             except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
                 log.exception("the transfer outbox loop failed; retrying")
-            await asyncio.sleep(POLL)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ready.wait(), POLL)
 
     # ---- PUSH ---------------------------------------------------------------------------
 

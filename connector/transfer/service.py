@@ -11,8 +11,9 @@ token of the transfer.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -94,6 +95,7 @@ class TransferService:
     negotiations: Any  # connector.negotiation.service.NegotiationService
     catalog: Any = None  # connector.catalog.service.CatalogService (provider side)
     manual: bool = False  # the provider's operator starts each request (else: automatic)
+    outbox_ready: asyncio.Event = field(default_factory=asyncio.Event)  # wakes the sender
 
     # ---- outbox -------------------------------------------------------------------------
 
@@ -160,6 +162,8 @@ class TransferService:
         revoke = _ALL if tokens else self._revoked(nxt)  # a (re)start replaces every older token
         if not await self.store.save(nxt, outbox, tokens, revoke):
             raise TransferError(409, "the transfer changed meanwhile; try again")
+        if outbox:
+            self.outbox_ready.set()
         return nxt
 
     @staticmethod
@@ -191,6 +195,7 @@ class TransferService:
                   agreement_id=agreement_id, dataset_id=n.dataset_id, format=format,
                   data_address=data_address, now=now(), purpose=purpose)
         await self.store.create(p, [self._outbox(p, MessageKind.REQUEST)])
+        self.outbox_ready.set()
         return p
 
     async def owned(self, transfer_id: str) -> TransferProcess:
