@@ -11,16 +11,11 @@ same key, so that the stored agreement carries its proof.
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft201909Validator
-from jsonschema_specifications import REGISTRY as METASCHEMAS
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT201909
-
 from connector.negotiation.model import ContractNegotiation, Message, MessageKind
+from connector.schemas import Schemas
 
 DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
 SIGNATURE = "https://w3id.org/communs/agreementSignature"
@@ -45,30 +40,12 @@ class CodecError(ValueError):
     """The body is not the DSP message the endpoint expects (maps to 400)."""
 
 
-@cache
-def _registry() -> Registry:
-    resources = []
-    for path in sorted(HERE.glob("*.json")):
-        contents = json.loads(path.read_text())
-        resource = Resource.from_contents(contents, default_specification=DRAFT201909)
-        resources.append((contents["$id"], resource))
-    return METASCHEMAS.with_resources(resources)
-
-
-@cache
-def _validator(uri: str) -> Draft201909Validator:
-    return Draft201909Validator(_registry().contents(uri), registry=_registry())
+_SCHEMAS = Schemas(HERE)
 
 
 def problems(dsp_type: str, document: Any, limit: int = 5) -> list[str]:
     """Why DOCUMENT is not a valid DSP `dsp_type` (empty when it is)."""
-    found = []
-    for error in _validator(SCHEMAS[dsp_type]).iter_errors(document):
-        where = "/".join(str(p) for p in error.absolute_path) or "the message"
-        found.append(f"{where}: {error.message[:200]}")
-        if len(found) >= limit:
-            break
-    return found
+    return _SCHEMAS.problems(SCHEMAS[dsp_type], document, limit)
 
 
 def _kind(body: dict[str, Any]) -> MessageKind:
