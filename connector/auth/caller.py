@@ -22,6 +22,17 @@ class Caller:
     def has_credential(self, credential_type: str) -> bool:
         return any(credential_type in _types(c) for c in self.credentials)
 
+    def issuers(self, credential_type: str) -> frozenset[str]:
+        """Who issued this caller's verified credentials of that type."""
+        found = set()
+        for credential in self.credentials:
+            if credential_type in _types(credential):
+                issuer = credential.get("issuer")
+                issuer = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+                if isinstance(issuer, str):
+                    found.add(issuer)
+        return frozenset(found)
+
     def claims(self, credential_type: str) -> list[Mapping[str, Any]]:
         """The credentialSubject of every verified credential of that type."""
         found = []

@@ -30,6 +30,7 @@ from connector.compute.store import ComputeStore
 from connector.config import ComputeConfig
 from connector.identity.did import Signer
 from connector.negotiation import codec
+from connector.negotiation.service import membership_issuers
 from policies import terms as T
 from policies.evaluate import Decision, ReasonCode, Request, evaluate
 from policies.operands import Context, Scope
@@ -169,7 +170,6 @@ class ComputeService:
                 release: str | None = None) -> tuple[bool, Decision]:
         """(manual release?, the decision): automatic release unless the node or the policy asks
         for a person; RELEASE fixes the mode (the release check reuses the submission's)."""
-        from connector.negotiation.service import membership_issuers
 
         def attempt(mode: str) -> Decision:
             values: dict[str, object] = {T.communs("algorithm"): digest, T.communs("outputSize"): output_bytes,

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from connector.credentials.model import Format, Role, StoredCredential
 from connector.storage.database import Database
 from connector.storage.metadata import metadata
+from connector.storage.values import aware
 
 credentials = sa.Table(
     "credentials",
@@ -34,15 +35,8 @@ def _row_id(credential_id: str, role: Role) -> str:
     return f"{role.value}:{credential_id}"
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite returns naive datetimes; everything we store is UTC
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _from_row(row: sa.Row) -> StoredCredential:
-    issued_at = _aware(row.issued_at)
+    issued_at = aware(row.issued_at)
     assert issued_at is not None
     return StoredCredential(
         id=row.id.split(":", 1)[1],
@@ -52,7 +46,7 @@ def _from_row(row: sa.Row) -> StoredCredential:
         subject=row.subject,
         types=tuple(json.loads(row.types)),
         issued_at=issued_at,
-        expires_at=_aware(row.expires_at),
+        expires_at=aware(row.expires_at),
         document=row.document,
     )
 

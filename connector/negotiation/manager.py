@@ -18,12 +18,12 @@ from connector.auth.client import dsp_request
 from connector.negotiation.model import MessageKind, Role
 from connector.negotiation.service import LEASE, NegotiationService, now
 from connector.negotiation.sql import SqlNegotiationStore
-from connector.negotiation.store import OutboxMessage, backoff
+from connector.negotiation.store import OutboxMessage
+from connector.storage.outbox import PERMANENT, backoff
 
 log = logging.getLogger(__name__)
 NEGOTIATIONS = web.AppKey("negotiations", NegotiationService)
 POLL = 1.0  # seconds between two looks for due messages (retries, what a stopped sender left)
-PERMANENT = frozenset({400, 403, 404, 405, 410, 413, 415, 422})  # 409: a race; try again
 
 
 class Manager:

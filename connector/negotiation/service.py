@@ -135,15 +135,8 @@ def _parsed(body: str) -> Any:
 
 
 def membership_issuers(caller: Caller) -> frozenset[str]:
-    issuers = set()
-    for credential in caller.credentials:
-        kinds = credential.get("type", [])
-        if MEMBERSHIP in ([kinds] if isinstance(kinds, str) else kinds):
-            issuer = credential.get("issuer")
-            issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
-            if isinstance(issuer, str):
-                issuers.add(issuer)
-    return frozenset(issuers)
+    """The trust anchors that made CALLER a member (the `membership` claim of our ODRL profile)."""
+    return caller.issuers(MEMBERSHIP)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from connector.negotiation.model import ContractNegotiation, MessageKind, Role, 
 from connector.negotiation.store import OutboxMessage
 from connector.storage.database import Database
 from connector.storage.metadata import metadata
+from connector.storage.values import aware, json_text
 
 negotiations = sa.Table(
     "negotiations",
@@ -73,17 +74,6 @@ negotiation_outbox = sa.Table(
 )
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite returns naive datetimes; everything we store is UTC
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def _json(value: dict[str, Any] | None) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
-
-
 def _negotiation_values(n: ContractNegotiation) -> dict[str, Any]:
     return {
         "id": n.id,
@@ -95,8 +85,8 @@ def _negotiation_values(n: ContractNegotiation) -> dict[str, Any]:
         "counterparty_did": n.counterparty_did,
         "counterparty_address": n.counterparty_address,
         "dataset_id": n.dataset_id,
-        "offer": _json(n.offer),
-        "agreement": _json(n.agreement),
+        "offer": json_text(n.offer),
+        "agreement": json_text(n.agreement),
         "agreement_id": n.agreement_id,
         "created_at": n.created_at,
         "updated_at": n.updated_at,
@@ -119,8 +109,8 @@ def _negotiation(row: sa.Row) -> ContractNegotiation:
         dataset_id=row.dataset_id,
         offer=json.loads(row.offer),
         agreement=json.loads(row.agreement) if row.agreement is not None else None,
-        created_at=_aware(row.created_at),  # type: ignore[arg-type]
-        updated_at=_aware(row.updated_at),  # type: ignore[arg-type]
+        created_at=aware(row.created_at),  # type: ignore[arg-type]
+        updated_at=aware(row.updated_at),  # type: ignore[arg-type]
         version=row.version,
         last_message=MessageKind(row.last_message) if row.last_message else None,
         last_sender=Role(row.last_sender) if row.last_sender else None,
@@ -134,7 +124,7 @@ def _outbox_values(m: OutboxMessage) -> dict[str, Any]:
         "negotiation_id": m.negotiation_id,
         "kind": m.kind.value,
         "recipient": m.recipient,
-        "payload": _json(m.payload),
+        "payload": json_text(m.payload),
         "created_at": m.created_at,
         "next_attempt_at": m.next_attempt_at,
         "attempts": m.attempts,
@@ -153,12 +143,12 @@ def _outbox(row: sa.Row) -> OutboxMessage:
         kind=MessageKind(row.kind),
         recipient=row.recipient,
         payload=json.loads(row.payload),
-        created_at=_aware(row.created_at),  # type: ignore[arg-type]
-        next_attempt_at=_aware(row.next_attempt_at),  # type: ignore[arg-type]
+        created_at=aware(row.created_at),  # type: ignore[arg-type]
+        next_attempt_at=aware(row.next_attempt_at),  # type: ignore[arg-type]
         attempts=row.attempts,
         lease_owner=row.lease_owner,
-        lease_until=_aware(row.lease_until),
-        done_at=_aware(row.done_at),
+        lease_until=aware(row.lease_until),
+        done_at=aware(row.done_at),
         last_error=row.last_error,
         audience=row.audience,
     )

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from connector.negotiation.model import ContractNegotiation, MessageKind, Role, State
+from connector.storage.outbox import claimable, is_stale
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,6 @@ class OutboxMessage:
     done_at: datetime | None = None
     last_error: str | None = None
     audience: str | None = None  # the recipient's DID, which our ID token is for
-
-
-def backoff(
-    attempts: int, base: timedelta = timedelta(seconds=2), cap: timedelta = timedelta(minutes=10)
-) -> timedelta:
-    """Exponential delay before the next attempt, after `attempts` failed ones."""
-    exponent = min(max(0, attempts - 1), 32)  # bounded: a timedelta overflows long before 2**50
-    return min(cap, base * (2**exponent))
 
 
 class NegotiationStore(Protocol):
@@ -88,15 +81,6 @@ class NegotiationStore(Protocol):
         self, message_id: str, owner: str, next_attempt_at: datetime, error: str
     ) -> bool:
         """Count a failed attempt, release the lease and wait until `next_attempt_at`."""
-
-
-def is_stale(stored_version: int | None, negotiation: ContractNegotiation) -> bool:
-    return stored_version != negotiation.version - 1
-
-
-def claimable(message: OutboxMessage, now: datetime) -> bool:
-    lease_free = message.lease_until is None or message.lease_until <= now
-    return message.done_at is None and message.next_attempt_at <= now and lease_free
 
 
 class InMemoryNegotiationStore:

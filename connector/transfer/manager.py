@@ -23,9 +23,8 @@ import aiohttp
 from aiohttp import web
 
 from connector.auth.client import dsp_request
-from connector.negotiation.manager import PERMANENT
 from connector.negotiation.model import Role
-from connector.negotiation.store import backoff
+from connector.storage.outbox import PERMANENT, backoff
 from connector.transfer import codec
 from connector.transfer.model import PUSH, MessageKind, State, TransferProcess
 from connector.transfer.service import TransferError, TransferService, now

@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.negotiation.model import Role
-from connector.negotiation.sql import _aware, _json
 from connector.storage.database import Database
 from connector.storage.metadata import metadata
+from connector.storage.values import aware, json_text
 from connector.transfer.model import MessageKind, State, TransferProcess
 from connector.transfer.store import OutboxMessage, Token, TokenKind
 
@@ -96,7 +96,7 @@ def _values(p: TransferProcess) -> dict[str, Any]:
         "provider_pid": p.provider_pid, "counterparty_pid": p.counterparty_pid,
         "counterparty_did": p.counterparty_did, "counterparty_address": p.counterparty_address,
         "agreement_id": p.agreement_id, "dataset_id": p.dataset_id, "format": p.format,
-        "data_address": _json(p.data_address), "purpose": p.purpose, "reason": p.reason,
+        "data_address": json_text(p.data_address), "purpose": p.purpose, "reason": p.reason,
         "membership": json.dumps(list(p.membership)) if p.membership else None,
         "created_at": p.created_at, "updated_at": p.updated_at, "version": p.version,
         "last_message": p.last_message.value if p.last_message else None,
@@ -111,7 +111,7 @@ def _process(row: sa.Row) -> TransferProcess:
         counterparty_address=row.counterparty_address, agreement_id=row.agreement_id,
         dataset_id=row.dataset_id, format=row.format,
         data_address=json.loads(row.data_address) if row.data_address is not None else None,
-        created_at=_aware(row.created_at), updated_at=_aware(row.updated_at),  # type: ignore[arg-type]
+        created_at=aware(row.created_at), updated_at=aware(row.updated_at),  # type: ignore[arg-type]
         purpose=row.purpose, reason=row.reason, version=row.version,
         membership=tuple(json.loads(row.membership)) if row.membership else (),
         last_message=MessageKind(row.last_message) if row.last_message else None,
@@ -122,7 +122,7 @@ def _process(row: sa.Row) -> TransferProcess:
 def _outbox_values(m: OutboxMessage) -> dict[str, Any]:
     return {
         "id": m.id, "transfer_id": m.transfer_id, "kind": m.kind.value, "recipient": m.recipient,
-        "payload": _json(m.payload), "created_at": m.created_at, "next_attempt_at": m.next_attempt_at,
+        "payload": json_text(m.payload), "created_at": m.created_at, "next_attempt_at": m.next_attempt_at,
         "attempts": m.attempts, "lease_owner": m.lease_owner, "lease_until": m.lease_until,
         "done_at": m.done_at, "last_error": m.last_error,
     }
@@ -131,9 +131,9 @@ def _outbox_values(m: OutboxMessage) -> dict[str, Any]:
 def _outbox(row: sa.Row) -> OutboxMessage:
     return OutboxMessage(
         id=row.id, transfer_id=row.transfer_id, kind=MessageKind(row.kind), recipient=row.recipient,
-        payload=json.loads(row.payload), created_at=_aware(row.created_at),  # type: ignore[arg-type]
-        next_attempt_at=_aware(row.next_attempt_at), attempts=row.attempts,  # type: ignore[arg-type]
-        lease_owner=row.lease_owner, lease_until=_aware(row.lease_until), done_at=_aware(row.done_at),
+        payload=json.loads(row.payload), created_at=aware(row.created_at),  # type: ignore[arg-type]
+        next_attempt_at=aware(row.next_attempt_at), attempts=row.attempts,  # type: ignore[arg-type]
+        lease_owner=row.lease_owner, lease_until=aware(row.lease_until), done_at=aware(row.done_at),
         last_error=row.last_error,
     )
 
@@ -251,7 +251,7 @@ class SqlTransferStore:
 
     async def complete(self, message_id: str, owner: str, now: datetime,
                        payload: dict[str, Any] | None = None) -> bool:
-        extra = {} if payload is None else {"payload": _json(payload)}
+        extra = {} if payload is None else {"payload": json_text(payload)}
         return await self._leased(message_id, owner, done_at=now, lease_owner=None, lease_until=None, **extra)
 
     async def retry(self, message_id: str, owner: str, next_attempt_at: datetime, error: str) -> bool:
@@ -266,7 +266,7 @@ class SqlTransferStore:
         if row is None:
             return None
         return Token(hash=row.hash, kind=row.kind, transfer_id=row.transfer_id, agreement_id=row.agreement_id,
-                     dataset_id=row.dataset_id, expires_at=_aware(row.expires_at),  # type: ignore[arg-type]
+                     dataset_id=row.dataset_id, expires_at=aware(row.expires_at),  # type: ignore[arg-type]
                      revoked=bool(row.revoked))
 
     async def rotate(self, transfer_id: str, old_hash: str, tokens: Sequence[Token]) -> bool:

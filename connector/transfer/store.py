@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from connector.negotiation.model import Role
-from connector.negotiation.store import claimable, is_stale  # the same outbox and CAS rules
+from connector.storage.outbox import claimable, is_stale
 from connector.transfer.model import MessageKind, State, TransferProcess
 
 

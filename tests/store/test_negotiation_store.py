@@ -20,7 +20,8 @@ from connector.negotiation.model import (
     start,
 )
 from connector.negotiation.sql import SqlNegotiationStore
-from connector.negotiation.store import InMemoryNegotiationStore, OutboxMessage, backoff
+from connector.negotiation.store import InMemoryNegotiationStore, OutboxMessage
+from connector.storage.outbox import backoff
 from tests.conftest import database_backends, open_test_database
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
