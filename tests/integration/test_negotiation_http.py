@@ -212,5 +212,15 @@ async def test_manual_provider_decisions_with_the_cli(folders, capsys):
             assert done["state"] == "FINALIZED" and done["agreementId"] == finalized["agreementId"]
             assert await asyncio.to_thread(main, ["negotiations", "agree", ours["id"], "--dir", str(provider_dir)]) == 1
             assert "nothing to agree to in state FINALIZED" in capsys.readouterr().err
+            # bad input to the operator's endpoints: a clear problem, nothing changes
+            base = f"{provider.management}/api/v1/negotiations"
+            for path, body, status in ((f"{base}/{ours['id']}/offer", {"offer": "not an object"}, 400),
+                                       (f"{base}/{ours['id']}/offer", [1, 2], 400),
+                                       (f"{base}/urn:uuid:unknown/agree", None, 404),
+                                       (f"{base}/urn:uuid:unknown/offer", {}, 404)):
+                async with http.post(path, json=body, headers=provider.auth) as response:
+                    assert response.status == status, await response.text()
+                    assert response.content_type == "application/problem+json"
+            assert (await until(http, provider, ours["id"], "FINALIZED"))["state"] == "FINALIZED"
     finally:
         save(automatic)
