@@ -3,7 +3,9 @@
 The schemas are vendored byte-for-byte in `schemas/` (from specs/dcp/v1.0). They `$ref` each
 other by URL, and one upstream `$id` is wrong (the context schema says `/v08/` while the
 others point at `/v1.0/`), so every file is registered under the URL its referrers use:
-nothing is ever fetched, and the bad `$id` never matters.
+nothing is ever fetched, and the bad `$id` never matters. A presentation definition's
+`filter` refers to the draft-07 metaschema, which is not vendored: a filter must be a schema's
+shape (an object or a boolean), not more; we refuse presentation definitions anyway.
 """
 
 from __future__ import annotations
@@ -13,53 +15,56 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft201909Validator
-from jsonschema_specifications import REGISTRY as METASCHEMAS
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT7, DRAFT201909
+import jsonschema_rs
+
+from connector.schemas import describe, registry, validator
 
 HERE = Path(__file__).with_name("schemas")
 _DCP = "https://w3id.org/dspace-dcp/v1.0/"
 _DIF = "https://identity.foundation/"
-_FILES = {
-    _DCP + "common/context-schema.json": ("context-schema.json", DRAFT201909),
-    _DCP + "presentation/presentation-query-message-schema.json": (
-        "presentation-query-message-schema.json", DRAFT201909),
-    _DCP + "presentation/presentation-response-message-schema.json": (
-        "presentation-response-message-schema.json", DRAFT201909),
-    _DIF + "presentation-exchange/schemas/presentation-definition.json": (
-        "presentation-definition.json", DRAFT7),
-    _DIF + "presentation-exchange/schemas/presentation-submission.json": (
-        "presentation-submission.json", DRAFT7),
-    _DIF + "claim-format-registry/schemas/presentation-definition-claim-format-designations.json": (
-        "presentation-definition-claim-format-designations.json", DRAFT7),
-    _DIF + "claim-format-registry/schemas/presentation-submission-claim-format-designations.json": (
-        "presentation-submission-claim-format-designations.json", DRAFT7),
-}
+# each file is vendored under the last segment of the URI its referrers use
+_URIS = (
+    _DCP + "common/context-schema.json",
+    _DCP + "presentation/presentation-query-message-schema.json",
+    _DCP + "presentation/presentation-response-message-schema.json",
+    _DIF + "presentation-exchange/schemas/presentation-definition.json",
+    _DIF + "presentation-exchange/schemas/presentation-submission.json",
+    _DIF + "claim-format-registry/schemas/presentation-definition-claim-format-designations.json",
+    _DIF + "claim-format-registry/schemas/presentation-submission-claim-format-designations.json",
+)
 QUERY = _DCP + "presentation/presentation-query-message-schema.json"
 RESPONSE = _DCP + "presentation/presentation-response-message-schema.json"
 
 
-@cache
-def _registry() -> Registry:
-    resources = []
-    for uri, (name, spec) in _FILES.items():
-        contents = json.loads((HERE / name).read_text())
-        # the registered URI wins over the (partly wrong) $id inside: drop it
-        contents = {k: v for k, v in contents.items() if k != "$id"}
-        resources.append((uri, Resource.from_contents(contents, default_specification=spec)))
-    return METASCHEMAS.with_resources(resources)
+_METASCHEMA = {"$ref": "http://json-schema.org/draft-07/schema#"}
+
+
+def _shape_only(node: Any) -> Any:
+    if node == _METASCHEMA:
+        return {"type": ["object", "boolean"]}
+    if isinstance(node, dict):
+        return {k: _shape_only(v) for k, v in node.items()}
+    return [_shape_only(v) for v in node] if isinstance(node, list) else node
+
+
+def _contents(uri: str) -> dict[str, Any]:
+    contents = _shape_only(json.loads((HERE / uri.rsplit("/", 1)[1]).read_text()))
+    # the registered URI wins over the (partly wrong) $id inside: drop it
+    return {k: v for k, v in contents.items() if k != "$id"}
 
 
 @cache
-def _validator(uri: str) -> Draft201909Validator:
-    schema = _registry().contents(uri)
-    return Draft201909Validator({"$ref": uri, **{k: v for k, v in schema.items() if k == "$schema"}},
-                                registry=_registry())
+def _registry() -> jsonschema_rs.Registry:
+    # each file's $schema names its draft (2019-09, or 7 for the DIF ones)
+    return registry((uri, _contents(uri)) for uri in _URIS)
+
+
+@cache
+def _validator(uri: str) -> jsonschema_rs.Validator:
+    return validator(uri, _registry())
 
 
 def problems(uri: str, message: Any) -> list[str]:
     """Every schema violation of `message` as a short sentence (empty when valid)."""
-    found = sorted(_validator(uri).iter_errors(message), key=lambda e: list(e.absolute_path))
-    return [f"{'/'.join(map(str, e.absolute_path)) or 'the message'}: {e.message}"[:300]
-            for e in found[:5]]
+    found = sorted(_validator(uri).iter_errors(message), key=lambda e: [str(p) for p in e.instance_path])
+    return [line[:300] for line in describe(found, 5)]
