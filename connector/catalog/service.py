@@ -271,7 +271,7 @@ class CatalogService:
     async def visible(self, caller: Caller | None, key: str) -> Dataset:
         """By IRI (the DSP @id) or local id; NOT_FOUND also when CALLER may not see it, so
         that a hidden dataset's existence does not leak."""
-        found = await self.store.get_by_iri(key) or await self.store.get(key)
+        found = await self.store.lookup(key)
         if found is None or found.access not in self.levels_for(caller):
             raise ConnectorError(Reason.NOT_FOUND, f"no dataset {key}")
         return found

@@ -31,6 +31,18 @@ catalog_datasets = sa.Table(
 )
 
 
+# the lookups of the hot path, built once (building one costs more than running it)
+_C = catalog_datasets.c
+_BY_ID = catalog_datasets.select().where(_C.id == sa.bindparam("key"))
+_BY_IRI = catalog_datasets.select().where(_C.iri == sa.bindparam("key"))
+_BY_IRI_OR_ID = (
+    catalog_datasets.select()
+    .where(sa.or_(_C.iri == sa.bindparam("key"), _C.id == sa.bindparam("key")))
+    .order_by(sa.case((_C.iri == sa.bindparam("key"), 0), else_=1))
+    .limit(1)
+)
+
+
 def _from_row(row: sa.Row) -> Dataset:
     return from_json(json.loads(row.document))
 
@@ -84,16 +96,19 @@ class SqlCatalogStore:
         async with self._engine.begin() as connection:
             return await self._put_all(connection, list(datasets))
 
-    async def _one(self, where: sa.ColumnElement[bool]) -> Dataset | None:
+    async def _one(self, query: sa.Executable, key: str) -> Dataset | None:
         async with self._engine.connect() as connection:
-            row = (await connection.execute(catalog_datasets.select().where(where))).first()
+            row = (await connection.execute(query, {"key": key})).first()
         return _from_row(row) if row else None
 
     async def get(self, dataset_id: str) -> Dataset | None:
-        return await self._one(catalog_datasets.c.id == dataset_id)
+        return await self._one(_BY_ID, dataset_id)
 
     async def get_by_iri(self, iri: str) -> Dataset | None:
-        return await self._one(catalog_datasets.c.iri == iri)
+        return await self._one(_BY_IRI, iri)
+
+    async def lookup(self, key: str) -> Dataset | None:
+        return await self._one(_BY_IRI_OR_ID, key)
 
     async def delete(self, dataset_id: str) -> bool:
         query = catalog_datasets.delete().where(catalog_datasets.c.id == dataset_id)

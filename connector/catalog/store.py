@@ -30,6 +30,9 @@ class CatalogStore(Protocol):
 
     async def get_by_iri(self, iri: str) -> Dataset | None: ...
 
+    async def lookup(self, key: str) -> Dataset | None:
+        """By IRI (the DSP @id), else by local id."""
+
     async def delete(self, dataset_id: str) -> bool: ...
 
     async def list(
@@ -68,6 +71,9 @@ class InMemoryCatalogStore:
     async def get_by_iri(self, iri: str) -> Dataset | None:
         found = self._by_iri.get(iri)
         return self._items.get(found) if found else None
+
+    async def lookup(self, key: str) -> Dataset | None:
+        return await self.get_by_iri(key) or await self.get(key)
 
     async def delete(self, dataset_id: str) -> bool:
         old = self._items.pop(dataset_id, None)

@@ -54,6 +54,17 @@ async def test_put_then_get_round_trips_every_field(store):
     assert await store.get("nope") is None and await store.get_by_iri("urn:nope") is None
 
 
+async def test_lookup_takes_an_iri_first_then_a_local_id(store):
+    first = dataset(1)
+    # another dataset whose IRI is the first one's local id: the IRI wins
+    shadow = dataclasses.replace(dataset(2), iri=first.id)
+    await store.put_many([first, shadow])
+    assert await store.lookup(first.iri) == first
+    assert await store.lookup(first.id) == shadow
+    assert await store.lookup(shadow.id) == shadow
+    assert await store.lookup("nope") is None
+
+
 async def test_putting_the_same_content_is_unchanged_and_a_change_updates(store):
     first = dataset(1)
     await store.put(first)
