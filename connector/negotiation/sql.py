@@ -238,6 +238,8 @@ class SqlNegotiationStore:
         self, negotiation: ContractNegotiation, outbox: Sequence[OutboxMessage] = ()
     ) -> bool:
         values = _negotiation_values(negotiation)
+        # not in SET: a parent key in SET makes SQLite check the outbox's references by a scan
+        del values["id"], values["created_at"]
         values["expected_id"], values["expected_version"] = negotiation.id, negotiation.version - 1
         try:
             async with self._engine.begin() as connection:

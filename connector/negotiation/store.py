@@ -58,7 +58,8 @@ class NegotiationStore(Protocol):
         self, negotiation: ContractNegotiation, outbox: Sequence[OutboxMessage] = ()
     ) -> bool:
         """Compare-and-set: store it only if the stored version is `negotiation.version - 1`,
-        with its outbox messages in the same transaction; False (no change) for a stale write."""
+        with its outbox messages in the same transaction; False (no change) for a stale write.
+        Its `created_at` stays the stored one."""
 
     async def list(
         self,
@@ -148,7 +149,7 @@ class InMemoryNegotiationStore:
             return False
         if any(m.id in self._outbox for m in outbox):
             return False
-        self._items[negotiation.id] = negotiation
+        self._items[negotiation.id] = replace(negotiation, created_at=stored.created_at)
         return self._add_outbox(outbox)
 
     async def list(

@@ -121,6 +121,14 @@ async def test_save_is_a_compare_and_set_on_the_version(store):
     assert await store.save(provided(9)) is False  # never stored
 
 
+async def test_a_save_keeps_the_negotiations_birth(store):
+    n = provided(1)
+    await store.create(n)
+    offered = act(n, MessageKind.CONTRACT_OFFER, now=NOW, offer=OFFER).negotiation
+    assert await store.save(replace(offered, created_at=NOW + timedelta(days=1)))
+    assert (await store.get(n.id)).created_at == NOW
+
+
 async def test_of_two_racing_writers_exactly_one_wins(store):
     for i in range(4):
         n = provided(i)
