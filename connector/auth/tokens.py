@@ -8,7 +8,6 @@ and every failure is one UNAUTHORIZED sentence that never quotes the token itsel
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connector.errors import ConnectorError, Reason
+from connector.identity.base64url import decode as b64u_decode
 from connector.identity.did import Signer
 from connector.identity.jose import ALGS, sign_jwt
 from connector.identity.keys import jwk_alg, verify_signature
@@ -48,13 +48,7 @@ class IdToken:
     claims: dict[str, Any]
 
 
-def _b64u(text: str) -> bytes:
-    if not text or any(c not in _B64URL for c in text):
-        raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
-
-_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def decode(token: str, limit: int = MAX_TOKEN) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
@@ -65,8 +59,8 @@ def decode(token: str, limit: int = MAX_TOKEN) -> tuple[dict[str, Any], dict[str
     try:
         if len(parts) != 3:
             raise ValueError("three parts")
-        header, payload = json.loads(_b64u(parts[0])), json.loads(_b64u(parts[1]))
-        signature = _b64u(parts[2]) if parts[2] else b""
+        header, payload = json.loads(b64u_decode(parts[0])), json.loads(b64u_decode(parts[1]))
+        signature = b64u_decode(parts[2]) if parts[2] else b""
     except (ValueError, UnicodeDecodeError):
         raise refuse("the token is not a well-formed JWT") from None
     if not isinstance(header, dict) or not isinstance(payload, dict):

@@ -9,7 +9,6 @@ EDC and our own resolver accept both; the P-256 key has no 2020 multibase type a
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ import base58
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from connector.errors import ConnectorError, Reason
+from connector.identity.base64url import decode as b64u_decode
+from connector.identity.base64url import encode as b64u_encode
 
 if TYPE_CHECKING:
     from connector.identity.keys import Key, KeyStore
@@ -32,12 +33,6 @@ _P256_CODEC = b"\x80\x24"  # multicodec p256-pub (0x1200), varint
 _HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
 
 
-def _b64u(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64u(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _bad(message: str) -> ConnectorError:
@@ -94,9 +89,9 @@ def url_from_did_web(did: str) -> str:
 
 def _multikey(public: dict[str, Any]) -> str:
     if public.get("kty") == "OKP" and public.get("crv") == "Ed25519":
-        return "z" + base58.b58encode(_ED25519_CODEC + _unb64u(public["x"])).decode()
+        return "z" + base58.b58encode(_ED25519_CODEC + b64u_decode(public["x"])).decode()
     if public.get("kty") == "EC" and public.get("crv") == "P-256":
-        x, y = _unb64u(public["x"]), _unb64u(public["y"])
+        x, y = b64u_decode(public["x"]), b64u_decode(public["y"])
         point = bytes([2 + (y[-1] & 1)]) + x
         return "z" + base58.b58encode(_P256_CODEC + point).decode()
     raise ConnectorError(Reason.BAD_INPUT, "did:key supports Ed25519 and P-256 public keys only")
@@ -110,7 +105,7 @@ def _jwk_from_multikey(value: str) -> dict[str, Any]:
     except ValueError:
         raise _bad(f"{value!r} is not valid base58btc") from None
     if raw[:2] == _ED25519_CODEC and len(raw) == 34:
-        return {"kty": "OKP", "crv": "Ed25519", "x": _b64u(raw[2:])}
+        return {"kty": "OKP", "crv": "Ed25519", "x": b64u_encode(raw[2:])}
     if raw[:2] == _P256_CODEC and len(raw) == 35:
         try:
             point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw[2:])
@@ -120,8 +115,8 @@ def _jwk_from_multikey(value: str) -> dict[str, Any]:
         return {
             "kty": "EC",
             "crv": "P-256",
-            "x": _b64u(numbers.x.to_bytes(32, "big")),
-            "y": _b64u(numbers.y.to_bytes(32, "big")),
+            "x": b64u_encode(numbers.x.to_bytes(32, "big")),
+            "y": b64u_encode(numbers.y.to_bytes(32, "big")),
         }
     raise _bad("the multibase key is neither an Ed25519 nor a P-256 public key")
 
@@ -173,7 +168,7 @@ def public_jwk_of_method(method: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             raw = b""
         if len(raw) == 32 and method.get("type") == "Ed25519VerificationKey2020":
-            return {"kty": "OKP", "crv": "Ed25519", "x": _b64u(raw)}
+            return {"kty": "OKP", "crv": "Ed25519", "x": b64u_encode(raw)}
         return _jwk_from_multikey(value)
     if isinstance(method.get("publicKeyBase58"), str) and "Ed25519" in str(method.get("type")):
         try:
@@ -181,7 +176,7 @@ def public_jwk_of_method(method: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             raw = b""
         if len(raw) == 32:
-            return {"kty": "OKP", "crv": "Ed25519", "x": _b64u(raw)}
+            return {"kty": "OKP", "crv": "Ed25519", "x": b64u_encode(raw)}
     raise _bad(f"the verification method {method.get('id')} has no supported public key")
 
 

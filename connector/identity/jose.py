@@ -8,12 +8,13 @@ with a `data:application/vc+jwt,<jwt>` id.
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import UTC, datetime
 from typing import Any
 
 from connector.errors import ConnectorError
+from connector.identity.base64url import decode as b64u_decode
+from connector.identity.base64url import encode as b64u_encode
 from connector.identity.did import Signer
 from connector.identity.keys import jwk_alg, verify_signature
 from connector.identity.resolver import DidResolver
@@ -33,27 +34,18 @@ ENVELOPE_PREFIX = "data:application/vc+jwt,"
 MAX_JWT = 512 * 1024
 
 
-def _b64u(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64u(text: str) -> bytes:
-    if not text or any(c not in _B64URL for c in text):
-        raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def _json(part: dict[str, Any]) -> str:
-    return _b64u(json.dumps(part, separators=(",", ":"), ensure_ascii=False).encode())
+    return b64u_encode(json.dumps(part, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def sign_jwt(header: dict[str, Any], payload: dict[str, Any], signer: Signer) -> str:
     header = {"alg": signer.key.alg, "kid": signer.verification_method, **header}
     signing_input = f"{_json(header)}.{_json(payload)}"
-    return f"{signing_input}.{_b64u(signer.key.sign(signing_input.encode()))}"
+    return f"{signing_input}.{b64u_encode(signer.key.sign(signing_input.encode()))}"
 
 
 def envelope(jwt: str) -> dict[str, Any]:
@@ -100,10 +92,10 @@ def decode_parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str, bytes
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise ValueError("a JWT has three dot-separated parts")
-    header, payload = json.loads(_unb64u(parts[0])), json.loads(_unb64u(parts[1]))
+    header, payload = json.loads(b64u_decode(parts[0])), json.loads(b64u_decode(parts[1]))
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise ValueError("the JWT header and payload must be JSON objects")
-    signature = _unb64u(parts[2]) if parts[2] else b""  # empty: judged by the alg check
+    signature = b64u_decode(parts[2]) if parts[2] else b""  # empty: judged by the alg check
     return header, payload, f"{parts[0]}.{parts[1]}", signature
 
 

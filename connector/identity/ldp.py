@@ -14,7 +14,6 @@ be changed undetected.
 from __future__ import annotations
 
 import asyncio
-import base64
 import copy
 import hashlib
 import json
@@ -25,6 +24,8 @@ import base58
 from pyld.jsonld import JsonLdError, JsonLdProcessor
 
 from connector.errors import ConnectorError, Reason
+from connector.identity.base64url import decode as b64u_decode
+from connector.identity.base64url import encode as b64u_encode
 from connector.identity.did import ED25519_2020, JWS_2020, Signer
 from connector.identity.keys import jwk_alg, verify_signature
 from connector.identity.resolver import DidResolver
@@ -98,16 +99,10 @@ def _options_hash(proof: dict[str, Any], doc_context: list[Any]) -> bytes:
     return _sha({"@context": context, **options})
 
 
-def _b64u(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64u(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _jws_header(alg: str) -> str:
-    return _b64u(json.dumps({"alg": alg, "b64": False, "crit": ["b64"]}, separators=(",", ":")).encode())
+    return b64u_encode(json.dumps({"alg": alg, "b64": False, "crit": ["b64"]}, separators=(",", ":")).encode())
 
 
 def issue_ldp(
@@ -150,7 +145,7 @@ def issue_ldp(
     else:
         header = _jws_header(signer.key.alg)
         signature = signer.key.sign(header.encode() + b"." + data)
-        proof["jws"] = f"{header}..{_b64u(signature)}"
+        proof["jws"] = f"{header}..{b64u_encode(signature)}"
     signed["proof"] = proof
     return signed
 
@@ -172,8 +167,8 @@ def _signature_ok(proof: dict[str, Any], key: dict[str, Any], data: bytes) -> st
         return "the proof has no detached JWS"
     header_b64, _, signature_b64 = jws.split(".")
     try:
-        header = json.loads(_unb64u(header_b64))
-        signature = _unb64u(signature_b64)
+        header = json.loads(b64u_decode(header_b64))
+        signature = b64u_decode(signature_b64)
     except ValueError:
         return "the proof's JWS is not valid base64url JSON"
     if not isinstance(header, dict) or header.get("b64") is not False or header.get("crit") != ["b64"]:

@@ -6,12 +6,12 @@ the presentation can be validated as one RDF graph, as gx-compliance does.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from connector.identity.base64url import decode as b64u_decode
 from connector.selfdescription import report as r
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -46,16 +46,12 @@ class Parsed:
     header: dict[str, Any] | None = None
 
 
-def _b64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise ParseProblem(r.INPUT, "the token is not a JWT (three dot-separated parts)")
     try:
-        header, payload = json.loads(_b64(parts[0])), json.loads(_b64(parts[1]))
+        header, payload = json.loads(b64u_decode(parts[0])), json.loads(b64u_decode(parts[1]))
     except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise ParseProblem(r.INPUT, "the JWT's header or payload is not base64url JSON") from None
     if not isinstance(header, dict) or not isinstance(payload, dict):

@@ -9,7 +9,6 @@ declared purpose and the membership claims verified when it asked for the transf
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -22,6 +21,8 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from connector.identity.base64url import decode as b64u_decode
+from connector.identity.base64url import encode as b64u_encode
 from connector.negotiation.codec import SIGNATURE
 from connector.transfer.model import TransferProcess
 from connector.transfer.store import Token, TokenKind
@@ -44,7 +45,7 @@ def digest(secret: str) -> str:
 def token_key(private_jwk: dict[str, Any]) -> bytes:
     """The node's key for deriving token secrets (HKDF over its private signing key): the
     secrets themselves never need to be stored, not even in the outbox."""
-    material = base64.urlsafe_b64decode(private_jwk["d"] + "=" * (-len(private_jwk["d"]) % 4))
+    material = b64u_decode(private_jwk["d"])
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"communs/transfer-tokens/v1").derive(material)
 
 
@@ -52,7 +53,7 @@ def secrets_for(key: bytes, seed: str) -> tuple[str, str]:
     """The (access, refresh) secrets of SEED (an outbox message id): the same on every retry."""
     def derive(label: str) -> str:
         mac = hmac.new(key, f"{seed}:{label}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+        return b64u_encode(mac)
 
     return derive("access"), derive("refresh")
 
