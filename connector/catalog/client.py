@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import aiohttp
@@ -14,6 +15,8 @@ from connector.identity.did import Signer
 DSP_VERSION = "2025-1"
 DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
 MAX_PAGES = 100  # a provider that pages forever must not keep the client forever
+BASE_TTL = 60.0  # seconds a provider's DSP base is remembered: a negotiation is a burst of calls
+_bases: dict[str, tuple[float, str]] = {}  # origin -> (until, DSP base)
 
 
 async def _json(response: aiohttp.ClientResponse, what: str) -> Any:
@@ -28,8 +31,12 @@ async def _json(response: aiohttp.ClientResponse, what: str) -> Any:
 
 
 async def dsp_base(session: aiohttp.ClientSession, provider_url: str) -> str:
-    """The provider's DSP 2025-1 base URL, from its /.well-known/dspace-version."""
+    """The provider's DSP 2025-1 base URL, from its /.well-known/dspace-version (remembered
+    for BASE_TTL seconds)."""
     origin = provider_url.rstrip("/")
+    known = _bases.get(origin)
+    if known and known[0] > time.monotonic():
+        return known[1]
     try:
         async with session.get(f"{origin}/.well-known/dspace-version", allow_redirects=False) as response:
             versions = await _json(response, origin)
@@ -37,7 +44,11 @@ async def dsp_base(session: aiohttp.ClientSession, provider_url: str) -> str:
         raise ConnectorError(Reason.BAD_INPUT, f"cannot reach {origin}: {exc}") from None
     for entry in versions.get("protocolVersions", []) if isinstance(versions, dict) else []:
         if isinstance(entry, dict) and entry.get("version") == DSP_VERSION and isinstance(entry.get("path"), str):
-            return origin + "/" + entry["path"].strip("/")
+            if len(_bases) >= 1000:
+                _bases.clear()
+            base = origin + "/" + entry["path"].strip("/")
+            _bases[origin] = (time.monotonic() + BASE_TTL, base)
+            return base
     raise ConnectorError(Reason.BAD_INPUT, f"{origin} does not speak the Dataspace Protocol {DSP_VERSION}")
 
 
