@@ -1,7 +1,7 @@
 """The caller side: DSP requests carrying our self-issued ID token.
 
-Each request gets a fresh ID token (its jti is single-use) wrapping a fresh access token that
-lets that provider, and only it, read the scoped credentials from our credential service.
+Each request gets a fresh ID token (its jti is single-use) wrapping an access token that lets
+that provider, and only it, read the scoped credentials from our credential service.
 Provider-to-consumer callbacks use the same helper with the roles swapped.
 """
 
@@ -14,10 +14,29 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from connector.auth.credential_service import issue_access_token
+from connector.auth.credential_service import ACCESS_TOKEN_TTL, issue_access_token
 from connector.auth.scopes import DEFAULT_SCOPES
 from connector.auth.tokens import issue_id_token
 from connector.identity.did import Signer, did_web_from_url
+from connector.identity.verification import utcnow
+
+# An access token is a grant the audience uses only when it fetches our presentation (about
+# once a minute per verifier), so one is reused for a while rather than signed per request;
+# each request still gets its own single-use ID token.
+GRANT_REUSE = ACCESS_TOKEN_TTL / 2
+_grants: dict[tuple[str, str, tuple[str, ...]], tuple[Signer, datetime, str]] = {}
+
+
+def _grant(signer: Signer, audience_did: str, scopes: Collection[str], now: datetime) -> str:
+    key = (signer.verification_method, audience_did, tuple(scopes))
+    known = _grants.get(key)
+    if known and known[0] is signer and known[1] <= now < known[1] + GRANT_REUSE:
+        return known[2]
+    if len(_grants) >= 1000:
+        _grants.clear()
+    token = issue_access_token(signer, audience_did, scopes, now=now)
+    _grants[key] = (signer, now, token)
+    return token
 
 
 def authorization(
@@ -25,7 +44,8 @@ def authorization(
     now: datetime | None = None,
 ) -> str:
     """The Authorization header value for one request to `audience_did`."""
-    access = issue_access_token(signer, audience_did, scopes, now=now)
+    now = now or utcnow()
+    access = _grant(signer, audience_did, scopes, now)
     return issue_id_token(signer, audience_did, access_token=access, now=now)
 
 

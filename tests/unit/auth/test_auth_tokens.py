@@ -151,3 +151,21 @@ async def test_access_tokens_are_bound_to_holder_verifier_and_time(caller, resol
     id_token = issue_id_token(caller, VERIFIER, access_token="g", now=NOW)
     with pytest.raises(ConnectorError, match="not an at\\+jwt"):
         await verify_access_token(id_token, resolver, caller.did, VERIFIER, NOW)
+
+
+async def test_requests_to_one_audience_share_a_grant_for_a_while_but_never_an_id_token(caller, resolver):
+    from connector.auth import client
+
+    def grant_and_jti(header: str) -> tuple[str, str]:
+        payload = _parts(header)[1]
+        return payload["token"], payload["jti"]
+
+    first, second = (grant_and_jti(client.authorization(caller, VERIFIER, now=NOW)) for _ in range(2))
+    assert first[0] == second[0] and first[1] != second[1]
+    other = grant_and_jti(client.authorization(caller, "did:web:other.example", now=NOW))[0]
+    later = grant_and_jti(client.authorization(caller, VERIFIER, now=NOW + client.GRANT_REUSE))[0]
+    assert len({first[0], other, later}) == 3
+    another_key = Signer(generate_key("Ed25519"), caller.verification_method)
+    assert grant_and_jti(client.authorization(another_key, VERIFIER, now=NOW))[0] != first[0]
+    scopes = await verify_access_token(first[0], resolver, caller.did, VERIFIER, NOW + timedelta(minutes=4))
+    assert scopes  # the shared grant is still valid when its reuse ends
