@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -86,21 +85,24 @@ class Manager:
         return len(claimed)
 
     async def run(self) -> None:
-        fresh = self.service.fresh
-        claimed_at = 0.0
+        """Send what the service saves as it saves it (no queue to go through: each hop
+        through the event loop costs a negotiation milliseconds under load), and look for
+        what is due every POLL seconds."""
+        service = self.service
+        service.sender = self.dispatch
+        for message in service.fresh:
+            self.dispatch(message)
+        service.fresh.clear()
         try:
             while True:
-                with contextlib.suppress(TimeoutError):
-                    self.dispatch(await asyncio.wait_for(fresh.get(), POLL))
-                    while not fresh.empty():
-                        self.dispatch(fresh.get_nowait())
-                if time.monotonic() - claimed_at >= POLL:
-                    claimed_at = time.monotonic()
-                    try:
-                        await self.run_once()
-                    except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
-                        log.exception("the negotiation outbox loop failed; retrying")
+                try:
+                    await self.run_once()
+                except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
+                    log.exception("the negotiation outbox loop failed; retrying")
+                await asyncio.sleep(POLL)
         finally:
+            if service.sender == self.dispatch:
+                service.sender = None
             tails = list(self._tails.values())
             for task in tails:
                 task.cancel()

@@ -15,9 +15,9 @@ finalizes a verified agreement. The consumer accepts an offer with the terms it 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -151,7 +151,8 @@ class NegotiationService:
     manual: frozenset[Role] = frozenset()  # roles in which the operator takes every decision
     # what we save to send is leased to this process's sender and handed to it at once
     owner: str = field(default_factory=lambda: f"sender-{uuid.uuid4()}")
-    fresh: asyncio.Queue[OutboxMessage] = field(default_factory=asyncio.Queue)
+    sender: Callable[[OutboxMessage], None] | None = None  # the running sender's dispatch
+    fresh: list[OutboxMessage] = field(default_factory=list)  # saved while no sender runs
 
     # ---- outbox -----------------------------------------------------------------------
 
@@ -214,7 +215,10 @@ class NegotiationService:
         if not saved:
             raise Stale(409, "the negotiation changed meanwhile; send it again")
         for message in outbox:
-            self.fresh.put_nowait(message)
+            if self.sender is not None:
+                self.sender(message)
+            else:
+                self.fresh.append(message)
 
     async def step(self, n: ContractNegotiation, step: Step) -> ContractNegotiation:
         """Take our STEP on N and queue its message; NegotiationError if not allowed now."""
