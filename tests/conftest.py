@@ -1,4 +1,5 @@
-"""Shared fixtures: real databases (SQLite in a temp folder, PostgreSQL when configured)."""
+"""Shared fixtures: real databases (SQLite in a temp folder, PostgreSQL when configured), and
+real HTTP servers on loopback."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from connector.storage.database import Database
 
@@ -63,3 +65,16 @@ async def open_test_database(kind: str, folder: Path) -> AsyncIterator[Database]
 async def database(request, tmp_path) -> AsyncIterator[Database]:
     async with open_test_database(request.param, tmp_path) as db:
         yield db
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """APP served on a free loopback port, as its base URL (http://127.0.0.1:PORT)."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()

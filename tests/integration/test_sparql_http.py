@@ -16,6 +16,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 
 from connector.cli import sparql as sparql_cli
 from connector.sparql import SPARQL, Limits, SparqlSettings, open_sparql, public
+from tests.conftest import serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -50,15 +51,8 @@ async def endpoint(tmp_path_factory):
         app[SPARQL] = service
         app.add_routes(public)
         app.router.add_get("/health/live", live)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        try:
-            yield f"http://127.0.0.1:{port}/sparql"
-        finally:
-            await runner.cleanup()
+        async with serving(app) as base:
+            yield f"{base}/sparql"
 
 
 TITLES = f"PREFIX dct: <{DCT}> SELECT ?d ?t {{ ?d dct:title ?t FILTER(CONTAINS(?t, 'air')) }} ORDER BY ?d"

@@ -24,6 +24,7 @@ from rdflib.collection import Collection
 from yarl import URL
 
 from connector.sparql import SPARQL, Limits, SparqlSettings, open_sparql, public
+from tests.conftest import serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 SPECS = (
@@ -112,15 +113,8 @@ async def base_url(tmp_path_factory):
         app = web.Application()
         app[SPARQL] = service
         app.add_routes(public)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            await runner.cleanup()
+        async with serving(app) as base:
+            yield base
 
 
 async def send(base_url: str, request: dict) -> tuple[int, str, bytes]:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from connector.catalog import client
 from connector.errors import ConnectorError
+from tests.conftest import serving
 
 
 @pytest.fixture
@@ -21,12 +22,8 @@ async def provider():
 
     app = web.Application()
     app.router.add_get("/.well-known/dspace-version", version)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}", answers
-    await runner.cleanup()
+    async with serving(app) as origin:
+        yield origin, answers
 
 
 async def test_the_base_is_asked_once_then_remembered_for_a_while(provider, monkeypatch):

@@ -22,6 +22,7 @@ from aiohttp import web
 from connector.compute.executor import Job, Limits, Outcome
 from connector.compute.sandbox import LocalSandbox
 from connector.compute.sandbox_probe import machine_cannot
+from tests.conftest import serving
 
 SANDBOX = LocalSandbox()
 # Limits small enough to be quick; a CPU limit gets a roomy wall clock, since on a loaded
@@ -515,28 +516,21 @@ async def test_the_node_keeps_serving_while_hostile_jobs_run(world: dict[str, Pa
         return web.Response(text="ok")
 
     app.router.add_get("/health/live", live)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    jobs = asyncio.gather(
-        _run(b"while True:\n    pass\n", world, name="spin"),
-        _run(b"import os\nwhile True:\n    os.fork()\n", world, name="bomb"),
-        _run(b"while True:\n    print('x' * 1000)\n", world, name="chatter"),
-    )
     latencies = []
-    try:
+    async with serving(app) as base:
+        jobs = asyncio.gather(
+            _run(b"while True:\n    pass\n", world, name="spin"),
+            _run(b"import os\nwhile True:\n    os.fork()\n", world, name="bomb"),
+            _run(b"while True:\n    print('x' * 1000)\n", world, name="chatter"),
+        )
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
             while not jobs.done():
                 started = time.monotonic()
-                async with session.get(f"http://127.0.0.1:{port}/health/live") as response:
+                async with session.get(f"{base}/health/live") as response:
                     assert await response.text() == "ok"
                 latencies.append(time.monotonic() - started)
                 await asyncio.sleep(0.05)
         outcomes = await jobs
-    finally:
-        await runner.cleanup()
     assert [o.status for o in outcomes] == ["killed"] * 3
     assert len(latencies) >= 5
     assert sorted(latencies)[len(latencies) // 2] < 0.25 and max(latencies) < 1.5

@@ -11,6 +11,7 @@ from aiohttp import web
 from connector.identity.did import Signer, did_web_document, did_web_from_url
 from connector.identity.keys import KeyStore, generate_key
 from connector.identity.resolver import DidResolver
+from tests.conftest import serving
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -44,16 +45,9 @@ async def did_server() -> AsyncIterator[DidServer]:
 
     app = web.Application()
     app.router.add_route("GET", "/{tail:.*}", dispatch)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    server = DidServer(f"http://127.0.0.1:{port}")
-    try:
+    async with serving(app) as base:
+        server = DidServer(base)
         yield server
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from connector.selfdescription import report as r
 from connector.selfdescription.model import Framework, Participant
 from connector.selfdescription.service import build_self_description
 from connector.selfdescription.validate import validate_self_description
+from tests.conftest import serving
 from tests.unit.selfdescription.conftest import NOW
 
 
@@ -27,17 +28,10 @@ async def node(store: KeyStore) -> AsyncIterator[tuple[str, dict]]:
 
     app = web.Application()
     app.router.add_get("/.well-known/did.json", did_json)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    did = did_web_from_url(base)
-    served["doc"] = did_web_document(did, store, [])
-    try:
+    async with serving(app) as base:
+        did = did_web_from_url(base)
+        served["doc"] = did_web_document(did, store, [])
         yield did, served
-    finally:
-        await runner.cleanup()
 
 
 @pytest.mark.parametrize("framework", [Framework.LOIRE, Framework.TAGUS])
