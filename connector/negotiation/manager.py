@@ -18,7 +18,7 @@ from connector.negotiation.model import MessageKind, Role
 from connector.negotiation.service import LEASE, NegotiationService, now
 from connector.negotiation.sql import SqlNegotiationStore
 from connector.negotiation.store import OutboxMessage
-from connector.storage.outbox import PERMANENT, backoff
+from connector.storage.outbox import PERMANENT, Dispatcher, backoff
 
 log = logging.getLogger(__name__)
 NEGOTIATIONS = web.AppKey("negotiations", NegotiationService)
@@ -29,7 +29,7 @@ class Manager:
     def __init__(self, service: NegotiationService) -> None:
         self.service = service
         self.owner = service.owner  # the service leases what it saves to us
-        self._tails: dict[str, asyncio.Task[None]] = {}  # the last send queued per negotiation
+        self.dispatch = Dispatcher(self.send, lambda m: m.negotiation_id, service.store, self.owner)
 
     async def send(self, message: OutboxMessage) -> None:
         service = self.service
@@ -55,28 +55,6 @@ class Manager:
             when = now() + backoff(message.attempts + 1)
             await service.store.retry(message.id, self.owner, when, error or f"status {status}")
 
-    async def _send_safely(self, message: OutboxMessage, after: asyncio.Task[None] | None) -> None:
-        if after is not None:  # one negotiation's messages leave in the order they were saved
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await after
-        try:
-            await self.send(message)
-        except Exception:  # noqa: BLE001 - one bad message must not stop the others
-            log.exception("sending %s failed", message.id)
-            await self.service.store.retry(message.id, self.owner, now() + backoff(message.attempts + 1), "internal error")
-
-    def dispatch(self, message: OutboxMessage) -> None:
-        """Send MESSAGE in the background, after what is queued for its negotiation."""
-        key = message.negotiation_id
-        task = asyncio.create_task(self._send_safely(message, self._tails.get(key)))
-        self._tails[key] = task
-
-        def forget(done: asyncio.Task[None]) -> None:
-            if self._tails.get(key) is done:
-                del self._tails[key]
-
-        task.add_done_callback(forget)
-
     async def run_once(self) -> int:
         """Claim what is due (retries, and what a stopped sender left) and send it."""
         claimed = await self.service.store.claim(self.owner, now(), LEASE)
@@ -101,12 +79,9 @@ class Manager:
                     log.exception("the negotiation outbox loop failed; retrying")
                 await asyncio.sleep(POLL)
         finally:
-            if service.sender == self.dispatch:
+            if service.sender is self.dispatch:
                 service.sender = None
-            tails = list(self._tails.values())
-            for task in tails:
-                task.cancel()
-            await asyncio.gather(*tails, return_exceptions=True)
+            await self.dispatch.close()
 
 
 def service_for(node, catalog=None) -> NegotiationService:  # type: ignore[no-untyped-def]

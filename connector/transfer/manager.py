@@ -1,8 +1,9 @@
 """The transfer's background work while the public app serves (cleanup_ctx resources):
 
 - the outbox sender: claims due messages under a lease, sends them with our DCP token (a
-  PULL start gets its token secrets filled in only then), completes them or retries with
-  backoff; a restarted node resumes what it had left to send;
+  PULL start gets its token secrets filled in only then), in the background and in order per
+  transfer, completes them or retries with backoff; a restarted node resumes what it had left
+  to send;
 - the PUSH worker: streams each STARTED PUSH transfer's data to the consumer's endpoint, then
   completes it (a failed push is retried with backoff, then terminated);
 - the policy monitor: terminates STARTED and SUSPENDED transfers whose agreement no longer
@@ -24,7 +25,7 @@ from aiohttp import web
 
 from connector.auth.client import dsp_request
 from connector.negotiation.model import Role
-from connector.storage.outbox import PERMANENT, backoff
+from connector.storage.outbox import PERMANENT, Dispatcher, backoff
 from connector.transfer import codec
 from connector.transfer.model import PUSH, MessageKind, State, TransferProcess
 from connector.transfer.service import TransferError, TransferService, now
@@ -47,6 +48,7 @@ class Manager:
         self.owner = f"transfer-manager-{uuid.uuid4()}"
         self.pushing: set[str] = set()
         self.push_failures: dict[str, int] = {}
+        self.dispatch = Dispatcher(self.send, lambda m: m.transfer_id, service.store, self.owner)
 
     # ---- outbox -------------------------------------------------------------------------
 
@@ -76,26 +78,26 @@ class Manager:
             await service.store.retry(message.id, self.owner, when, error or f"status {status}")
 
     async def run_once(self) -> int:
+        """Claim what is due and send it in the background (see Dispatcher)."""
         claimed = await self.service.store.claim(self.owner, now(), LEASE)
         for message in claimed:
-            try:
-                await self.send(message)
-            except Exception:  # noqa: BLE001 - one bad message must not stop the loop
-                log.exception("sending %s failed", message.id)
-                await self.service.store.retry(message.id, self.owner, now() + backoff(message.attempts + 1), "internal error")
+            self.dispatch(message)
         return len(claimed)
 
     async def run(self) -> None:
         ready = self.service.outbox_ready
-        while True:
-            ready.clear()  # what is saved from now on wakes the next round
-            try:
-                if await self.run_once():
-                    continue
-            except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
-                log.exception("the transfer outbox loop failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ready.wait(), POLL)
+        try:
+            while True:
+                ready.clear()  # what is saved from now on wakes the next round
+                try:
+                    if await self.run_once():
+                        continue
+                except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
+                    log.exception("the transfer outbox loop failed; retrying")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(ready.wait(), POLL)
+        finally:
+            await self.dispatch.close()
 
     # ---- PUSH ---------------------------------------------------------------------------
 
