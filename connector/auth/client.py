@@ -8,6 +8,7 @@ Provider-to-consumer callbacks use the same helper with the roles swapped.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,3 +74,27 @@ def dsp_request(
     merged = {**(headers or {}), "Authorization": authorization(signer, audience, scopes)}
     options.setdefault("allow_redirects", False)  # a redirect would carry our token elsewhere
     return session.request(method, url, headers=merged, **options)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a DSP message went: the answer's status (0: no answer), its JSON body (on 200 and
+    201) and, when it failed, why."""
+
+    status: int
+    body: Any = None
+    error: str = ""
+
+
+async def deliver(session: aiohttp.ClientSession, url: str, message: dict[str, Any], *,
+                  signer: Signer, audience_did: str | None) -> Delivery:
+    """POST a DSP MESSAGE with our ID token; network failures are a Delivery too."""
+    try:
+        async with dsp_request(session, "POST", url, signer=signer, audience_did=audience_did,
+                               json=message) as response:
+            if response.status in (200, 201):
+                return Delivery(response.status, await response.json(content_type=None))
+            error = "" if response.status < 300 else f"{response.status}: {(await response.text())[:300]}"
+            return Delivery(response.status, error=error)
+    except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+        return Delivery(0, error=f"{type(exc).__name__}: {exc}")

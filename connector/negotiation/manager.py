@@ -10,10 +10,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-import aiohttp
 from aiohttp import web
 
-from connector.auth.client import dsp_request
+from connector.auth.client import deliver
 from connector.negotiation.model import MessageKind, Role
 from connector.negotiation.service import LEASE, NegotiationService, now
 from connector.negotiation.sql import SqlNegotiationStore
@@ -33,27 +32,20 @@ class Manager:
 
     async def send(self, message: OutboxMessage) -> None:
         service = self.service
-        audience = message.audience
-        try:
-            async with dsp_request(service.session, "POST", message.recipient, signer=service.signer,
-                                   audience_did=audience, json=message.payload) as response:
-                status = response.status
-                body = await response.json(content_type=None) if status in (200, 201) else None
-                error = "" if status < 300 else f"{status}: {(await response.text())[:300]}"
-        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
-            status, body, error = 0, None, f"{type(exc).__name__}: {exc}"
-        if 200 <= status < 300:
+        sent = await deliver(service.session, message.recipient, message.payload,
+                             signer=service.signer, audience_did=message.audience)
+        if 200 <= sent.status < 300:
             if message.kind in (MessageKind.CONTRACT_REQUEST, MessageKind.CONTRACT_OFFER):
-                await service.bind(message.negotiation_id, body)
+                await service.bind(message.negotiation_id, sent.body)
             await service.store.complete(message.id, self.owner, now())
-        elif status in PERMANENT:
-            log.warning("%s to %s refused for good: %s", message.kind.value, message.recipient, error)
+        elif sent.status in PERMANENT:
+            log.warning("%s to %s refused for good: %s", message.kind.value, message.recipient, sent.error)
             await service.store.complete(message.id, self.owner, now())
             if message.kind is not MessageKind.TERMINATION:
                 await service.fail(message.negotiation_id)
         else:
             when = now() + backoff(message.attempts + 1)
-            await service.store.retry(message.id, self.owner, when, error or f"status {status}")
+            await service.store.retry(message.id, self.owner, when, sent.error or f"status {sent.status}")
 
     async def run_once(self) -> int:
         """Claim what is due (retries, and what a stopped sender left) and send it."""

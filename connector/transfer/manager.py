@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from connector.auth.client import dsp_request
+from connector.auth.client import deliver
 from connector.negotiation.model import Role
 from connector.storage.outbox import PERMANENT, Dispatcher, backoff
 from connector.transfer import codec
@@ -55,27 +55,20 @@ class Manager:
     async def send(self, message: OutboxMessage) -> None:
         service = self.service
         p = await service.store.get(message.transfer_id)
-        audience = p.counterparty_did if p is not None else None
-        try:
-            async with dsp_request(service.session, "POST", message.recipient, signer=service.signer,
-                                   audience_did=audience, json=service.reveal(message)) as response:
-                status = response.status
-                body = await response.json(content_type=None) if status in (200, 201) else None
-                error = "" if status < 300 else f"{status}: {(await response.text())[:300]}"
-        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
-            status, body, error = 0, None, f"{type(exc).__name__}: {exc}"
-        if 200 <= status < 300:
+        sent = await deliver(service.session, message.recipient, service.reveal(message),
+                             signer=service.signer, audience_did=p.counterparty_did if p else None)
+        if 200 <= sent.status < 300:
             if message.kind is MessageKind.REQUEST:
-                await service.bind(message.transfer_id, body)
+                await service.bind(message.transfer_id, sent.body)
             await service.store.complete(message.id, self.owner, now())
-        elif status in PERMANENT:
-            log.warning("%s to %s refused for good: %s", message.kind.value, message.recipient, error)
+        elif sent.status in PERMANENT:
+            log.warning("%s to %s refused for good: %s", message.kind.value, message.recipient, sent.error)
             await service.store.complete(message.id, self.owner, now())
             if message.kind is not MessageKind.TERMINATION:
-                await service.fail(message.transfer_id, f"the counterparty refused {message.kind.value}: {error}"[:500])
+                await service.fail(message.transfer_id, f"the counterparty refused {message.kind.value}: {sent.error}"[:500])
         else:
             when = now() + backoff(message.attempts + 1)
-            await service.store.retry(message.id, self.owner, when, error or f"status {status}")
+            await service.store.retry(message.id, self.owner, when, sent.error or f"status {sent.status}")
 
     async def run_once(self) -> int:
         """Claim what is due and send it in the background (see Dispatcher)."""
