@@ -79,3 +79,18 @@ class Dispatcher:
         for task in tails:
             task.cancel()
         await asyncio.gather(*tails, return_exceptions=True)
+
+
+async def keep_working(run_once: Callable[[], Awaitable[int]], wake: asyncio.Event, poll: float,
+                       name: str) -> None:
+    """Run RUN_ONCE again at once while it finds work, else once WAKE is set or POLL seconds
+    have passed (a sender's or a worker's loop)."""
+    while True:
+        wake.clear()  # before looking: what is queued from now on wakes the next round
+        try:
+            if await run_once():
+                continue
+        except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
+            log.exception("the %s loop failed; retrying", name)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), poll)

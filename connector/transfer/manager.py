@@ -25,7 +25,7 @@ from aiohttp import web
 
 from connector.auth.client import deliver
 from connector.negotiation.model import Role
-from connector.storage.outbox import PERMANENT, Dispatcher, backoff
+from connector.storage.outbox import PERMANENT, Dispatcher, backoff, keep_working
 from connector.transfer import codec
 from connector.transfer.model import PUSH, MessageKind, State, TransferProcess
 from connector.transfer.service import TransferError, TransferService, now
@@ -78,17 +78,8 @@ class Manager:
         return len(claimed)
 
     async def run(self) -> None:
-        ready = self.service.outbox_ready
         try:
-            while True:
-                ready.clear()  # what is saved from now on wakes the next round
-                try:
-                    if await self.run_once():
-                        continue
-                except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
-                    log.exception("the transfer outbox loop failed; retrying")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(ready.wait(), POLL)
+            await keep_working(self.run_once, self.service.outbox_ready, POLL, "transfer outbox")
         finally:
             await self.dispatch.close()
 
