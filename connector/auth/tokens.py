@@ -48,9 +48,6 @@ class IdToken:
     claims: dict[str, Any]
 
 
-
-
-
 def decode(token: str, limit: int = MAX_TOKEN) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
     """(header, payload, signing input, signature) of a compact JWS; nothing is verified."""
     if not isinstance(token, str) or len(token) > limit:

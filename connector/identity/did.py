@@ -33,8 +33,6 @@ _P256_CODEC = b"\x80\x24"  # multicodec p256-pub (0x1200), varint
 _HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
 
 
-
-
 def _bad(message: str) -> ConnectorError:
     return ConnectorError(Reason.DID_RESOLUTION, message)
 

@@ -34,10 +34,6 @@ ENVELOPE_PREFIX = "data:application/vc+jwt,"
 MAX_JWT = 512 * 1024
 
 
-
-
-
-
 def _json(part: dict[str, Any]) -> str:
     return b64u_encode(json.dumps(part, separators=(",", ":"), ensure_ascii=False).encode())
 

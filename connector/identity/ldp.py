@@ -99,8 +99,6 @@ def _options_hash(proof: dict[str, Any], doc_context: list[Any]) -> bytes:
     return _sha({"@context": context, **options})
 
 
-
-
 def _jws_header(alg: str) -> str:
     return b64u_encode(json.dumps({"alg": alg, "b64": False, "crit": ["b64"]}, separators=(",", ":")).encode())
 
