@@ -58,7 +58,8 @@ async def test_a_send_that_raises_is_retried_later_and_the_next_one_still_goes()
     dispatch(message(2, "p"))
     await asyncio.sleep(0.05)
     assert sent == ["m2"]
-    assert await store.claim("another", NOW + timedelta(seconds=1), timedelta(minutes=1)) == []  # backoff
-    [later] = await store.claim("another", NOW + timedelta(minutes=5), timedelta(minutes=1))
+    now = datetime.now(UTC)  # the retry was scheduled from the clock, not from NOW
+    assert await store.claim("another", now, timedelta(minutes=1)) == []  # it waits for its backoff
+    [later] = await store.claim("another", now + timedelta(minutes=5), timedelta(minutes=1))
     assert later.id == "m1" and later.attempts == 1 and later.last_error == "internal error"
     await dispatch.close()
