@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -152,6 +153,18 @@ def did_key_document(did: str) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=1024)
+def _multibase_jwk(value: str, legacy_ed25519: bool) -> dict[str, Any]:
+    # cached (callers get a copy): a verifier decodes the same few keys on every request
+    try:  # some early Ed25519VerificationKey2020 documents omit the multicodec prefix
+        raw = base58.b58decode(value[1:]) if value.startswith("z") else b""
+    except ValueError:
+        raw = b""
+    if len(raw) == 32 and legacy_ed25519:
+        return {"kty": "OKP", "crv": "Ed25519", "x": b64u_encode(raw)}
+    return _jwk_from_multikey(value)
+
+
 def public_jwk_of_method(method: dict[str, Any]) -> dict[str, Any]:
     """The public JWK of a verification method, whatever way it is written."""
     if isinstance(method.get("publicKeyJwk"), dict):
@@ -160,14 +173,8 @@ def public_jwk_of_method(method: dict[str, Any]) -> dict[str, Any]:
             raise _bad(f"the verification method {method.get('id')} publishes a private key")
         return {k: found[k] for k in ("kty", "crv", "x", "y") if k in found}
     if isinstance(method.get("publicKeyMultibase"), str):
-        value = method["publicKeyMultibase"]
-        try:  # some early Ed25519VerificationKey2020 documents omit the multicodec prefix
-            raw = base58.b58decode(value[1:]) if value.startswith("z") else b""
-        except ValueError:
-            raw = b""
-        if len(raw) == 32 and method.get("type") == "Ed25519VerificationKey2020":
-            return {"kty": "OKP", "crv": "Ed25519", "x": b64u_encode(raw)}
-        return _jwk_from_multikey(value)
+        legacy = method.get("type") == "Ed25519VerificationKey2020"
+        return dict(_multibase_jwk(method["publicKeyMultibase"], legacy))
     if isinstance(method.get("publicKeyBase58"), str) and "Ed25519" in str(method.get("type")):
         try:
             raw = base58.b58decode(method["publicKeyBase58"])
