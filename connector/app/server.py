@@ -18,6 +18,8 @@ from connector.config import NodeConfig, read_token
 from connector.negotiation.manager import NEGOTIATIONS
 from connector.negotiation.manager import service_for as negotiation_service
 from connector.selfdescription.publisher import preload_shapes
+from connector.transfer.manager import TRANSFERS
+from connector.transfer.manager import service_for as transfer_service
 
 log = logging.getLogger("communs.server")
 
@@ -39,8 +41,11 @@ async def running_node(config: NodeConfig) -> AsyncIterator[Running]:
         public, management = build_public_app(node), build_management_app(node, token)
         # one catalog for both: what the management API publishes reaches /sparql at once
         public[CATALOG] = management[CATALOG] = catalog = service_for(node)
-        # one negotiation service: what the operator decides wakes the public app's sender
-        public[NEGOTIATIONS] = management[NEGOTIATIONS] = negotiation_service(node, catalog)
+        # one negotiation and one transfer service: what the operator decides goes straight to
+        # the public app's senders
+        negotiations = negotiation_service(node, catalog)
+        public[NEGOTIATIONS] = management[NEGOTIATIONS] = negotiations
+        public[TRANSFERS] = management[TRANSFERS] = transfer_service(node, negotiations, catalog)
         runners = [
             web.AppRunner(public, access_log=None, shutdown_timeout=5),
             web.AppRunner(management, access_log=None, shutdown_timeout=5),

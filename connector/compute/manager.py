@@ -25,7 +25,6 @@ from connector.compute.model import ComputeJob, JobState
 from connector.compute.service import ComputeService, now
 from connector.compute.sql import SqlComputeStore
 from connector.errors import ConnectorError
-from connector.storage.outbox import keep_working
 
 log = logging.getLogger(__name__)
 COMPUTE = web.AppKey("compute", ComputeService)
@@ -79,7 +78,16 @@ class Manager:
         return True
 
     async def worker(self) -> None:
-        await keep_working(self.run_once, self.service.wake, POLL, "compute")
+        wake = self.service.wake
+        while True:
+            wake.clear()  # before looking: a job queued from now on wakes us again
+            try:
+                if await self.run_once():
+                    continue
+            except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
+                log.exception("the compute loop failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), POLL)
 
 
 async def recover(service: ComputeService) -> int:

@@ -1,6 +1,7 @@
-"""The outbox sender: claims due messages under a lease, sends them with our DCP token,
-completes them or retries with backoff. It runs while the public app serves (a cleanup_ctx
-resource), so a restarted node resumes what it had left to send.
+"""The negotiation's outbox sender (see connector/storage/sender.py): it sends what the
+service saves with our DCP token, completes it or retries with backoff, and binds the
+counterparty's pid from the answer to an opening message. It runs while the public app serves
+(a cleanup_ctx resource), so a restarted node resumes what it had left to send.
 """
 
 from __future__ import annotations
@@ -14,21 +15,25 @@ from aiohttp import web
 
 from connector.auth.client import deliver
 from connector.negotiation.model import MessageKind, Role
-from connector.negotiation.service import LEASE, NegotiationService, now
+from connector.negotiation.service import NegotiationService, now
 from connector.negotiation.sql import SqlNegotiationStore
 from connector.negotiation.store import OutboxMessage
-from connector.storage.outbox import PERMANENT, Dispatcher, backoff
+from connector.storage.outbox import PERMANENT, backoff
+from connector.storage.sender import OutboxSender
 
 log = logging.getLogger(__name__)
 NEGOTIATIONS = web.AppKey("negotiations", NegotiationService)
-POLL = 1.0  # seconds between two looks for due messages (retries, what a stopped sender left)
 
 
-class Manager:
+class Manager(OutboxSender):
+    name = "negotiation outbox"
+
     def __init__(self, service: NegotiationService) -> None:
+        super().__init__(service.handoff, service.store)
         self.service = service
-        self.owner = service.owner  # the service leases what it saves to us
-        self.dispatch = Dispatcher(self.send, lambda m: m.negotiation_id, service.store, self.owner)
+
+    def process_of(self, message: OutboxMessage) -> str:
+        return message.negotiation_id
 
     async def send(self, message: OutboxMessage) -> None:
         service = self.service
@@ -46,34 +51,6 @@ class Manager:
         else:
             when = now() + backoff(message.attempts + 1)
             await service.store.retry(message.id, self.owner, when, sent.error or f"status {sent.status}")
-
-    async def run_once(self) -> int:
-        """Claim what is due (retries, and what a stopped sender left) and send it."""
-        claimed = await self.service.store.claim(self.owner, now(), LEASE)
-        for message in claimed:
-            self.dispatch(message)
-        return len(claimed)
-
-    async def run(self) -> None:
-        """Send what the service saves as it saves it (no queue to go through: each hop
-        through the event loop costs a negotiation milliseconds under load), and look for
-        what is due every POLL seconds."""
-        service = self.service
-        service.sender = self.dispatch
-        for message in service.fresh:
-            self.dispatch(message)
-        service.fresh.clear()
-        try:
-            while True:
-                try:
-                    await self.run_once()
-                except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
-                    log.exception("the negotiation outbox loop failed; retrying")
-                await asyncio.sleep(POLL)
-        finally:
-            if service.sender is self.dispatch:
-                service.sender = None
-            await self.dispatch.close()
 
 
 def service_for(node, catalog=None) -> NegotiationService:  # type: ignore[no-untyped-def]

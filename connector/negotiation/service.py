@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -51,6 +50,7 @@ from connector.negotiation.model import (
     start,
 )
 from connector.negotiation.store import NegotiationStore, OutboxMessage
+from connector.storage.sender import Handoff
 from policies.evaluate import Request, evaluate
 from policies.matching import equivalent, matches
 from policies.operands import Context, Scope
@@ -58,7 +58,6 @@ from policies.parse import parse_policy
 from policies.serialize import DEFAULT_CONTEXT
 
 MEMBERSHIP = "MembershipCredential"
-LEASE = timedelta(seconds=60)  # a sender's hold on a message: longer than one send may take
 CALLBACK = "/callback"  # the consumer's callbacks live under {dsp}/callback
 
 
@@ -149,10 +148,7 @@ class NegotiationService:
     resolver: Any  # connector.identity.resolver.DidResolver
     catalog: Any = None  # connector.catalog.service.CatalogService, for provider decisions
     manual: frozenset[Role] = frozenset()  # roles in which the operator takes every decision
-    # what we save to send is leased to this process's sender and handed to it at once
-    owner: str = field(default_factory=lambda: f"sender-{uuid.uuid4()}")
-    sender: Callable[[OutboxMessage], None] | None = None  # the running sender's dispatch
-    fresh: list[OutboxMessage] = field(default_factory=list)  # saved while no sender runs
+    handoff: Handoff = field(default_factory=Handoff)  # what we save goes to our sender at once
 
     # ---- outbox -----------------------------------------------------------------------
 
@@ -207,18 +203,11 @@ class NegotiationService:
         return nxt, [self._outbox(nxt, step.kind, step.reason)] if nxt.counterparty_pid else []
 
     async def _save(self, n: ContractNegotiation, outbox: list[OutboxMessage], *, new: bool = False) -> None:
-        # leased to our sender in the same transaction: it sends them without claiming them,
-        # and should this process die, another sender takes them once the lease lapses
-        until = now() + LEASE
-        outbox = [replace(m, lease_owner=self.owner, lease_until=until) for m in outbox]
+        outbox = self.handoff.leased(outbox)
         saved = await (self.store.create(n, outbox) if new else self.store.save(n, outbox))
         if not saved:
             raise Stale(409, "the negotiation changed meanwhile; send it again")
-        for message in outbox:
-            if self.sender is not None:
-                self.sender(message)
-            else:
-                self.fresh.append(message)
+        self.handoff.hand_over(outbox)
 
     async def step(self, n: ContractNegotiation, step: Step) -> ContractNegotiation:
         """Take our STEP on N and queue its message; NegotiationError if not allowed now."""

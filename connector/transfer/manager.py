@@ -1,9 +1,8 @@
 """The transfer's background work while the public app serves (cleanup_ctx resources):
 
-- the outbox sender: claims due messages under a lease, sends them with our DCP token (a
-  PULL start gets its token secrets filled in only then), in the background and in order per
-  transfer, completes them or retries with backoff; a restarted node resumes what it had left
-  to send;
+- the outbox sender (see connector/storage/sender.py): sends what the service saves with our
+  DCP token (a PULL start gets its token secrets filled in only then), completes it or
+  retries with backoff; a restarted node resumes what it had left to send;
 - the PUSH worker: streams each STARTED PUSH transfer's data to the consumer's endpoint, then
   completes it (a failed push is retried with backoff, then terminated);
 - the policy monitor: terminates STARTED and SUSPENDED transfers whose agreement no longer
@@ -15,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -25,7 +23,8 @@ from aiohttp import web
 
 from connector.auth.client import deliver
 from connector.negotiation.model import Role
-from connector.storage.outbox import PERMANENT, Dispatcher, backoff, keep_working
+from connector.storage.outbox import PERMANENT, backoff
+from connector.storage.sender import POLL, OutboxSender
 from connector.transfer import codec
 from connector.transfer.model import PUSH, MessageKind, State, TransferProcess
 from connector.transfer.service import TransferError, TransferService, now
@@ -34,23 +33,25 @@ from connector.transfer.store import OutboxMessage
 
 log = logging.getLogger(__name__)
 TRANSFERS = web.AppKey("transfers", TransferService)
-LEASE = timedelta(seconds=60)
-POLL = 1.0  # seconds between two looks at an empty outbox (a saved message wakes it at once)
 MONITOR_EVERY = 5.0  # seconds between two policy checks of live transfers
 PUSH_ATTEMPTS = 5
 PUSHES = 4  # PUSH transfers under way at once
 CHUNK = 1 << 20
 
 
-class Manager:
+class Manager(OutboxSender):
+    name = "transfer outbox"
+
     def __init__(self, service: TransferService) -> None:
+        super().__init__(service.handoff, service.store)
         self.service = service
-        self.owner = f"transfer-manager-{uuid.uuid4()}"
         self.pushing: set[str] = set()
         self.push_failures: dict[str, int] = {}
-        self.dispatch = Dispatcher(self.send, lambda m: m.transfer_id, service.store, self.owner)
 
     # ---- outbox -------------------------------------------------------------------------
+
+    def process_of(self, message: OutboxMessage) -> str:
+        return message.transfer_id
 
     async def send(self, message: OutboxMessage) -> None:
         service = self.service
@@ -69,19 +70,6 @@ class Manager:
         else:
             when = now() + backoff(message.attempts + 1)
             await service.store.retry(message.id, self.owner, when, sent.error or f"status {sent.status}")
-
-    async def run_once(self) -> int:
-        """Claim what is due and send it in the background (see Dispatcher)."""
-        claimed = await self.service.store.claim(self.owner, now(), LEASE)
-        for message in claimed:
-            self.dispatch(message)
-        return len(claimed)
-
-    async def run(self) -> None:
-        try:
-            await keep_working(self.run_once, self.service.outbox_ready, POLL, "transfer outbox")
-        finally:
-            await self.dispatch.close()
 
     # ---- PUSH ---------------------------------------------------------------------------
 

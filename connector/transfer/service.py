@@ -11,7 +11,6 @@ token of the transfer.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from connector.errors import Reason as Err
 from connector.identity.did import Signer
 from connector.negotiation.model import Role
 from connector.negotiation.service import membership_issuers
+from connector.storage.sender import Handoff
 from connector.transfer import codec, usage
 from connector.transfer.model import (
     FORMATS,
@@ -95,7 +95,7 @@ class TransferService:
     negotiations: Any  # connector.negotiation.service.NegotiationService
     catalog: Any = None  # connector.catalog.service.CatalogService (provider side)
     manual: bool = False  # the provider's operator starts each request (else: automatic)
-    outbox_ready: asyncio.Event = field(default_factory=asyncio.Event)  # wakes the sender
+    handoff: Handoff = field(default_factory=Handoff)  # what we save goes to our sender at once
 
     # ---- outbox -------------------------------------------------------------------------
 
@@ -158,12 +158,12 @@ class TransferService:
         nxt = outcome.process
         outbox = []
         if send and (nxt.counterparty_pid or kind is MessageKind.REQUEST):
-            outbox = [self._outbox(nxt, kind, reason=reason, data_address=address, message_id=message_id)]
+            outbox = self.handoff.leased([self._outbox(nxt, kind, reason=reason, data_address=address,
+                                                       message_id=message_id)])
         revoke = _ALL if tokens else self._revoked(nxt)  # a (re)start replaces every older token
         if not await self.store.save(nxt, outbox, tokens, revoke):
             raise TransferError(409, "the transfer changed meanwhile; try again")
-        if outbox:
-            self.outbox_ready.set()
+        self.handoff.hand_over(outbox)
         return nxt
 
     @staticmethod
@@ -194,8 +194,9 @@ class TransferService:
         p = start(new_id=new_pid(), counterparty_did=n.counterparty_did, counterparty_address=base,
                   agreement_id=agreement_id, dataset_id=n.dataset_id, format=format,
                   data_address=data_address, now=now(), purpose=purpose)
-        await self.store.create(p, [self._outbox(p, MessageKind.REQUEST)])
-        self.outbox_ready.set()
+        outbox = self.handoff.leased([self._outbox(p, MessageKind.REQUEST)])
+        await self.store.create(p, outbox)
+        self.handoff.hand_over(outbox)
         return p
 
     async def owned(self, transfer_id: str) -> TransferProcess:

@@ -1,0 +1,122 @@
+"""A feature's outbox sender, shared by negotiations and transfers.
+
+What a service saves to send is leased, in the same transaction, to this process's sender and
+handed to it at once (`Handoff`): no poll, no queue, since each hop through the event loop
+costs a process milliseconds under load. The sender (`OutboxSender`) sends each message in a
+task of its own that waits for the one before it for the same process: a process's messages
+leave in the order they were saved, and a slow counterparty holds up only its own processes.
+Every POLL seconds it also claims what is due: retries, and what a stopped sender left once
+its lease lapsed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from connector.storage.outbox import backoff
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=60)  # a sender's hold on a message: longer than one send may take
+POLL = 1.0  # seconds between two looks for due messages
+M = TypeVar("M")
+
+
+@dataclass
+class Handoff:
+    """The service's side: lease what it saves to our sender, then hand it over."""
+
+    owner: str = field(default_factory=lambda: f"sender-{uuid.uuid4()}")
+    sender: Callable[[Any], None] | None = None  # the running sender's dispatch
+    waiting: list[Any] = field(default_factory=list)  # saved while no sender runs
+
+    def leased(self, outbox: Sequence[M]) -> list[M]:
+        """OUTBOX as it must be saved: already leased to our sender."""
+        until = datetime.now(UTC) + LEASE
+        return [replace(m, lease_owner=self.owner, lease_until=until) for m in outbox]  # type: ignore[type-var]
+
+    def hand_over(self, outbox: Sequence[Any]) -> None:
+        """After the save: to the sender now, or when one starts."""
+        for message in outbox:
+            if self.sender is not None:
+                self.sender(message)
+            else:
+                self.waiting.append(message)
+
+
+class OutboxSender:
+    """The sender's side. A feature's manager says how one message is sent (`send`), and
+    which process it belongs to (`process_of`)."""
+
+    name = "outbox"
+
+    def __init__(self, handoff: Handoff, store: Any) -> None:
+        self.handoff, self.store = handoff, store
+        self.owner = handoff.owner
+        self._tails: dict[str, asyncio.Task[None]] = {}  # the last send dispatched per process
+
+    async def send(self, message: Any) -> None:
+        raise NotImplementedError
+
+    def process_of(self, message: Any) -> str:
+        raise NotImplementedError
+
+    def dispatch(self, message: Any) -> None:
+        """Send MESSAGE in the background, after what is dispatched for its process."""
+        key = self.process_of(message)
+        task = asyncio.create_task(self._after(self._tails.get(key), message))
+        self._tails[key] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._tails.get(key) is done:
+                del self._tails[key]
+
+        task.add_done_callback(forget)
+
+    async def _after(self, previous: asyncio.Task[None] | None, message: Any) -> None:
+        if previous is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await previous
+        try:
+            await self.send(message)
+        except Exception:  # noqa: BLE001 - one bad message must not stop the others
+            log.exception("sending %s failed", message.id)
+            when = datetime.now(UTC) + backoff(message.attempts + 1)
+            await self.store.retry(message.id, self.owner, when, "internal error")
+
+    async def run_once(self) -> int:
+        """Claim what is due and dispatch it."""
+        claimed = await self.store.claim(self.owner, datetime.now(UTC), LEASE)
+        for message in claimed:
+            self.dispatch(message)
+        return len(claimed)
+
+    async def run(self) -> None:
+        """Take over what the service saves, and claim what is due every POLL seconds, until
+        cancelled; the sends under way are cancelled then (their leases lapse, and a later
+        sender takes them)."""
+        handoff = self.handoff
+        handoff.sender = self.dispatch
+        waiting, handoff.waiting = handoff.waiting, []
+        for message in waiting:
+            self.dispatch(message)
+        try:
+            while True:
+                try:
+                    await self.run_once()
+                except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
+                    log.exception("the %s loop failed; retrying", self.name)
+                await asyncio.sleep(POLL)
+        finally:
+            if handoff.sender == self.dispatch:
+                handoff.sender = None
+            tails = list(self._tails.values())
+            for task in tails:
+                task.cancel()
+            await asyncio.gather(*tails, return_exceptions=True)
