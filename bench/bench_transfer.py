@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -112,8 +112,7 @@ async def serve_node(path: Path, folder: Path) -> None:
         request = Message(MessageKind.REQUEST, consumer_pid="urn:uuid:c", agreement_id=agreement["@id"],
                           format="HttpData-PULL", callback_address="http://127.0.0.1:9/cb")
         _, p = await service.receive(Role.PROVIDER, None, request, Caller(consumer))
-        # no sender runs here: the START message waits where the service handed it over
-        start = next(m for m in service.handoff.waiting if m.kind is MessageKind.START)
+        start = (await service.store.claim("bench", datetime.now(UTC), timedelta(minutes=5)))[0]
         props = codec.properties(service.reveal(start)["dataAddress"])
         app = web.Application()
         app.add_routes(dataplane.routes)

@@ -2,7 +2,7 @@
 
 What a service saves to send is leased, in the same transaction, to this process's sender and
 handed to it at once (`Handoff`): no poll, no queue, since each hop through the event loop
-costs a process milliseconds under load. The sender (`OutboxSender`) sends each message in a
+costs a process milliseconds under load. While no sender runs, it is saved unleased. The sender (`OutboxSender`) sends each message in a
 task of its own that waits for the one before it for the same process: a process's messages
 leave in the order they were saved, and a slow counterparty holds up only its own processes.
 Every POLL seconds it also claims what is due: retries, and what a stopped sender left once
@@ -30,24 +30,25 @@ M = TypeVar("M")
 
 @dataclass
 class Handoff:
-    """The service's side: lease what it saves to our sender, then hand it over."""
+    """The service's side: lease what it saves to our sender, then hand it over. With no
+    sender running, messages are saved unleased, for whichever sender claims them first."""
 
     owner: str = field(default_factory=lambda: f"sender-{uuid.uuid4()}")
     sender: Callable[[Any], None] | None = None  # the running sender's dispatch
-    waiting: list[Any] = field(default_factory=list)  # saved while no sender runs
 
     def leased(self, outbox: Sequence[M]) -> list[M]:
-        """OUTBOX as it must be saved: already leased to our sender."""
+        """OUTBOX as it must be saved: leased to our sender, if one runs."""
+        if self.sender is None:
+            return list(outbox)
         until = datetime.now(UTC) + LEASE
         return [replace(m, lease_owner=self.owner, lease_until=until) for m in outbox]  # type: ignore[type-var]
 
     def hand_over(self, outbox: Sequence[Any]) -> None:
-        """After the save: to the sender now, or when one starts."""
-        for message in outbox:
-            if self.sender is not None:
-                self.sender(message)
-            else:
-                self.waiting.append(message)
+        """After the save: to the sender what was leased to it (the rest is claimed)."""
+        if self.sender is not None:
+            for message in outbox:
+                if message.lease_owner == self.owner:
+                    self.sender(message)
 
 
 class OutboxSender:
@@ -103,9 +104,6 @@ class OutboxSender:
         sender takes them)."""
         handoff = self.handoff
         handoff.sender = self.dispatch
-        waiting, handoff.waiting = handoff.waiting, []
-        for message in waiting:
-            self.dispatch(message)
         try:
             while True:
                 try:

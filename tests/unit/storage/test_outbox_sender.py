@@ -1,5 +1,5 @@
 """The outbox sender: per process in the order saved, across processes independent, a send
-that raises retried later, and what was saved before it started taken over."""
+that raises retried later, and what was saved while none ran claimed."""
 
 from __future__ import annotations
 
@@ -53,11 +53,6 @@ async def test_one_process_in_order_and_a_slow_one_holds_up_only_itself():
 
 async def test_a_send_that_raises_is_retried_later_and_the_next_one_still_goes():
     store, handoff = InMemoryNegotiationStore(), Handoff()
-    n = start(Role.CONSUMER, new_id="p", counterparty_did="did:web:x", counterparty_address="http://x",
-              offer={}, now=NOW)
-    outbox = handoff.leased([message(1, "p"), message(2, "p")])
-    assert {m.lease_owner for m in outbox} == {handoff.owner}
-    await store.create(n, outbox)
     sent: list[str] = []
 
     async def send(m: OutboxMessage) -> None:
@@ -67,8 +62,13 @@ async def test_a_send_that_raises_is_retried_later_and_the_next_one_still_goes()
         await store.complete(m.id, handoff.owner, NOW)
 
     sender = Sender(handoff, store, send)
-    for m in outbox:
-        sender.dispatch(m)
+    handoff.sender = sender.dispatch  # as if it ran
+    n = start(Role.CONSUMER, new_id="p", counterparty_did="did:web:x", counterparty_address="http://x",
+              offer={}, now=NOW)
+    outbox = handoff.leased([message(1, "p"), message(2, "p")])
+    assert {m.lease_owner for m in outbox} == {handoff.owner}
+    await store.create(n, outbox)
+    handoff.hand_over(outbox)
     await asyncio.sleep(0.05)
     assert sent == ["m2"]
     now = datetime.now(UTC)  # the retry was scheduled from the clock, not from NOW
@@ -77,21 +77,27 @@ async def test_a_send_that_raises_is_retried_later_and_the_next_one_still_goes()
     assert later.id == "m1" and later.attempts == 1 and later.last_error == "internal error"
 
 
-async def test_what_was_saved_before_the_sender_ran_is_sent_once_it_runs():
-    handoff, sent = Handoff(), []
+async def test_what_is_saved_while_no_sender_runs_is_left_for_the_first_to_claim_it():
+    store, handoff, sent = InMemoryNegotiationStore(), Handoff(), []
 
     async def send(m: OutboxMessage) -> None:
         sent.append(m.id)
+        await store.complete(m.id, handoff.owner, datetime.now(UTC))
 
-    handoff.hand_over([message(1, "p")])  # no sender yet: it waits
-    sender = Sender(handoff, InMemoryNegotiationStore(), send)
-    running = asyncio.create_task(sender.run())
+    async def save(process: str, n: int) -> OutboxMessage:
+        outbox = handoff.leased([message(n, process)])
+        await store.create(start(Role.CONSUMER, new_id=process, counterparty_did="did:web:x",
+                                 counterparty_address="http://x", offer={}, now=NOW), outbox)
+        handoff.hand_over(outbox)
+        return outbox[0]
+
+    assert (await save("p", 1)).lease_owner is None  # no sender yet: saved unleased
+    running = asyncio.create_task(Sender(handoff, store, send).run())  # claims it at once
     await asyncio.sleep(0.05)
-    handoff.hand_over([message(2, "p")])  # the running sender takes it at once
+    assert (await save("q", 2)).lease_owner == handoff.owner  # a sender runs: leased, handed over
     await asyncio.sleep(0.05)
-    assert sent == ["m1", "m2"] and handoff.waiting == []
+    assert sent == ["m1", "m2"]
     running.cancel()
     await asyncio.gather(running, return_exceptions=True)
-    assert handoff.sender is None  # stopped: what is saved now waits for the next one
-    handoff.hand_over([message(3, "p")])
-    assert [m.id for m in handoff.waiting] == ["m3"]
+    assert handoff.sender is None  # stopped: what is saved now is left unleased again
+    assert (await save("r", 3)).lease_owner is None
