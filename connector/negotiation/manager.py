@@ -18,7 +18,7 @@ from connector.negotiation.model import MessageKind, Role
 from connector.negotiation.service import NegotiationService, now
 from connector.negotiation.sql import SqlNegotiationStore
 from connector.negotiation.store import OutboxMessage
-from connector.storage.outbox import PERMANENT, backoff
+from connector.storage.outbox import PERMANENT
 from connector.storage.sender import OutboxSender
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,7 @@ class Manager(OutboxSender):
             if message.kind is not MessageKind.TERMINATION:
                 await service.fail(message.negotiation_id)
         else:
-            when = now() + backoff(message.attempts + 1)
-            await service.store.retry(message.id, self.owner, when, sent.error or f"status {sent.status}")
+            await self.retry_later(message, sent.error or f"status {sent.status}")
 
 
 def service_for(node, catalog=None) -> NegotiationService:  # type: ignore[no-untyped-def]

@@ -2,11 +2,11 @@
 
 What a service saves to send is leased, in the same transaction, to this process's sender and
 handed to it at once (`Handoff`): no poll, no queue, since each hop through the event loop
-costs a process milliseconds under load. While no sender runs, it is saved unleased. The sender (`OutboxSender`) sends each message in a
-task of its own that waits for the one before it for the same process: a process's messages
-leave in the order they were saved, and a slow counterparty holds up only its own processes.
-Every POLL seconds it also claims what is due: retries, and what a stopped sender left once
-its lease lapsed.
+costs a process milliseconds under load. While no sender runs, it is saved unleased. The
+sender (`OutboxSender`) sends each message in a task of its own that waits for the one before
+it for the same process: a process's messages leave in the order they were saved, and a slow
+counterparty holds up only its own processes. Every POLL seconds it also claims what is due:
+retries, and what a stopped sender left once its lease lapsed.
 """
 
 from __future__ import annotations
@@ -88,8 +88,12 @@ class OutboxSender:
             await self.send(message)
         except Exception:  # noqa: BLE001 - one bad message must not stop the others
             log.exception("sending %s failed", message.id)
-            when = datetime.now(UTC) + backoff(message.attempts + 1)
-            await self.store.retry(message.id, self.owner, when, "internal error")
+            await self.retry_later(message, "internal error")
+
+    async def retry_later(self, message: Any, error: str) -> None:
+        """Count a failed attempt and release MESSAGE until its backoff has passed."""
+        when = datetime.now(UTC) + backoff(message.attempts + 1)
+        await self.store.retry(message.id, self.owner, when, error)
 
     async def run_once(self) -> int:
         """Claim what is due and dispatch it."""

@@ -68,8 +68,7 @@ class Manager(OutboxSender):
             if message.kind is not MessageKind.TERMINATION:
                 await service.fail(message.transfer_id, f"the counterparty refused {message.kind.value}: {sent.error}"[:500])
         else:
-            when = now() + backoff(message.attempts + 1)
-            await service.store.retry(message.id, self.owner, when, sent.error or f"status {sent.status}")
+            await self.retry_later(message, sent.error or f"status {sent.status}")
 
     # ---- PUSH ---------------------------------------------------------------------------
 
