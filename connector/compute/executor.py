@@ -1,7 +1,8 @@
 """The executor interface of compute-to-data: what a job is, how it ends, who runs it.
 
 The protocol code depends only on this module, so that another executor (a cluster, say) can
-be added later without touching it. The local sandbox is the default.
+be added later without touching it. The local sandbox (`connector.compute.sandbox`) is the
+default; it depends on this module, never the other way round.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
-
-from connector.errors import ConnectorError, Reason
 
 
 @dataclass(frozen=True)
@@ -73,26 +72,3 @@ class Executor(Protocol):
         the call kills the job as well, and the CancelledError goes on.
         """
         ...
-
-
-def default_executor(
-    *, allow_unisolated: bool = False, unshare: str = "/usr/bin/unshare"
-) -> Executor:
-    """The local sandbox; ConnectorError if the machine cannot isolate jobs and the operator did not allow it.
-
-    It runs one small probe job (some tens of ms, blocking): call it once, at startup.
-    `unshare` is the util-linux tool the sandbox starts jobs with; it is a parameter so that an
-    operator (or a test) can point at another one.
-    """
-    from connector.compute.sandbox import LocalSandbox  # late: the sandbox imports this module
-
-    return LocalSandbox.checked(allow_unisolated=allow_unisolated, unshare=unshare)
-
-
-def refuse_unisolated(problem: str) -> ConnectorError:
-    """The error a node raises when it may not run jobs on this machine."""
-    return ConnectorError(
-        Reason.BAD_CONFIG,
-        f"this machine cannot isolate compute jobs ({problem}); "
-        "the node refuses to run them unless the operator explicitly allows it",
-    )

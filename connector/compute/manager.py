@@ -19,9 +19,10 @@ from typing import Any
 from aiohttp import web
 
 from connector.compute.consumer import ComputeClient
-from connector.compute.executor import Executor, Job, Limits, default_executor
+from connector.compute.executor import Executor, Job, Limits
 from connector.compute.inputs import stage
 from connector.compute.model import ComputeJob, JobState
+from connector.compute.sandbox import LocalSandbox
 from connector.compute.service import ComputeService, now
 from connector.compute.sql import SqlComputeStore
 from connector.errors import ConnectorError
@@ -122,7 +123,7 @@ def service_for(node: Any, negotiations: Any = None, catalog: Any = None) -> Com
 def executor_for(node: Any) -> tuple[Executor | None, str | None]:
     """The default executor, or None and why jobs cannot run on this machine."""
     try:
-        return default_executor(allow_unisolated=node.config.compute.allow_unisolated), None
+        return LocalSandbox.checked(allow_unisolated=node.config.compute.allow_unisolated), None
     except ConnectorError as exc:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001 - a broken sandbox must not take the node down

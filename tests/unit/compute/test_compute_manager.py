@@ -17,9 +17,9 @@ from connector.catalog.service import CatalogService
 from connector.catalog.store import InMemoryCatalogStore
 from connector.compute import receipt
 from connector.compute.archive import unpack
-from connector.compute.executor import default_executor
 from connector.compute.manager import INTERRUPTED, Manager, recover
 from connector.compute.model import ComputeJob, JobState, Role, algorithm_hash
+from connector.compute.sandbox import LocalSandbox
 from connector.compute.service import ComputeRefusal, ComputeService
 from connector.compute.sql import SqlComputeStore
 from connector.config import ComputeConfig
@@ -124,7 +124,7 @@ async def test_restart_fails_interrupted_jobs_and_runs_queued_ones(tmp_path):
         await svc.store.create(job(1, JobState.RUNNING))
         await svc.store.create(job(2, JobState.QUEUED))
         await svc.store.create(job(3, JobState.QUEUED, dataset="urn:uuid:withdrawn"))
-        manager = Manager(svc, default_executor())
+        manager = Manager(svc, LocalSandbox.checked())
         assert await recover(svc) == 1
         lost = await svc.store.get("job-1")
         assert lost.state is JobState.FAILED and lost.reason == INTERRUPTED
@@ -166,7 +166,7 @@ async def test_the_node_can_ask_for_manual_release_of_everything(tmp_path):
         with pytest.raises(ComputeRefusal) as refused:
             await svc.submit(Caller("did:web:other"), body)
         assert refused.value.status == 404
-        assert await Manager(svc, default_executor()).run_once()
+        assert await Manager(svc, LocalSandbox.checked()).run_once()
         held = await svc.store.get(submitted.id)
         assert held.state is JobState.AWAITING_RELEASE and held.receipt is None
         released = await svc.release(submitted.id, approve=True)
@@ -183,7 +183,7 @@ async def test_a_sparql_query_over_an_rdf_dataset(tmp_path):
             Caller("did:web:consumer"),
             {"agreementId": "urn:uuid:a", "kind": "sparql", "algorithm": query},
         )
-        assert await Manager(svc, default_executor()).run_once()
+        assert await Manager(svc, LocalSandbox.checked()).run_once()
         done = await svc.store.get(submitted.id)
         assert done.state is JobState.SUCCEEDED, done.reason
         unpack(svc.result_path(done), tmp_path / "out")

@@ -20,8 +20,7 @@ import pytest
 from aiohttp import web
 
 from connector.compute.executor import Job, Limits, Outcome
-from connector.compute.sandbox import LocalSandbox
-from connector.compute.sandbox_probe import machine_cannot
+from connector.compute.sandbox import LocalSandbox, machine_cannot
 from tests.conftest import serving
 
 SANDBOX = LocalSandbox()

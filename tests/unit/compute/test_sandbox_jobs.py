@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from connector.compute.executor import Job, Limits
-from connector.compute.sandbox import LocalSandbox
-from connector.compute.sandbox_probe import machine_cannot
+from connector.compute.sandbox import LocalSandbox, machine_cannot
 
 SANDBOX = LocalSandbox()
 LIMITS = Limits(cpu_seconds=5, wall_seconds=10, memory_bytes=512 << 20, processes=16)

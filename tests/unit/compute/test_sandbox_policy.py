@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from connector.compute.executor import Job, Limits, default_executor
-from connector.compute.sandbox import LocalSandbox
-from connector.compute.sandbox_log import CappedLog
-from connector.compute.sandbox_output import OutputRefused, collect
-from connector.compute.sandbox_probe import machine_cannot
-from connector.compute.sandbox_process import HOST_JOB_ID
+from connector.compute.executor import Job, Limits
+from connector.compute.sandbox import LocalSandbox, machine_cannot
+from connector.compute.sandbox.log import CappedLog
+from connector.compute.sandbox.output import OutputRefused, collect
+from connector.compute.sandbox.process import HOST_JOB_ID
 from connector.errors import ConnectorError, Reason
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -30,7 +29,7 @@ LIMITS = Limits(
 
 def test_the_default_executor_refuses_when_it_cannot_isolate(tmp_path: Path) -> None:
     with pytest.raises(ConnectorError) as caught:
-        default_executor(unshare=str(tmp_path / "no-unshare-here"))
+        LocalSandbox.checked(unshare=str(tmp_path / "no-unshare-here"))
     assert caught.value.reason is Reason.BAD_CONFIG
     assert "cannot isolate compute jobs" in str(caught.value)
     assert "unless the operator explicitly allows it" in str(caught.value)
@@ -47,7 +46,7 @@ def test_a_broken_sandbox_is_our_fault_not_the_machines() -> None:
 def test_the_default_executor_isolates_here() -> None:
     if machine_cannot(LocalSandbox().isolation_problem()):
         pytest.skip("this machine cannot isolate jobs")
-    executor = default_executor()
+    executor = LocalSandbox.checked()
     assert executor.isolation_problem() is None
     assert executor.name == "local-sandbox"
 
@@ -57,13 +56,13 @@ def test_with_user_namespaces_disabled_the_node_refuses_jobs() -> None:
     """A real machine without user namespaces: a namespace of ours where they are capped at 0."""
     script = (
         "import sys\n"
-        "from connector.compute.executor import default_executor\n"
+        "from connector.compute.sandbox import LocalSandbox\n"
         "from connector.errors import ConnectorError\n"
         "try:\n"
-        "    default_executor()\n"
+        "    LocalSandbox.checked()\n"
         "except ConnectorError as exc:\n"
         "    print(exc); sys.exit(3)\n"
-        "allowed = default_executor(allow_unisolated=True)\n"
+        "allowed = LocalSandbox.checked(allow_unisolated=True)\n"
         "print(allowed.isolation_problem())\n"
     )
     shell = f'echo 0 > /proc/sys/user/max_user_namespaces && exec {sys.executable} -c "$0"'

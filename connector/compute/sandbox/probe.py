@@ -6,13 +6,13 @@ import asyncio
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from connector.compute.executor import Job, Limits
+from connector.compute.executor import Job, Limits, Outcome
 
-if TYPE_CHECKING:
-    from connector.compute.sandbox import LocalSandbox
+RunIsolated = Callable[[Job, Path], Coroutine[Any, Any, Outcome]]
 
 _PROBE = b"""
 import os, socket
@@ -33,10 +33,12 @@ def machine_cannot(problem: str | None) -> bool:
     )
 
 
-def probe(sandbox: LocalSandbox) -> str | None:
-    """Run a job that checks its own isolation, in a thread (we may be inside an event loop)."""
-    if not os.path.exists(sandbox.unshare):
-        return f"the unshare tool is missing ({sandbox.unshare})"
+def probe(unshare: str, run_isolated: RunIsolated) -> str | None:
+    """Run a job that checks its own isolation, in a thread (we may be inside an event loop).
+
+    `run_isolated(job, workdir)` runs a job in namespaces made by the `unshare` tool."""
+    if not os.path.exists(unshare):
+        return f"the unshare tool is missing ({unshare})"
     answer: list[str | None] = []
 
     def attempt() -> None:
@@ -45,7 +47,7 @@ def probe(sandbox: LocalSandbox) -> str | None:
             (Path(tmp) / "work").mkdir()
             job = Job("python", _PROBE, Path(tmp) / "in", Limits(cpu_seconds=5, wall_seconds=10))
             try:
-                outcome = asyncio.run(sandbox._run(job, Path(tmp) / "work", isolated=True))
+                outcome = asyncio.run(run_isolated(job, Path(tmp) / "work"))
             except OSError as exc:
                 answer.append(f"the sandbox could not start ({exc.strerror or exc})")
                 return

@@ -6,16 +6,17 @@ an unprivileged uid without capabilities, a seccomp filter, CPU, memory, process
 and wall-clock limits for the job as a whole, and an environment of exactly COMMUNS_INPUT and
 COMMUNS_OUTPUT. Nothing leaves but the output's regular files, checked twice.
 
-The parts: sandbox_process (starts the launcher under `unshare`, talks to it),
-sandbox_launcher (inside: builds the root, starts and watches the job), sandbox_layout (what
-the root holds), sandbox_seccomp, sandbox_usage (the job's total usage), sandbox_output (the
-output's rules), sandbox_log (the capped log), sandbox_verdict (status and reason),
-sandbox_probe (can this machine isolate?), sandbox_sparql (the runner of SPARQL jobs).
+The parts, in this package: process (starts the launcher under `unshare`, talks to it),
+launcher (inside: builds the root, starts and watches the job), layout (what the root holds),
+seccomp, usage (the job's total usage), output (the output's rules), log (the capped log),
+verdict (status and reason), probe (can this machine isolate?), sparql (the runner of SPARQL
+jobs).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 import stat
@@ -24,16 +25,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connector.compute.executor import JOB_KINDS, Job, Limits, Outcome, refuse_unisolated
-from connector.compute.sandbox_layout import PYOXIGRAPH_AT, Layout, host_layout
-from connector.compute.sandbox_log import CappedLog
-from connector.compute.sandbox_output import OutputRefused, collect
-from connector.compute.sandbox_probe import probe
-from connector.compute.sandbox_process import GRACE, HOST_JOB_ID, JOB_UID, Launch, host_root
-from connector.compute.sandbox_verdict import verdict
+from connector.compute.executor import JOB_KINDS, Job, Limits, Outcome
+from connector.compute.sandbox.layout import PYOXIGRAPH_AT, Layout, host_layout
+from connector.compute.sandbox.log import CappedLog
+from connector.compute.sandbox.output import OutputRefused, collect
+from connector.compute.sandbox.probe import probe
+from connector.compute.sandbox.process import GRACE, HOST_JOB_ID, JOB_UID, Launch, host_root
+from connector.compute.sandbox.verdict import verdict
 from connector.errors import ConnectorError, Reason
 
-SPARQL_RUNNER = Path(__file__).resolve().parent / "sandbox_sparql.py"
+SPARQL_RUNNER = Path(__file__).resolve().parent / "sparql.py"
 MAX_ALGORITHM_BYTES = 16 << 20
 _UNISOLATED_NOTE = "it ran without network isolation, which the operator allowed"
 _ROOT_UNISOLATED = (
@@ -71,18 +72,21 @@ class LocalSandbox:
     def checked(
         cls, *, allow_unisolated: bool = False, unshare: str = "/usr/bin/unshare"
     ) -> LocalSandbox:
-        """A sandbox that refuses to exist if it cannot isolate jobs and that was not allowed."""
+        """A sandbox that refuses to exist if it cannot isolate jobs and that was not allowed.
+
+        It runs one small probe job (some tens of ms, blocking): call it once, at startup."""
         sandbox = cls(unshare=unshare, allow_unisolated=allow_unisolated)
         problem = sandbox.isolation_problem()
         if problem is not None and not allow_unisolated:
-            raise refuse_unisolated(problem)
+            raise _refused(problem)
         return sandbox
 
     def isolation_problem(self) -> str | None:
         """Try the namespaces once (a real, empty job) and remember the answer."""
         with self._lock:
             if not self._problem:
-                self._problem.append(probe(self))
+                run_isolated = functools.partial(self._run, isolated=True)
+                self._problem.append(probe(self.unshare, run_isolated))
             return self._problem[0]
 
     async def run(self, job: Job, workdir: Path, *, cancel: asyncio.Event | None = None) -> Outcome:
@@ -105,7 +109,7 @@ class LocalSandbox:
             self._problem[0] if self._problem else await asyncio.to_thread(self.isolation_problem)
         )
         if problem is not None and not self.allow_unisolated:
-            raise refuse_unisolated(problem)
+            raise _refused(problem)
         return await self._run(job, workdir, isolated=problem is None, cancel=cancel)
 
     async def _run(
@@ -270,6 +274,15 @@ def _unreadable(root: Path) -> str | None:
 def _empty(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(exist_ok=True)
+
+
+def _refused(problem: str) -> ConnectorError:
+    """The error a node raises when it may not run jobs on this machine."""
+    return ConnectorError(
+        Reason.BAD_CONFIG,
+        f"this machine cannot isolate compute jobs ({problem}); "
+        "the node refuses to run them unless the operator explicitly allows it",
+    )
 
 
 def _early(result: Path, started: float, reason: str) -> Outcome:

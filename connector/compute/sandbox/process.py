@@ -1,7 +1,7 @@
 """The launcher process of one job, and how the node talks to it.
 
 In isolated mode the node starts `unshare --user --net --mount --pid --ipc --uts --fork
---kill-child --keep-caps python -I -S sandbox_launcher.py CONFIG`; the launcher says "R" on
+--kill-child --keep-caps python -I -S launcher.py CONFIG`; the launcher says "R" on
 its pipe once it is the init of the new namespaces, the node writes their uid/gid maps (only a
 process outside may), answers "G", and at the end reads "D" and the marshal-encoded report.
 The job's stdout and stderr come on the process's stdout, read as they come.
@@ -18,10 +18,10 @@ import signal
 from pathlib import Path
 from typing import BinaryIO
 
-from connector.compute.sandbox_log import CappedLog
-from connector.compute.sandbox_verdict import Facts
+from connector.compute.sandbox.log import CappedLog
+from connector.compute.sandbox.verdict import Facts
 
-LAUNCHER = Path(__file__).resolve().parent / "sandbox_launcher.py"
+LAUNCHER = Path(__file__).resolve().parent / "launcher.py"
 JOB_UID = 1000  # the job's uid inside the namespace
 HOST_JOB_ID = 2_147_480_000  # what it is on the host when the node is root: nobody uses it
 GRACE = 5.0  # the launcher enforces the limits; this is our backstop beyond them

@@ -1,4 +1,4 @@
-"""The sandbox launcher: runs as `python -I -S sandbox_launcher.py CONFIG` and starts one job.
+"""The sandbox launcher: runs as `python -I -S launcher.py CONFIG` and starts one job.
 
 Isolated mode: started by `unshare --user --net --mount --pid --ipc --uts --fork` it is the
 init (pid 1) of fresh namespaces. It tells the node it is up, waits until the node has written
@@ -27,9 +27,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sandbox_output import MAX_ENTRIES, OutputRefused, collect  # noqa: E402  (path set above)
-from sandbox_seccomp import install as install_seccomp  # noqa: E402
-from sandbox_usage import Usage  # noqa: E402
+from output import MAX_ENTRIES, OutputRefused, collect  # noqa: E402  (path set above)
+from seccomp import install as install_seccomp  # noqa: E402
+from usage import Usage  # noqa: E402
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
