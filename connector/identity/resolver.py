@@ -1,28 +1,34 @@
 """DID resolution: did:key offline, did:web over HTTP with the guards a public service needs.
 
-A did:web is an attacker-chosen URL, so fetching it is an SSRF vector: the host is resolved
-first and private/link-local addresses are refused (loopback stays allowed: dev and test
-nodes live on 127.0.0.1). Bodies are capped while streaming, the whole fetch has a deadline,
-redirects are not followed (they would bypass the address check), the connection goes to the
-address that was checked (no second DNS answer), and documents are cached.
+A did:web is an attacker-chosen URL, so fetching it follows the outbound address policy
+(`addresses.py`: public addresses only, loopback and private ranges when the node allows
+them, the connection pinned to the checked address). Bodies are capped while streaming, the
+whole fetch has a deadline, redirects are not followed (they would bypass the address check),
+a document must have the shape DID Core gives it, and documents are cached.
+
+Whoever presents a DID learns only that it could not be resolved: the same sentence whether
+the host is unknown or refused, the port closed or open, the answer slow, large or invalid
+(a caller could otherwise map the node's network through it). What went wrong is logged and
+kept as the error's `detail`, for the operator.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
-import socket
+import logging
 import time
+from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
 from connector.errors import ConnectorError, Reason
+from connector.identity.addresses import AddressPolicy, AddressRefused
 from connector.identity.did import did_key_document, public_jwk_of_method, url_from_did_web
 from connector.identity.verification import did_of
 
+log = logging.getLogger("communs.identity")
 _JSON_TYPES = {"application/json", "application/did+json", "application/did+ld+json",
                "application/ld+json"}
 _RELATIONSHIPS = {"authentication", "assertionMethod", "keyAgreement",
@@ -33,14 +39,31 @@ def _fail(message: str) -> ConnectorError:
     return ConnectorError(Reason.DID_RESOLUTION, message)
 
 
-def _forbidden_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return False
-    return (ip.is_private or ip.is_link_local or ip.is_unspecified or ip.is_multicast
-            or ip.is_reserved or not ip.is_global)
+class DidResolutionError(ConnectorError):
+    """A did:web whose document could not be fetched or is not valid: one sentence for
+    everyone, what happened in `detail`."""
+
+    def __init__(self, did: str, detail: str) -> None:
+        super().__init__(Reason.DID_RESOLUTION, f"no valid DID document could be fetched for {did}")
+        self.detail = detail
+
+
+def _shape_problem(document: Any) -> str | None:
+    """Why DOCUMENT is not a DID document this resolver can use (None: it is)."""
+    if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+        return "it is not a JSON object with an id"
+    for key in ("verificationMethod", "service", *_RELATIONSHIPS):
+        value = document.get(key, [])
+        if not isinstance(value, list):
+            return f"its {key} is not a list"
+        kinds = (dict,) if key in ("verificationMethod", "service") else (dict, str)
+        if not all(isinstance(item, kinds) for item in value):
+            return f"its {key} holds entries of the wrong type"
+    try:  # a lone surrogate (a "\ud800" escape) would break every later use of the text
+        json.dumps(document, ensure_ascii=False).encode()
+    except (UnicodeEncodeError, RecursionError):
+        return "it holds text that is not valid Unicode, or is nested too deeply"
+    return None
 
 
 class DidResolver:
@@ -48,18 +71,29 @@ class DidResolver:
         self,
         session: aiohttp.ClientSession | None = None,
         *,
+        policy: AddressPolicy | None = None,
         allow_private: bool = False,
         timeout: float = 5.0,
         max_bytes: int = 64 * 1024,
         ttl: float = 300.0,
     ) -> None:
+        """POLICY: where did:web documents may be fetched from (default: public addresses,
+        and loopback, where local federations live; a node passes its own policy)."""
         self._session = session
-        self.allow_private = allow_private
+        self.policy = policy or AddressPolicy(allow_private=allow_private, allow_loopback=True)
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.ttl = ttl
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
         self._pinned: dict[str, dict[str, Any]] = {}
+
+    @property
+    def allow_private(self) -> bool:
+        return self.policy.allow_private
+
+    @allow_private.setter
+    def allow_private(self, allowed: bool) -> None:
+        self.policy = replace(self.policy, allow_private=allowed)
 
     def pin(self, document: dict[str, Any]) -> None:
         """Answer for this DID from memory, forever: a node's own DID, whose keys it holds,
@@ -79,9 +113,13 @@ class DidResolver:
         if cached and cached[0] > time.monotonic():
             return cached[1]
         url = url_from_did_web(did)
-        document = await self._fetch(url)
-        if document.get("id") != did:
-            raise _fail(f"the DID document at {url} has id {document.get('id')!r}, not {did}")
+        try:
+            document = await self._fetch(url)
+            if document["id"] != did:
+                raise ValueError(f"the document at {url} has id {document['id']!r}, not {did}")
+        except ValueError as exc:
+            log.info("cannot resolve %s: %s", did, exc)
+            raise DidResolutionError(did, str(exc)) from None
         self._cache[did] = (time.monotonic() + self.ttl, document)
         return document
 
@@ -119,59 +157,41 @@ class DidResolver:
             raise ConnectorError(
                 Reason.INVALID_CREDENTIAL, f"the key {fragment} is not an {purpose} of {did}"
             )
-        return public_jwk_of_method(method)
+        key = public_jwk_of_method(method)
+        if not all(isinstance(value, str) for value in key.values()):
+            raise _fail(f"the verification method {vm_id} has no supported public key")
+        return key
 
     # --- did:web over HTTP ---------------------------------------------------------------------
 
     async def checked_target(self, url: str) -> tuple[str, dict[str, str], str | None]:
-        """The URL to connect to, with the host replaced by an address that was checked.
-
-        Connecting to the checked address (not resolving the name again) closes the DNS
-        rebinding gap; the Host header and the TLS server name keep the original host, so
-        virtual hosting and certificate checks work as usual."""
-        parts = urlsplit(url)
-        host = parts.hostname or ""
+        """The URL to connect to, with the host replaced by an address that was checked
+        (`AddressPolicy.check`), the headers and the TLS server name that keep the original
+        host; a DID_RESOLUTION error otherwise."""
         try:
-            ipaddress.ip_address(host)
-            addresses = [host]
-        except ValueError:
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(
-                    host, parts.port, type=socket.SOCK_STREAM)
-            except OSError:
-                raise _fail(f"the host {host} of the did:web cannot be resolved") from None
-            found = list(dict.fromkeys(str(info[4][0]) for info in infos))
-            addresses = sorted(found, key=lambda a: ":" in a)  # IPv4 first, else stable
-        if not addresses:
-            raise _fail(f"the host {host} of the did:web cannot be resolved")
-        if not self.allow_private:
-            for address in addresses:
-                if _forbidden_address(address):
-                    raise _fail(
-                        f"the host {host} resolves to the non-public address {address}; "
-                        "did:web documents are only fetched from public addresses"
-                    )
-        if addresses == [host]:
-            return url, {}, None
-        address = f"[{addresses[0]}]" if ":" in addresses[0] else addresses[0]
-        netloc = f"{address}:{parts.port}" if parts.port else address
-        pinned = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-        return pinned, {"Host": parts.netloc}, host if parts.scheme == "https" else None
+            target = await self.policy.check(url)
+        except AddressRefused as exc:
+            raise _fail(str(exc)) from None
+        return target.url, target.headers, target.server_hostname
 
     async def _fetch(self, url: str) -> dict[str, Any]:
+        """The DID document at URL; ValueError saying what is wrong with it otherwise."""
         try:
+            target = await self.policy.check(url)
             async with asyncio.timeout(self.timeout):
-                body = await self._get(url, *await self.checked_target(url))
+                body = await self._get(url, target.url, target.headers, target.server_hostname)
+        except AddressRefused as exc:
+            raise ValueError(str(exc)) from None
         except TimeoutError:
-            raise _fail(f"fetching {url} took longer than {self.timeout:g} s") from None
+            raise ValueError(f"fetching {url} took longer than {self.timeout:g} s") from None
         except aiohttp.ClientError as exc:
-            raise _fail(f"cannot fetch {url}: {exc.__class__.__name__} {exc}".strip()) from None
+            raise ValueError(f"cannot fetch {url}: {exc.__class__.__name__} {exc}".strip()) from None
         try:
             document = json.loads(body)
-        except ValueError:
-            raise _fail(f"the DID document at {url} is not valid JSON") from None
-        if not isinstance(document, dict):
-            raise _fail(f"the DID document at {url} is not a JSON object")
+        except (ValueError, RecursionError):
+            raise ValueError(f"the DID document at {url} is not valid JSON") from None
+        if problem := _shape_problem(document):
+            raise ValueError(f"the DID document at {url} is not valid: {problem}")
         return document
 
     async def _get(
@@ -188,9 +208,9 @@ class DidResolver:
                 server_hostname=server_name,
             ) as response:
                 if response.status != 200:
-                    raise _fail(f"fetching {url} answered HTTP {response.status}, not 200")
+                    raise ValueError(f"fetching {url} answered HTTP {response.status}, not 200")
                 if response.content_type not in _JSON_TYPES:
-                    raise _fail(
+                    raise ValueError(
                         f"the DID document at {url} has content type "
                         f"{response.content_type!r}, not JSON"
                     )
@@ -206,5 +226,5 @@ class DidResolver:
             if owned:
                 await session.close()
 
-    def _too_large(self, url: str) -> ConnectorError:
-        return _fail(f"the DID document at {url} is larger than {self.max_bytes} bytes")
+    def _too_large(self, url: str) -> ValueError:
+        return ValueError(f"the DID document at {url} is larger than {self.max_bytes} bytes")
