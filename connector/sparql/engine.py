@@ -59,6 +59,7 @@ from connector.sparql.store import RdfStore
 
 log = logging.getLogger("communs.sparql")
 SPAWN_TIMEOUT = 60.0  # a cold Python start with imports, on a loaded machine
+EXIT_TIMEOUT = 10.0  # how long a worker that closed its pipe may take to exit, on a loaded machine
 REPLICA_TIMEOUT = 900.0  # a start that first copies a big checkpoint into memory
 REPLICA_RETRY = 60.0  # seconds before trying again after a replica failed to build, doubling
 REPLICA_RETRY_MAX = 3600.0
@@ -148,6 +149,16 @@ class _Process:
         self.holds = {request["snapshot"]}
         self.replica = header.get("replica")
         return header, body
+
+    async def ended(self) -> None:
+        """Wait, boundedly, for a worker that closed its pipe to finish exiting by itself.
+
+        Killing it at once would race asyncio's child watcher: Popen.send_signal() first reaps
+        a dead child itself, and asyncio then reports status 255 instead of the crash's signal.
+        """
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(EXIT_TIMEOUT):
+                await self.proc.wait()
 
     async def kill(self) -> None:
         if self.proc.returncode is None:
@@ -261,6 +272,7 @@ class SparqlEngine:
                     503, message=f"the query ran longer than {limits.timeout:g} s and was stopped"
                 )
             except WorkerDied:
+                await worker.ended()
                 await self._discard(worker)
                 return Answer(500, message=worker.death())
             except BaseException:  # cancelled mid-answer: its pipe holds a half-read reply
