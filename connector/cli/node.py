@@ -29,8 +29,11 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     init = commands.add_parser("init", parents=[common], help="create a node: keys, did:web, config, self-description")
     init.add_argument("--name", required=True, help="the organization's legal name")
     init.add_argument("--url", required=True, help="the node's public URL, e.g. https://connector.example.org")
-    init.add_argument("--country", help="ISO 3166-2 subdivision of the legal address, e.g. FR-75")
-    init.add_argument("--registration-number", help="TYPE:VALUE, TYPE one of vatID, leiCode, EORI, EUID, taxID, local")
+    # the Gaia-X self-description that init signs needs both: asked up front, not after the keys
+    init.add_argument("--country", required=True,
+                      help="ISO 3166-2 subdivision of the legal address, e.g. FR-75")
+    init.add_argument("--registration-number", required=True,
+                      help="TYPE:VALUE, TYPE one of vatID, leiCode, EORI, EUID, taxID, local")
     init.add_argument("--management-port", type=int, help="default: the public port + 1")
     init.add_argument("--dev", action="store_true", help="a development node: DIDs on private networks resolve")
     init.set_defaults(func=cmd_init)
@@ -43,9 +46,8 @@ def _new_config(args: argparse.Namespace, folder: Path) -> NodeConfig:
     if not args.name.strip():
         raise ConnectorError(Reason.BAD_INPUT, "the name must not be empty")
     host, port = validate_public_url(args.url)
-    if args.country:
-        check_subdivision(args.country)  # kept as given: the self-description normalizes it
-    registration = str(RegistrationNumber.parse(args.registration_number)) if args.registration_number else None
+    check_subdivision(args.country)  # kept as given: the self-description normalizes it
+    registration = str(RegistrationNumber.parse(args.registration_number))
     management_port = args.management_port if args.management_port is not None else port + 1
     if not 0 <= management_port <= 65535:
         raise ConnectorError(Reason.BAD_INPUT, f"the management port {management_port} is out of range")

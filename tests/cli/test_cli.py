@@ -32,39 +32,47 @@ def test_init_writes_config_keys_and_token_with_tight_permissions(tmp_path):
     assert stat.S_IMODE((folder / "keys").stat().st_mode) == 0o700
 
 
+IDENTITY = {"--name": "ACME", "--url": "http://127.0.0.1:8181", "--country": "FR-75",
+            "--registration-number": "vatID:FR40123456789"}
+
+
+def init_argv(folder, **changes: str) -> list[str]:
+    options = {**IDENTITY, **{f"--{k.replace('_', '-')}": v for k, v in changes.items()}}
+    return ["init", "--dir", str(folder), *(x for pair in options.items() for x in pair)]
+
+
 def test_init_refuses_an_existing_node_and_keeps_it(tmp_path):
     folder = init_node(tmp_path / "node")
     before = (folder / "communs.toml").read_text()
-    assert main(["init", "--dir", str(folder), "--name", "X", "--url", "http://127.0.0.1:9"]) == 1
+    assert main(init_argv(folder, name="X", url="http://127.0.0.1:9")) == 1
     assert (folder / "communs.toml").read_text() == before
 
 
 @pytest.mark.parametrize(
     "option, value, message",
     [
-        ("--country", "France", "ISO 3166-2"),
-        ("--registration-number", "IBAN:123", "TYPE:VALUE"),
-        ("--url", "ftp://example.org", "http(s)"),
+        ("country", "France", "ISO 3166-2"),
+        ("registration_number", "IBAN:123", "TYPE:VALUE"),
+        ("url", "ftp://example.org", "http(s)"),
     ],
 )
 def test_bad_init_input_is_one_sentence_exit_1_and_writes_nothing(tmp_path, option, value, message):
     folder = tmp_path / "node"
-    argv = [
-        "init",
-        "--dir",
-        str(folder),
-        "--name",
-        "ACME",
-        "--url",
-        "http://127.0.0.1:8181",
-        option,
-        value,
-    ]
-    result = communs(*argv)
+    result = communs(*init_argv(folder, **{option: value}))
     assert result.returncode == 1
     assert result.stderr.startswith("error: ") and message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not folder.exists()
+
+
+def test_init_names_the_missing_identity_options_up_front(tmp_path):
+    folder = tmp_path / "node"
+    result = communs("init", "--dir", str(folder), "--name", "ACME", "--url", "http://127.0.0.1:8181")
+    assert result.returncode == 2
+    assert "--country" in result.stderr and "--registration-number" in result.stderr
+    assert not folder.exists()
+    shown = communs("init", "--help").stdout
+    assert "[--country" not in shown and "[--registration-number" not in shown  # not optional
 
 
 def test_usage_errors_exit_2():
