@@ -17,6 +17,7 @@ from connector.cli.common import run
 from connector.cli.management import call
 from connector.cli.output import fields, print_json, table
 from connector.errors import ConnectorError, Reason
+from connector.negotiation.model import Role, State
 
 FINAL = ("FINALIZED", "TERMINATED")
 
@@ -30,11 +31,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     negotiate.add_argument("--timeout", type=float, default=60.0, help="seconds --wait waits (default 60)")
     negotiate.set_defaults(func=cmd_negotiate)
 
-    negotiations = commands.add_parser("negotiations", parents=[common], help="list, show or terminate negotiations")
+    negotiations = commands.add_parser("negotiations", parents=[common],
+                                       help="list, show, offer, agree or terminate negotiations")
     actions = negotiations.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", parents=[common], help="negotiations, newest first")
-    listing.add_argument("--state")
-    listing.add_argument("--role", choices=("PROVIDER", "CONSUMER"))
+    listing.add_argument("--state", choices=[s.value for s in State], type=str.upper)
+    listing.add_argument("--role", choices=[r.value for r in Role], type=str.upper)
     listing.add_argument("--pending", action="store_true", help="only those waiting for our decision")
     listing.set_defaults(func=cmd_list)
     show = actions.add_parser("show", parents=[common], help="one negotiation")
@@ -81,8 +83,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json(items)
     else:
-        table("negotiations", ("id", "role", "state", "counterparty", "dataset"),
-              [(n["id"], n["role"], n["state"], n["counterparty"], n["datasetId"]) for n in items])
+        table("negotiations", ("id", "role", "state", "agreement", "counterparty", "dataset"),
+              [(n["id"], n["role"], n["state"], n["agreementId"], n["counterparty"], n["datasetId"])
+               for n in items])
     return 0
 
 
