@@ -45,10 +45,14 @@ class Job:
 @dataclass(frozen=True)
 class Outcome:
     status: Status  # killed: a limit was hit or it was cancelled
-    reason: str  # one sentence, e.g. "the job used up its 60 s of CPU time"
+    # One sentence from a fixed vocabulary, e.g. "the job used up its 60 s of CPU time": the
+    # consumer reads it, so it never holds words or names the job chose (they could be data).
+    reason: str
     exit_code: int | None
     output_dir: Path  # regular files only, checked and within output_bytes; empty unless succeeded
-    log: str  # stdout and stderr interleaved, capped at log_bytes (head and tail kept)
+    # stdout and stderr interleaved, capped at log_bytes (head and tail kept), then the
+    # sandbox's own details: for the provider's operator alone, as it may carry the data
+    log: str
     cpu_seconds: float  # all the job's processes together
     max_rss_bytes: int  # of its largest process
     wall_seconds: float

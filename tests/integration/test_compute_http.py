@@ -44,6 +44,13 @@ BIG = "import os\nopen(os.path.join(os.environ['COMMUNS_OUTPUT'], 'all.txt'), 'w
 LOOP = "while True:\n    pass\n"
 UNLISTED = "print('not on the allow-list')\n"
 FINAL = ("SUCCEEDED", "RELEASED", "FAILED", "KILLED", "REJECTED")
+SECRET = "Zorglub Quintavalle,98765"  # a row of a compute-only dataset (no hex: never in a hash)
+EXIT_WITH_ROWS = "import os\nraise SystemExit(open(os.environ['COMMUNS_INPUT'] + '/salaries.csv').read())\n"
+ROWS_AS_A_NAME = """\
+import os
+rows = open(os.environ["COMMUNS_INPUT"] + "/salaries.csv").read().splitlines()
+os.symlink("/input", os.path.join(os.environ["COMMUNS_OUTPUT"], rows[-1]))
+"""
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +64,7 @@ def folders(tmp_path_factory):
         "allow-list.json": compute_offer("urn:uuid:x", "did:web:x", algorithms=listed, publishers=[publisher],
                                          max_output_bytes=1000, max_runs=12),
         "manual.json": compute_offer("urn:uuid:y", "did:web:x", max_runs=2, manual_release=True),
+        "any-algorithm.json": compute_offer("urn:uuid:z", "did:web:x", max_runs=5),
     }
     for name, policy in policies.items():
         (provider / name).write_text(json.dumps(to_jsonld(policy)))
@@ -287,3 +295,55 @@ async def test_manual_release_and_run_limit_with_the_cli(folders, capsys, tmp_pa
         await cli(member_dir, *argv, "--out", str(tmp_path / "out3"), code=1)
         assert "odrl:count" in errors[-1]
         await cli(provider_dir, "jobs", "show", "nope", code=1)
+
+
+async def test_a_jobs_data_never_reaches_the_consumer_in_its_reason(folders, capsys, tmp_path):
+    """Under a compute-only agreement, a job that ends with the dataset's rows as its message,
+    or names an output entry after them: the consumer's node, its API, its CLI and the DSP
+    messages it gets (status, receipt) say how the job ended in a sentence of the fixed
+    vocabulary; the rows are on the log, which the provider's operator alone reads."""
+    from connector.cli.main import main
+    from connector.identity.jose import decode_parts
+
+    _, provider_dir, member_dir = folders
+    (provider_dir / "data/salaries.csv").write_text(f"name,salary\n{SECRET}\n")
+    (tmp_path / "leak.py").write_text(EXIT_WITH_ROWS)
+
+    def run_cli(folder, *argv) -> str:
+        main([*argv, "--dir", str(folder)])
+        captured = capsys.readouterr()
+        return captured.out + captured.err
+
+    async def cli(folder, *argv) -> str:  # the CLI runs its own event loop: in a thread
+        return await asyncio.to_thread(run_cli, folder, *argv)
+
+    async with serving(provider_dir) as provider, serving(member_dir) as member, client() as http:
+        path, policy = provider_dir / "data/salaries.csv", str(provider_dir / "any-algorithm.json")
+        agreement = await agreement_for(http, provider, member, path, policy)
+        seen = [await cli(member_dir, "compute", provider.public, agreement, "--algorithm",
+                          str(tmp_path / "leak.py"), "--out", str(tmp_path / "out"), "--json")]
+        named = await follow(http, member, (await submit(http, member, provider, agreement, ROWS_AS_A_NAME))["id"])
+        jobs = (await call(http, member, "GET", "/api/v1/jobs?role=CONSUMER"))["items"]
+        exited = next(j for j in jobs if j["algorithmHash"] == algorithm_hash(EXIT_WITH_ROWS))
+        assert (exited["state"], exited["reason"]) == ("FAILED", "the job exited with code 1")
+        assert named["state"] == "FAILED"
+        assert named["reason"] == "the output holds a symbolic link, which is not allowed; nothing was returned"
+
+        for job in (exited, named):
+            seen.append(json.dumps(await call(http, member, "GET", f"/api/v1/compute/{job['id']}")))
+            seen.append(json.dumps(await call(http, member, "GET", f"/api/v1/jobs/{job['id']}")))
+            seen.append(await cli(member_dir, "jobs", "show", job["id"]))
+            async with dsp(member, "GET", f"{provider.public}/dsp/compute/jobs/{job['remoteId']}") as response:
+                status = await response.json()
+            assert status["state"] == "FAILED" and status["reason"] == job["reason"]
+            seen += [json.dumps(status), json.dumps(decode_parts(status["receipt"])[1])]
+        seen += [json.dumps(jobs), await cli(member_dir, "jobs", "list", "--role", "CONSUMER", "--json")]
+        seen.append((tmp_path / "out/receipt.json").read_text())
+        assert all(SECRET.split(",")[0] not in text and "98765" not in text for text in seen), seen
+
+        # the provider's operator reads the rows on the log (API and CLI)
+        theirs = await call(http, provider, "GET", f"/api/v1/jobs/{exited['remoteId']}")
+        assert SECRET in theirs["log"] and SECRET not in theirs["reason"]
+        theirs = await call(http, provider, "GET", f"/api/v1/jobs/{named['remoteId']}")
+        assert theirs["log"].endswith(f"which is not allowed: {SECRET}\n")
+        assert SECRET in await cli(provider_dir, "jobs", "show", exited["remoteId"])

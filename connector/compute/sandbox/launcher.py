@@ -295,7 +295,7 @@ def ship_output(cfg: dict, out_fd: int, report: dict) -> None:
         collect("/output", None, cap)
         report["output_bytes"] = collect("/output", out_fd, cap)
     except OutputRefused as exc:
-        report["refused"] = str(exc)
+        report["refused"], report["refused_at"] = str(exc), exc.path
         report["output_full"] = exc.over_cap
 
 

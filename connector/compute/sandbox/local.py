@@ -31,7 +31,7 @@ from connector.compute.sandbox.log import CappedLog
 from connector.compute.sandbox.output import OutputRefused, collect
 from connector.compute.sandbox.probe import probe
 from connector.compute.sandbox.process import GRACE, HOST_JOB_ID, JOB_UID, Launch, host_root
-from connector.compute.sandbox.verdict import verdict
+from connector.compute.sandbox.verdict import notes, verdict
 from connector.errors import ConnectorError, Reason
 
 SPARQL_RUNNER = Path(__file__).resolve().parent / "sparql.py"
@@ -125,8 +125,8 @@ class LocalSandbox:
                 return _early(
                     result,
                     started,
-                    f"the dataset file {unreadable} is not readable by others, "
-                    "so the sandboxed job could not read it",
+                    "a dataset file is not readable by others, so the sandboxed job was not run",
+                    f"the dataset file {unreadable} is not readable by others",
                 )
         layout = host_layout(job.kind == "sparql", self.python)
         if not isolated and host_root() and not _others_can_reach(layout.python, layout.prefix):
@@ -138,24 +138,22 @@ class LocalSandbox:
             facts = await run.until_done(log, job.limits.wall_seconds + GRACE, cancel)
         finally:
             run.close()
-        if not isolated and facts.clean_exit:
+        if facts.clean_exit and not facts.refused:
+            # Unisolated, the output is checked and copied here; isolated, the launcher checked
+            # and copied it already, and we trust only what we checked ourselves.
+            src, dst = (result, None) if isolated else (workdir / "job-output", result)
             try:
                 facts.output_bytes = await asyncio.to_thread(
-                    collect, str(workdir / "job-output"), str(result), job.limits.output_bytes
+                    collect, str(src), dst and str(dst), job.limits.output_bytes
                 )
             except OutputRefused as exc:
-                facts.refused, facts.output_full = str(exc), exc.over_cap
-        elif facts.clean_exit and not facts.refused:
-            try:  # the launcher checked it already; we trust only what we checked ourselves
-                facts.output_bytes = await asyncio.to_thread(
-                    collect, str(result), None, job.limits.output_bytes
-                )
-            except OutputRefused as exc:
-                facts.refused, facts.output_full = str(exc), exc.over_cap
+                facts.refused, facts.refused_at, facts.output_full = str(exc), exc.path, exc.over_cap
         text = log.text()
         status, reason = verdict(facts, job.limits, text, sparql=job.kind == "sparql")
         if status != "succeeded":
             _empty(result)
+        for note in notes(facts):  # for the provider's operator only: the job's names, say
+            text = _noted(text, note)
         if not isolated:
             reason = f"{reason} ({_UNISOLATED_NOTE})"
             text = f"sandbox: {_UNISOLATED_NOTE}\n{text}"
@@ -285,5 +283,14 @@ def _refused(problem: str) -> ConnectorError:
     )
 
 
-def _early(result: Path, started: float, reason: str) -> Outcome:
-    return Outcome("failed", reason, None, result, "", 0.0, 0, time.monotonic() - started, 0)
+def _noted(log: str, note: str) -> str:
+    """The log with a line of the sandbox's own at its end."""
+    if log and not log.endswith("\n"):
+        log += "\n"
+    return f"{log}sandbox: {note}\n"
+
+
+def _early(result: Path, started: float, reason: str, detail: str | None = None) -> Outcome:
+    """A job not run: REASON for the consumer, DETAIL (default: the same) on the log."""
+    log = _noted("", detail or reason)
+    return Outcome("failed", reason, None, result, log, 0.0, 0, time.monotonic() - started, 0)

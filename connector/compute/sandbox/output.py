@@ -17,10 +17,12 @@ _CHUNK = 1 << 20
 
 
 class OutputRefused(Exception):
-    """The output breaks a rule; its message is one sentence for the job's reason."""
+    """The output breaks a rule. The message names the rule and nothing the job chose (the
+    consumer reads it in the job's reason); `path`, the entry at fault, is for the provider."""
 
-    def __init__(self, message: str, *, over_cap: bool = False) -> None:
+    def __init__(self, message: str, path: str | None = None, *, over_cap: bool = False) -> None:
         super().__init__(message)
+        self.path = path  # a name the job chose: it may carry data, it stays in the log
         self.over_cap = over_cap  # the rule broken is the size cap, a limit like the others
 
 
@@ -62,12 +64,12 @@ def _open_dir(where: str | int, name: str | None = None) -> int:
 
 def _walk(sfd: int, dfd: int | None, rel: str, depth: int, cap: int, state: list[int]) -> None:
     if depth > MAX_DEPTH:
-        raise OutputRefused(f"the output is nested deeper than {MAX_DEPTH} folders")
+        raise OutputRefused(f"the output is nested deeper than {MAX_DEPTH} folders", rel)
     for name in sorted(os.listdir(sfd)):
         path = rel + name
         state[1] += 1
         if state[1] > MAX_ENTRIES:
-            raise OutputRefused(f"the output holds more than {MAX_ENTRIES} files and folders")
+            raise OutputRefused(f"the output holds more than {MAX_ENTRIES} files and folders", path)
         st = os.stat(name, dir_fd=sfd, follow_symlinks=False)
         kind = stat.S_IFMT(st.st_mode)
         if kind == stat.S_IFDIR:
@@ -87,24 +89,24 @@ def _walk(sfd: int, dfd: int | None, rel: str, depth: int, cap: int, state: list
                 os.close(child)
         elif kind == stat.S_IFREG:
             if st.st_nlink > 1:
-                raise OutputRefused(f"the output file {path} is a hard link, which is not allowed")
+                raise OutputRefused("the output holds a hard link, which is not allowed", path)
             _copy_file(sfd, dfd, name, st, path, cap, state)
         else:
             what = _KINDS.get(kind, "a special file")
-            raise OutputRefused(f"the output holds {what} ({path}), which is not allowed")
+            raise OutputRefused(f"the output holds {what}, which is not allowed", path)
 
 
 def _same(fd: int, st: os.stat_result, path: str) -> None:
     now = os.fstat(fd)
     if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
-        raise OutputRefused(f"the output entry {path} changed while it was checked")
+        raise OutputRefused("an output entry changed while it was checked", path)
 
 
 def _copy_file(
     sfd: int, dfd: int | None, name: str, st: os.stat_result, path: str, cap: int, state: list[int]
 ) -> None:
     if state[0] + st.st_size > cap:
-        raise OutputRefused(f"the output is larger than its cap of {cap} bytes", over_cap=True)
+        raise OutputRefused(f"the output is larger than its cap of {cap} bytes", path, over_cap=True)
     if dfd is None:
         state[0] += st.st_size
         return
@@ -117,7 +119,7 @@ def _copy_file(
                 state[0] += len(chunk)
                 if state[0] > cap:
                     raise OutputRefused(
-                        f"the output is larger than its cap of {cap} bytes", over_cap=True
+                        f"the output is larger than its cap of {cap} bytes", path, over_cap=True
                     )
                 view = memoryview(chunk)
                 while view:

@@ -3,15 +3,26 @@
 Started as `main.py QUERY_FILE SITE` (SITE: the folder holding pyoxigraph, read-only), it
 loads every RDF file under $COMMUNS_INPUT into an in-memory pyoxigraph store, runs the
 query in QUERY_FILE and writes result.srj (SELECT, ASK: SPARQL JSON results) or result.nt
-(CONSTRUCT, DESCRIBE: N-Triples) under $COMMUNS_OUTPUT. Updates are refused. Exit code 2 and
-one line on stderr say why a query was refused or could not run.
+(CONSTRUCT, DESCRIBE: N-Triples) under $COMMUNS_OUTPUT. Updates are refused. When a query
+is refused or cannot run, the exit code says which of REASONS applies (that is what the
+consumer reads) and one line on stderr says more for the provider's log: it may quote the
+dataset (a parser's error on a file of it, say), so it never reaches the consumer.
 """
 
 import os
 import re
 import sys
 
-REFUSED = 2
+UPDATE, NOT_UTF8, NOT_SPARQL, NO_RDF, BAD_RDF, CANNOT_RUN = 2, 3, 4, 5, 6, 7
+REASONS = {
+    UPDATE: "the query was refused: SPARQL updates are not allowed, "
+    "only SELECT, ASK, CONSTRUCT and DESCRIBE",
+    NOT_UTF8: "the query is not UTF-8 text",
+    NOT_SPARQL: "the query is not valid SPARQL",
+    NO_RDF: "the dataset holds no RDF file that the SPARQL runner can read",
+    BAD_RDF: "a file of the dataset is not valid RDF",
+    CANNOT_RUN: "the query could not run",
+}
 _UPDATE = re.compile(
     r"^\s*(?:(?:PREFIX\s+\S*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*"
     r"(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
@@ -19,9 +30,9 @@ _UPDATE = re.compile(
 )
 
 
-def refuse(message: str) -> None:
-    sys.stderr.write(message + "\n")
-    sys.exit(REFUSED)
+def refuse(code: int, detail: str = "") -> None:
+    sys.stderr.write(REASONS[code] + (f": {detail}" if detail else "") + "\n")
+    sys.exit(code)
 
 
 def without_comments(query: str) -> str:
@@ -57,7 +68,7 @@ def load_dataset(store, root: str) -> int:
             try:
                 store.load(path=path, format=fmt, base_iri="file:///input/" + rel)
             except (SyntaxError, ValueError) as exc:
-                refuse(f"the dataset file {rel} is not valid RDF: {exc}")
+                refuse(BAD_RDF, f"{rel}: {exc}")
             loaded += 1
     return loaded
 
@@ -71,18 +82,16 @@ def main() -> None:
         with open(query_file, encoding="utf-8") as f:
             query = f.read()
     except UnicodeDecodeError:
-        refuse("the query is not UTF-8 text")
+        refuse(NOT_UTF8)
     if _UPDATE.match(without_comments(query)):
-        refuse(
-            "the query was refused: SPARQL updates are not allowed, only SELECT, ASK, CONSTRUCT and DESCRIBE"
-        )
+        refuse(UPDATE)
     store = Store()
     if load_dataset(store, os.environ["COMMUNS_INPUT"]) == 0:
-        refuse("the dataset holds no RDF file that the SPARQL runner can read")
+        refuse(NO_RDF)
     try:
         results = store.query(query, use_default_graph_as_union=True)
     except SyntaxError as exc:
-        refuse(f"the query is not valid SPARQL: {exc}")
+        refuse(NOT_SPARQL, str(exc))
     out = os.environ["COMMUNS_OUTPUT"]
     try:  # results are lazy: the query really runs while they are written
         if isinstance(results, (QuerySolutions, QueryBoolean)):
@@ -90,7 +99,7 @@ def main() -> None:
         else:
             results.serialize(os.path.join(out, "result.nt"), RdfFormat.N_TRIPLES)
     except (OSError, RuntimeError, ValueError) as exc:  # e.g. a SERVICE call: there is no network
-        refuse(f"the query could not run: {exc}")
+        refuse(CANNOT_RUN, str(exc))
 
 
 if __name__ == "__main__":

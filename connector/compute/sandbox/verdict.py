@@ -1,4 +1,11 @@
-"""From what the launcher saw to a job's status and its one-sentence reason."""
+"""From what the launcher saw to a job's status and its one-sentence reason.
+
+The reason goes to the consumer (in the job's status and its receipt) while the log stays
+with the provider, so it comes from a fixed vocabulary: a limit reached (which one), an exit
+code, a signal, an output rule broken, a SPARQL runner's refusal, the sandbox's own failure.
+Never the job's words, nor a name it chose: a job could put the dataset in them. What the
+operator needs beyond that (the entry at fault, the sandbox's error) are notes for the log.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,11 @@ import signal
 from dataclasses import dataclass
 
 from connector.compute.executor import Limits, Status
+from connector.compute.sandbox.sparql import REASONS as SPARQL_REASONS
 
 MEMORY_EXIT = 86  # the job's boot code exits with this after a MemoryError
-SPARQL_REFUSED = 2
-_FORK_REFUSED = "BlockingIOError: [Errno 11] Resource temporarily unavailable"  # the SPARQL runner exits with this, its reason on the last log line
+# fork() failing with EAGAIN is how RLIMIT_NPROC shows
+_FORK_REFUSED = "BlockingIOError: [Errno 11] Resource temporarily unavailable"
 
 
 @dataclass
@@ -25,7 +33,8 @@ class Facts:
     rss: int = 0
     output_full: bool = False
     output_bytes: int = 0
-    refused: str | None = None
+    refused: str | None = None  # the output rule broken, one sentence naming nothing of the job's
+    refused_at: str | None = None  # the output entry at fault: a name the job chose
 
     @classmethod
     def from_report(cls, report: dict | None, returncode: int | None) -> Facts:
@@ -41,6 +50,7 @@ class Facts:
             output_full=bool(report.get("output_full")),
             output_bytes=int(report.get("output_bytes", 0)),
             refused=report.get("refused"),
+            refused_at=report.get("refused_at"),
         )
 
     @property
@@ -66,6 +76,7 @@ def _signame(sig: int) -> str:
 
 
 def verdict(f: Facts, limits: Limits, log: str, *, sparql: bool = False) -> tuple[Status, str]:
+    """The job's status and its reason, a sentence of the fixed vocabulary."""
     wall = f"the job ran past its wall-clock limit of {limits.wall_seconds:g} s"
     cpu = f"the job used up its {limits.cpu_seconds} s of CPU time"
     memory = f"the job ran out of its {size(limits.memory_bytes)} of memory"
@@ -76,7 +87,7 @@ def verdict(f: Facts, limits: Limits, log: str, *, sparql: bool = False) -> tupl
     if f.missing:
         return "failed", "the sandbox ended without reporting on the job"
     if f.setup_error:
-        return "failed", f"the sandbox could not prepare the job ({f.setup_error})"
+        return "failed", "the sandbox could not prepare or finish the job"
     if f.stopped:
         cancelled = "the job was cancelled"
         return "killed", {"cpu": cpu, "memory": memory, "cancel": cancelled}.get(f.stopped, wall)
@@ -90,17 +101,24 @@ def verdict(f: Facts, limits: Limits, log: str, *, sparql: bool = False) -> tupl
         return "killed", memory
     if f.signal is not None:
         return "failed", f"the job was killed by {_signame(f.signal)}"
-    lines = log.strip().splitlines()
-    last_line = lines[-1].strip()[:300] if lines else ""
     if f.exit_code and _FORK_REFUSED in log:
-        # fork() failing with EAGAIN is how RLIMIT_NPROC shows; it ended the job. The whole
-        # log is searched: a fork bomb's processes interleave and are cut off mid-line.
+        # It ended the job. The whole log is searched: a fork bomb's processes interleave and
+        # are cut off mid-line. (A job printing it only picks another sentence of the list.)
         return "killed", f"the job hit its limit of {limits.processes} processes"
-    if f.exit_code == SPARQL_REFUSED and sparql and last_line:
-        return "failed", last_line  # the runner's own sentence
+    if sparql and f.exit_code in SPARQL_REASONS:
+        return "failed", SPARQL_REASONS[f.exit_code]  # the runner's detail is on the log
     if f.exit_code != 0:
-        detail = f": {last_line}" if last_line else ""
-        return "failed", f"the job exited with code {f.exit_code}{detail}"
+        return "failed", f"the job exited with code {f.exit_code}"  # its last words: on the log
     if f.refused:
         return "failed", f"{f.refused}; nothing was returned"
     return "succeeded", "the job succeeded"
+
+
+def notes(f: Facts) -> list[str]:
+    """What the provider's log needs beyond the reason: the words the reason may not carry."""
+    found = []
+    if f.setup_error:
+        found.append(f"the sandbox could not prepare or finish the job: {f.setup_error}")
+    if f.refused and f.refused_at:
+        found.append(f"{f.refused}: {f.refused_at}")
+    return found

@@ -71,13 +71,23 @@ async def test_the_environment_holds_only_the_two_folders(dataset: Path, tmp_pat
 
 
 async def test_a_failing_job_is_reported_with_its_error(dataset: Path, tmp_path: Path) -> None:
+    """The error is on the log, for the provider; the reason says only how the job ended."""
     outcome = await _run(
         "python", b"raise ValueError('no such column: price')\n", dataset, tmp_path
     )
     assert outcome.status == "failed"
     assert outcome.exit_code == 1
-    assert outcome.reason == "the job exited with code 1: ValueError: no such column: price"
+    assert outcome.reason == "the job exited with code 1"
+    assert outcome.log.splitlines()[-1] == "ValueError: no such column: price"
     assert list(outcome.output_dir.iterdir()) == []
+
+
+async def test_what_a_job_says_as_it_ends_stays_on_the_log(dataset: Path, tmp_path: Path) -> None:
+    """A job that exits with the dataset as its message: it is on the log, not in the reason."""
+    code = b"import os\nraise SystemExit(open(os.environ['COMMUNS_INPUT'] + '/sales.csv').read())\n"
+    outcome = await _run("python", code, dataset, tmp_path)
+    assert (outcome.status, outcome.reason) == ("failed", "the job exited with code 1")
+    assert "north,10\nsouth,5\nnorth,7" in outcome.log
 
 
 async def test_a_large_script_runs(dataset: Path, tmp_path: Path) -> None:
@@ -158,15 +168,15 @@ async def test_a_sparql_update_is_refused(graph: Path, tmp_path: Path, query: by
 
 async def test_a_broken_sparql_query_is_reported(graph: Path, tmp_path: Path) -> None:
     outcome = await _run("sparql", b"SELEC ?x WHERE {}", graph, tmp_path)
-    assert outcome.status == "failed"
-    assert outcome.reason.startswith("the query is not valid SPARQL")
+    assert (outcome.status, outcome.reason) == ("failed", "the query is not valid SPARQL")
+    assert outcome.log.startswith("the query is not valid SPARQL: ")  # the parser's words
 
 
 async def test_a_sparql_service_call_finds_no_network(graph: Path, tmp_path: Path) -> None:
     query = b"SELECT * WHERE { SERVICE <http://127.0.0.1:8080/sparql> { ?s ?p ?o } }"
     outcome = await _run("sparql", query, graph, tmp_path)
-    assert outcome.status == "failed"
-    assert outcome.reason.startswith("the query could not run:")
+    assert (outcome.status, outcome.reason) == ("failed", "the query could not run")
+    assert outcome.log.startswith("the query could not run: ")
     assert list(outcome.output_dir.iterdir()) == []
 
 
