@@ -134,7 +134,7 @@ async def job_result(request: web.Request) -> web.StreamResponse:
 
 async def _decide(request: web.Request, approve: bool) -> web.Response:
     reason = None
-    if not approve and request.can_read_body:
+    if not approve and request.body_exists:  # a middleware may have read it already
         body = await json_body(request)
         reason = body.get("reason") if isinstance(body, dict) else None
         if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
