@@ -8,12 +8,12 @@ and every failure is one UNAUTHORIZED sentence that never quotes the token itsel
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connector import strictjson
 from connector.errors import ConnectorError, Reason
 from connector.identity.base64url import decode as b64u_decode
 from connector.identity.did import Signer
@@ -56,9 +56,10 @@ def decode(token: str, limit: int = MAX_TOKEN) -> tuple[dict[str, Any], dict[str
     try:
         if len(parts) != 3:
             raise ValueError("three parts")
-        header, payload = json.loads(b64u_decode(parts[0])), json.loads(b64u_decode(parts[1]))
+        # strictly: a payload nested 100,000 deep or holding lone surrogates is refused here
+        header, payload = strictjson.loads(b64u_decode(parts[0])), strictjson.loads(b64u_decode(parts[1]))
         signature = b64u_decode(parts[2]) if parts[2] else b""
-    except (ValueError, UnicodeDecodeError):
+    except ValueError:
         raise refuse("the token is not a well-formed JWT") from None
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise refuse("the token is not a well-formed JWT")

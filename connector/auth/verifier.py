@@ -13,7 +13,6 @@ burst of requests from one caller, and each then costs one ID token check and on
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from connector import strictjson
 from connector.auth import schemas
 from connector.auth.caller import Caller
 from connector.auth.credential_service import DCP_CONTEXT
@@ -159,9 +159,9 @@ class CallerVerifier:
         except aiohttp.ClientError as exc:
             raise refuse(f"the caller's credential service is unreachable ({exc.__class__.__name__})") from None
         try:
-            message = json.loads(body)
-        except ValueError:
-            raise refuse("the caller's credential service answered something that is not JSON") from None
+            message = strictjson.loads(body)
+        except ValueError as exc:
+            raise refuse(f"the caller's credential service answered something that is not JSON we accept: {exc}") from None
         problems = schemas.problems(schemas.RESPONSE, message)
         if problems:
             raise refuse("the caller's credential service answered an invalid message: " + problems[0])
@@ -195,18 +195,23 @@ class CallerVerifier:
     async def verify_presentation(self, presentation: Any, caller: str, now: datetime) -> tuple[list[dict[str, Any]], float]:
         """The credentials of one presentation, and for how many seconds it stays valid."""
         if isinstance(presentation, str):
-            if decode(presentation, self.max_bytes)[0].get("typ") not in VP_TYPES:
+            header, vp, _, _ = decode(presentation, self.max_bytes)
+            if header.get("typ") not in VP_TYPES:
                 raise refuse("the caller's presentation is not a vp+jwt")
+        else:
+            vp = presentation
+        # every credential is parsed strictly before a verifier walks it (a JWT nested 100,000
+        # deep would blow its stack), and only kept once the presentation verifies
+        items = vp.get("verifiableCredential", [])
+        credentials = [_credential(item, self.max_bytes) for item in (items if isinstance(items, list) else [items])]
+        if isinstance(presentation, str):
             result = await verify_jwt(presentation, self.resolver, audience=self.did, now=now)
         else:
             result = await verify_presentation(presentation, self.resolver, domain=self.did, now=now)
         if not result.ok or result.document is None:
             raise refuse("the caller's presentation does not verify: " + (result.problems or ("",))[0])
-        vp = result.document
-        if result.issuer != caller or id_of(vp.get("holder")) not in (None, caller):
+        if result.issuer != caller or id_of(result.document.get("holder")) not in (None, caller):
             raise refuse("the presentation is not signed by the caller")
-        items = vp.get("verifiableCredential", [])
-        credentials = [_credential(item, self.max_bytes) for item in (items if isinstance(items, list) else [items])]
         for credential in credentials:
             subjects = credential.get("credentialSubject")
             subjects = subjects if isinstance(subjects, list) else [subjects]

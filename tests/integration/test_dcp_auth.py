@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,7 +42,9 @@ from connector.credentials import service as credentials
 from connector.credentials.model import Role
 from connector.identity import routes as identity
 from connector.identity.did import Signer, credential_service, did_web_document, did_web_from_url
+from connector.identity.jose import issue_vp_jwt
 from connector.identity.keys import KeyStore, generate_key
+from connector.identity.proofs import VC_V2
 from connector.identity.service import issue_credential
 from connector.identity.verification import utcnow
 from tests.nodes import free_port, init_node, serving
@@ -96,21 +98,26 @@ async def running(folder: Path) -> AsyncIterator[tuple[Node, web.Application]]:
             await runner.cleanup()
 
 
+Answer = web.Response | Callable[[Signer], web.Response] | None
+
+
 @contextlib.asynccontextmanager
-async def stranger(answer: web.Response | None, tmp: Path) -> AsyncIterator[Signer]:
-    """A did:web participant whose credential service answers `answer` (None: unreachable)."""
+async def stranger(answer: Answer, tmp: Path) -> AsyncIterator[Signer]:
+    """A did:web participant whose credential service answers `answer` (None: unreachable; a
+    function: what it makes with the participant's signer, e.g. a signed presentation)."""
     port = free_port()
     did = did_web_from_url(f"http://127.0.0.1:{port}")
     keys = KeyStore.create(tmp / f"keys-{port}")
     service = f"http://127.0.0.1:{free_port() if answer is None else port}/cs"
     document = did_web_document(did, keys, [credential_service(did, service)])
+    signer = Signer.for_store(keys, did)
 
     async def did_json(_: web.Request) -> web.Response:
         return web.json_response(document)
 
     async def query(_: web.Request) -> web.Response:
         assert answer is not None
-        return answer
+        return answer if isinstance(answer, web.Response) else answer(signer)
 
     app = web.Application()
     app.router.add_get("/.well-known/did.json", did_json)
@@ -119,7 +126,7 @@ async def stranger(answer: web.Response | None, tmp: Path) -> AsyncIterator[Sign
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        yield Signer.for_store(keys, did)
+        yield signer
     finally:
         await runner.cleanup()
 
@@ -311,6 +318,63 @@ async def test_a_broken_credential_service_refuses_the_caller(nodes, tmp_path, c
     async with stranger(answer, tmp_path) as signer:
         status, body = await call(http, b, "/dsp/whoami", authorization(signer, b.did))
     assert status == 401 and why in body["reason"][0]
+
+
+def _raw_b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+def _responding(*presentations) -> web.Response:
+    return web.json_response({"@context": [DCP_CONTEXT], "type": "PresentationResponseMessage",
+                              "presentation": list(presentations)})
+
+
+def _nested_credential_inside(audience: str) -> Callable[[Signer], web.Response]:
+    """A presentation the caller signs, enveloping a 'credential' nested 1,500 deep: it must be
+    refused before any verifier walks it (the presentation itself is well-formed)."""
+    credential = f"{_raw_b64(json.dumps({'typ': 'vc+jwt', 'alg': 'EdDSA'}))}." \
+                 f"{_raw_b64('[' * 1500 + ']' * 1500)}.AA"
+
+    def answer(signer: Signer) -> web.Response:
+        vp = {"@context": [VC_V2], "type": ["VerifiablePresentation"], "verifiableCredential": [credential]}
+        return _responding(issue_vp_jwt(vp, signer, audience=audience))
+
+    return answer
+
+
+@pytest.mark.parametrize("case", ["nested", "surrogate", "not-utf8", "nan", "wrong-types",
+                                  "nested-credential", "not-a-credential"])
+async def test_a_hostile_credential_service_is_refused_not_a_crash(nodes, tmp_path, case):
+    _, b, _, _, http = nodes
+    json_answer = lambda text: web.Response(body=text, content_type="application/json")  # noqa: E731
+    answer = {
+        "nested": json_answer(b'{"presentation": ' * 5000 + b"[]" + b"}" * 5000),
+        "surrogate": json_answer(b'{"@context": ["\\ud800"], "type": "PresentationResponseMessage", '
+                                 b'"presentation": ["\\udfff"]}'),
+        "not-utf8": json_answer(b'{"type": "\xff"}'),
+        "nan": json_answer(b'{"presentation": [NaN]}'),
+        "wrong-types": _responding(7, None, ["a"]),
+        "nested-credential": _nested_credential_inside(b.did),
+        "not-a-credential": lambda signer: _responding(issue_vp_jwt(
+            {"@context": [VC_V2], "type": ["VerifiablePresentation"], "verifiableCredential": 5},
+            signer, audience=b.did)),
+    }[case]
+    why = {"nested": "nests deeper", "surrogate": "lone surrogate", "not-utf8": "not UTF-8",
+           "nan": "NaN", "wrong-types": "invalid message", "nested-credential": "well-formed",
+           "not-a-credential": "not a credential"}[case]
+    async with stranger(answer, tmp_path) as signer:
+        status, body = await call(http, b, "/dsp/whoami", authorization(signer, b.did))
+    assert status == 401 and body["@type"] == "CatalogError" and why in body["reason"][0]
+
+
+async def test_a_hostile_id_token_is_a_dsp_401(nodes):
+    _, b, _, _, http = nodes
+    header = _raw_b64(json.dumps({"typ": "JWT", "alg": "EdDSA"}))
+    for payload in ("[" * 1500 + "]" * 1500, '{"iss": "\\ud800"}'):  # within 8 KiB of header
+        status, body = await call(http, b, "/dsp/negotiations/request",
+                                  f"Bearer {header}.{_raw_b64(payload)}.AA", "POST", json={})
+        assert status == 401 and body["@type"] == "ContractNegotiationError"
+        assert "well-formed" in body["reason"][0]
 
 
 async def test_an_oversized_body_is_refused(nodes):

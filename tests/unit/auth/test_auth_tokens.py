@@ -116,6 +116,18 @@ async def test_malformed_tokens_are_refused(resolver):
         await _refused(junk, resolver, "")
 
 
+async def test_hostile_json_inside_a_token_is_refused_before_any_check(caller, resolver):
+    header = _b64({"typ": "JWT", "alg": "EdDSA"})
+    raw = lambda text: base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()  # noqa: E731
+    nested = raw('{"a":' * 1500 + "1" + "}" * 1500)  # within the size cap, beyond the stack
+    await _refused(f"{header}.{nested}.AA", resolver, "not a well-formed JWT")
+    await _refused(f"{raw('[' * 5000 + ']' * 5000)}.{_b64({})}.AA", resolver, "not a well-formed JWT")
+    surrogate = raw('{"iss": "did:key:\\ud800", "sub": "did:key:\\ud800"}')
+    await _refused(f"{header}.{surrogate}.AA", resolver, "not a well-formed JWT")
+    not_a_number = raw('{"exp": NaN}')
+    await _refused(f"{header}.{not_a_number}.AA", resolver, "not a well-formed JWT")
+
+
 async def test_an_id_token_needs_an_access_token(caller, resolver):
     token = issue_id_token(caller, VERIFIER, access_token=None, now=NOW)
     await _refused(token, resolver, "no access token")
