@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-from . import crypto, merkle
-from .encoding import Value, encode
-from .errors import DecodeError, InvalidError
+from .. import crypto, merkle
+from ..encoding import Value, encode
+from ..errors import DecodeError, InvalidError
 
 PREVOTE = 1
 PRECOMMIT = 2
