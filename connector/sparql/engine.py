@@ -112,6 +112,7 @@ class _Process:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=1 << 20,
+            process_group=0,  # out of the terminal's reach: Ctrl-C stops the node, which stops us
         )
         try:
             wait = REPLICA_TIMEOUT if replica else SPAWN_TIMEOUT

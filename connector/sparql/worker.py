@@ -12,6 +12,10 @@ way a query sees exactly the checkpoint it names.
 
 Before anything else, it tries to leave the network namespace (a second fence behind guard.py:
 even a SERVICE clause that slipped through could reach nothing).
+
+Signals: the engine starts each worker in a process group of its own, so a terminal's Ctrl-C
+reaches the node only, which then stops its workers; and a worker dies with the node, even one
+deep in a query that would never return to Python to notice.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import io
 import json
 import os
 import resource
+import signal
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -31,6 +36,7 @@ if TYPE_CHECKING:  # imported late: the network is left while the process is sin
 
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+PR_SET_PDEATHSIG = 1
 
 
 def isolate_network() -> bool:
@@ -43,6 +49,14 @@ def isolate_network() -> bool:
         if libc.unshare(flags) == 0:
             return True
     return False
+
+
+def die_with_parent() -> None:
+    """Ask the kernel for SIGKILL when the node dies (Linux; elsewhere the closed stdin ends us)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 
 class Overflow(Exception):
@@ -190,6 +204,7 @@ def main() -> None:
     parser.add_argument("--generation", type=int, default=0, help="the checkpoint's generation")
     args = parser.parse_args()
     isolated = isolate_network()  # while single-threaded: unshare(CLONE_NEWUSER) requires it
+    die_with_parent()  # after unshare: a change of credentials clears the setting
     resource.setrlimit(
         resource.RLIMIT_CORE, (0, 0)
     )  # a crash on a hostile query leaves no core file
