@@ -30,13 +30,14 @@ import pyoxigraph as ox  # noqa: E402
 import pyshacl  # noqa: E402
 from rdflib import Graph  # noqa: E402
 
+import vocab  # noqa: E402
 from connector.selfdescription import build  # noqa: E402
 from connector.selfdescription.model import Participant  # noqa: E402
 from connector.selfdescription.validate import validate_self_description  # noqa: E402
 from vocab import jsonld, shacl  # noqa: E402
 
 SET = "gaiax-loire-25.11"
-SHAPES_FILE = Path(shacl.__file__).parent / "shapes" / "gaiax-loire-25.11.ttl"
+SHAPES_FILE = Path(vocab.__file__).parent / "shapes" / "gaiax-loire-25.11.ttl"
 
 
 def times(fn: Callable[[], object], n: int) -> list[float]:
