@@ -58,7 +58,9 @@ class NodeConfig:
     allow_private_dids: bool = False
     max_body_bytes: int = 1024 * 1024
     trust_anchors: tuple[str, ...] = field(default_factory=tuple)
+    callback_origins: tuple[str, ...] = field(default_factory=tuple)  # any caller's callbacks
     compute: ComputeConfig = field(default_factory=ComputeConfig)
+    catalog: CatalogConfig = field(default_factory=CatalogConfig)
     provider_decisions: str = "auto"  # [negotiation]: "auto" (the ODRL evaluator) or "manual"
     consumer_decisions: str = "auto"
 
@@ -93,8 +95,10 @@ class NodeConfig:
                 "allow_private_dids": self.allow_private_dids,
                 "max_body_bytes": self.max_body_bytes,
                 "trust_anchors": list(self.trust_anchors),
+                "callback_origins": list(self.callback_origins),
             },
             "compute": self.compute.to_toml(),
+            "catalog": self.catalog.to_toml(),
             "negotiation": {
                 "provider_decisions": self.provider_decisions,
                 "consumer_decisions": self.consumer_decisions,
@@ -170,6 +174,9 @@ def load(home: Path) -> NodeConfig:
     anchors = _get(home, security, "trust_anchors", list, [])
     if not all(isinstance(a, str) and a.startswith("did:") for a in anchors):
         raise _bad(home, "[security] trust_anchors must be a list of DIDs")
+    callback_origins = _get(home, security, "callback_origins", list, [])
+    if not all(isinstance(o, str) and _is_origin(o) for o in callback_origins):
+        raise _bad(home, "[security] callback_origins must be a list of http(s)://host[:port] origins")
     max_body = _get(home, security, "max_body_bytes", int, 1024 * 1024)
     if max_body < 1024:
         raise _bad(home, "[security] max_body_bytes must be at least 1024")
@@ -188,9 +195,21 @@ def load(home: Path) -> NodeConfig:
         allow_private_dids=_get(home, security, "allow_private_dids", bool, False),
         max_body_bytes=max_body,
         trust_anchors=tuple(anchors),
+        callback_origins=tuple(callback_origins),
         compute=_compute(home, sections["compute"]),
+        catalog=_catalog(home, sections["catalog"]),
         **_decisions(home, sections["negotiation"]),
     )
+
+
+def _is_origin(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return False
+    return (parts.scheme in ("http", "https") and bool(parts.hostname) and parts.path in ("", "/")
+            and not (parts.query or parts.fragment or parts.username))
 
 
 def _decisions(home: Path, table: dict[str, Any]) -> dict[str, str]:

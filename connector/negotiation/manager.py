@@ -1,6 +1,8 @@
 """The negotiation's outbox sender (see connector/storage/sender.py): it sends what the
 service saves with our DCP token, completes it or retries with backoff, and binds the
-counterparty's pid from the answer to an opening message. It runs while the public app serves
+counterparty's pid from the answer to an opening message. An address the node may not reach
+(checked again at each send: a name can resolve elsewhere since), a refusal no retry can
+change, or too many failed attempts end the negotiation. It runs while the public app serves
 (a cleanup_ctx resource), so a restarted node resumes what it had left to send.
 """
 
@@ -14,6 +16,8 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from connector.auth.client import deliver
+from connector.identity.addresses import AddressPolicy, AddressRefused
+from connector.identity.callbacks import Callbacks
 from connector.negotiation.model import MessageKind, Role
 from connector.negotiation.service import NegotiationService, now
 from connector.negotiation.sql import SqlNegotiationStore
@@ -37,6 +41,11 @@ class Manager(OutboxSender):
 
     async def send(self, message: OutboxMessage) -> None:
         service = self.service
+        try:
+            await service.callbacks.target(message.recipient)
+        except AddressRefused as exc:
+            await self.give_up(message, str(exc))
+            return
         sent = await deliver(service.session, message.recipient, message.payload,
                              signer=service.signer, audience_did=message.audience)
         if 200 <= sent.status < 300:
@@ -44,24 +53,30 @@ class Manager(OutboxSender):
                 await service.bind(message.negotiation_id, sent.body)
             await service.store.complete(message.id, self.owner, now())
         elif sent.status in PERMANENT:
-            log.warning("%s to %s refused for good: %s", message.kind.value, message.recipient, sent.error)
-            await service.store.complete(message.id, self.owner, now())
-            if message.kind is not MessageKind.TERMINATION:
-                await service.fail(message.negotiation_id)
+            await self.give_up(message, f"the counterparty refused it: {sent.error}")
         else:
             await self.retry_later(message, sent.error or f"status {sent.status}")
+
+    async def give_up(self, message: OutboxMessage, reason: str) -> None:
+        log.warning("giving up %s to %s: %s", message.kind.value, message.recipient, reason)
+        await self.service.store.complete(message.id, self.owner, now())
+        if message.kind is not MessageKind.TERMINATION:
+            await self.service.fail(message.negotiation_id)
 
 
 def service_for(node, catalog=None) -> NegotiationService:  # type: ignore[no-untyped-def]
     from connector.catalog.resources import DSP_PATH
 
+    config = node.config
     return NegotiationService(
         store=SqlNegotiationStore(node.database), did=node.did,
-        dsp_url=node.config.public_url.rstrip("/") + DSP_PATH, signer=node.signer,
+        dsp_url=config.public_url.rstrip("/") + DSP_PATH, signer=node.signer,
         session=node.session, resolver=node.resolver, catalog=catalog,
-        manual=frozenset(role for role, how in ((Role.PROVIDER, node.config.provider_decisions),
-                                                (Role.CONSUMER, node.config.consumer_decisions))
+        manual=frozenset(role for role, how in ((Role.PROVIDER, config.provider_decisions),
+                                                (Role.CONSUMER, config.consumer_decisions))
                          if how == "manual"),
+        callbacks=Callbacks(node.resolver, AddressPolicy.for_node(config),
+                            frozenset(config.callback_origins)),
     )
 
 

@@ -29,6 +29,8 @@ from connector.auth.client import dsp_request
 from connector.catalog.client import dsp_base
 from connector.errors import ConnectorError
 from connector.errors import Reason as Err
+from connector.identity.addresses import AddressRefused
+from connector.identity.callbacks import Callbacks
 from connector.identity.did import Signer
 from connector.identity.jose import decode_parts, sign_jwt
 from connector.identity.keys import jwk_alg, verify_signature
@@ -149,6 +151,11 @@ class NegotiationService:
     catalog: Any = None  # connector.catalog.service.CatalogService, for provider decisions
     manual: frozenset[Role] = frozenset()  # roles in which the operator takes every decision
     handoff: Handoff = field(default_factory=Handoff)  # what we save goes to our sender at once
+    # where a counterparty may have us send (None: the resolver's policy, no origin allowed)
+    callbacks: Callbacks | None = None
+
+    def __post_init__(self) -> None:
+        self.callbacks = self.callbacks or Callbacks(self.resolver)
 
     # ---- outbox -----------------------------------------------------------------------
 
@@ -269,6 +276,11 @@ class NegotiationService:
         """Apply an inbound MESSAGE for the process PID (None: an opening message): 201 for a
         new process, 200 for a step or a replay; NegotiationError otherwise. FOUND: what
         `get_for(pid, caller)` gave the caller just before, if it asked."""
+        if message.callback_address is not None:  # checked before anything is stored
+            try:
+                await self.callbacks.callback(message.callback_address, caller.did)
+            except AddressRefused as exc:
+                raise NegotiationError(400, f"callbackAddress: {exc}") from None
         for _ in range(3):
             try:
                 return await self._receive(receiver, pid, message, caller, found)

@@ -2,7 +2,7 @@
 
 A handler saves the next state of a process together with the messages it must send, in one
 transaction; a sender holds a message under a lease while it sends it, then marks it done or
-schedules another attempt.
+schedules another attempt, up to ATTEMPTS of them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from typing import Any
 
 # Answers that no retry can change (409 is a race: it is retried like a 5xx)
 PERMANENT = frozenset({400, 403, 404, 405, 410, 413, 415, 422})
+# Failed sends of one message before its process is given up: with the backoff below, the
+# last attempt comes about 17 minutes after the first (a restart, not an outage, is waited out)
+ATTEMPTS = 10
 
 
 def backoff(

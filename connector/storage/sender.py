@@ -6,7 +6,8 @@ costs a process milliseconds under load. While no sender runs, it is saved unlea
 sender (`OutboxSender`) sends each message in a task of its own that waits for the one before
 it for the same process: a process's messages leave in the order they were saved, and a slow
 counterparty holds up only its own processes. Every POLL seconds it also claims what is due:
-retries, and what a stopped sender left once its lease lapsed.
+retries, and what a stopped sender left once its lease lapsed. A message that failed
+ATTEMPTS times, or that no retry can help, is given up: the feature ends its process.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from connector.storage.outbox import backoff
+from connector.storage.outbox import ATTEMPTS, backoff
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)  # a sender's hold on a message: longer than one send may take
@@ -56,6 +57,7 @@ class OutboxSender:
     which process it belongs to (`process_of`)."""
 
     name = "outbox"
+    attempts = ATTEMPTS  # failed sends of a message before its process is given up
 
     def __init__(self, handoff: Handoff, store: Any) -> None:
         self.handoff, self.store = handoff, store
@@ -66,6 +68,10 @@ class OutboxSender:
         raise NotImplementedError
 
     def process_of(self, message: Any) -> str:
+        raise NotImplementedError
+
+    async def give_up(self, message: Any, reason: str) -> None:
+        """Stop sending MESSAGE, for REASON, and end its process."""
         raise NotImplementedError
 
     def dispatch(self, message: Any) -> None:
@@ -91,9 +97,13 @@ class OutboxSender:
             await self.retry_later(message, "internal error")
 
     async def retry_later(self, message: Any, error: str) -> None:
-        """Count a failed attempt and release MESSAGE until its backoff has passed."""
-        when = datetime.now(UTC) + backoff(message.attempts + 1)
-        await self.store.retry(message.id, self.owner, when, error)
+        """Count a failed attempt and release MESSAGE until its backoff has passed; give it
+        up after its last attempt."""
+        failed = message.attempts + 1
+        if failed >= self.attempts:
+            await self.give_up(message, f"{failed} attempts failed, the last with {error}")
+            return
+        await self.store.retry(message.id, self.owner, datetime.now(UTC) + backoff(failed), error)
 
     async def run_once(self) -> int:
         """Claim what is due and dispatch it."""

@@ -2,9 +2,12 @@
 
 - the outbox sender (see connector/storage/sender.py): sends what the service saves with our
   DCP token (a PULL start gets its token secrets filled in only then), completes it or
-  retries with backoff; a restarted node resumes what it had left to send;
-- the PUSH worker: streams each STARTED PUSH transfer's data to the consumer's endpoint, then
-  completes it (a failed push is retried with backoff, then terminated);
+  retries with backoff; a restarted node resumes what it had left to send. An address the
+  node may not reach (checked again at each send), a refusal no retry can change, or too many
+  failed attempts end the transfer, with the reason;
+- the PUSH worker: streams each STARTED PUSH transfer's data to the consumer's endpoint,
+  connecting to the address it checked, then completes it (a failed push is retried with
+  backoff, then terminated);
 - the policy monitor: terminates STARTED and SUSPENDED transfers whose agreement no longer
   allows access in time (dateTime, elapsedTime), which also revokes their tokens.
 """
@@ -22,6 +25,7 @@ import aiohttp
 from aiohttp import web
 
 from connector.auth.client import deliver
+from connector.identity.addresses import AddressRefused
 from connector.negotiation.model import Role
 from connector.storage.outbox import PERMANENT, backoff
 from connector.storage.sender import POLL, OutboxSender
@@ -55,6 +59,11 @@ class Manager(OutboxSender):
 
     async def send(self, message: OutboxMessage) -> None:
         service = self.service
+        try:
+            await service.callbacks.target(message.recipient)
+        except AddressRefused as exc:
+            await self.give_up(message, str(exc))
+            return
         p = await service.store.get(message.transfer_id)
         sent = await deliver(service.session, message.recipient, service.reveal(message),
                              signer=service.signer, audience_did=p.counterparty_did if p else None)
@@ -63,12 +72,16 @@ class Manager(OutboxSender):
                 await service.bind(message.transfer_id, sent.body)
             await service.store.complete(message.id, self.owner, now())
         elif sent.status in PERMANENT:
-            log.warning("%s to %s refused for good: %s", message.kind.value, message.recipient, sent.error)
-            await service.store.complete(message.id, self.owner, now())
-            if message.kind is not MessageKind.TERMINATION:
-                await service.fail(message.transfer_id, f"the counterparty refused {message.kind.value}: {sent.error}"[:500])
+            await self.give_up(message, f"the counterparty refused it: {sent.error}")
         else:
             await self.retry_later(message, sent.error or f"status {sent.status}")
+
+    async def give_up(self, message: OutboxMessage, reason: str) -> None:
+        log.warning("giving up %s to %s: %s", message.kind.value, message.recipient, reason)
+        await self.service.store.complete(message.id, self.owner, now())
+        if message.kind is not MessageKind.TERMINATION:
+            why = f"{message.kind.value} could not be delivered: {reason}"
+            await self.service.fail(message.transfer_id, why[:500])
 
     # ---- PUSH ---------------------------------------------------------------------------
 
@@ -106,13 +119,18 @@ class Manager(OutboxSender):
             scheme = props.get("authType", "bearer")
             value = props["authorization"]
             headers["Authorization"] = f"Bearer {value}" if scheme.lower() == "bearer" else value
+        try:  # connect to the address checked now: the name may resolve elsewhere since the request
+            target = await self.service.callbacks.target(address.get("endpoint"))
+        except AddressRefused as exc:
+            raise _PushRefused(str(exc)) from None
         found = await self.service.source(p)
         if found is None:
             raise _PushRefused("the dataset has no distribution we can serve")
         path, url = found
         body: Any = _file_chunks(path) if path is not None else _remote_chunks(self.service.session, url)
         method = props.get("method", "POST").upper()
-        async with self.service.session.request(method, address["endpoint"], data=body, headers=headers,
+        async with self.service.session.request(method, target.url, data=body, headers={**headers, **target.headers},
+                                                server_hostname=target.server_hostname,
                                                 allow_redirects=False) as response:
             if response.status in PERMANENT:
                 raise _PushRefused(f"the endpoint answered {response.status}")

@@ -7,6 +7,10 @@ request naming a FINALIZED agreement of the caller starts when the agreement's p
 an access now (otherwise it ends, with the reason); a PULL start carries a fresh access token
 and a refresh token; a suspension revokes the access tokens, a completion or termination every
 token of the transfer.
+
+Every address a counterparty gives is checked before anything is stored (`Callbacks`): the
+request's callback must be the caller's, a PUSH endpoint an address the node may reach, a
+PULL data address an http(s) URL (the CLI that pulls checks it against the policy).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from connector.auth.caller import Caller
 from connector.catalog.client import dsp_base
 from connector.errors import ConnectorError
 from connector.errors import Reason as Err
+from connector.identity.addresses import AddressRefused, syntax_problem
+from connector.identity.callbacks import Callbacks
 from connector.identity.did import Signer
 from connector.negotiation.model import Role
 from connector.negotiation.service import membership_issuers
@@ -96,6 +102,10 @@ class TransferService:
     catalog: Any = None  # connector.catalog.service.CatalogService (provider side)
     manual: bool = False  # the provider's operator starts each request (else: automatic)
     handoff: Handoff = field(default_factory=Handoff)  # what we save goes to our sender at once
+    callbacks: Callbacks | None = None  # where a counterparty may have us send (None: as negotiations)
+
+    def __post_init__(self) -> None:
+        self.callbacks = self.callbacks or self.negotiations.callbacks
 
     # ---- outbox -------------------------------------------------------------------------
 
@@ -229,6 +239,7 @@ class TransferService:
                       caller: Caller) -> tuple[int, TransferProcess]:
         """Apply an inbound MESSAGE for our process PID (None: a request): 201 for a new
         process, 200 for a step or a replay; TransferError otherwise."""
+        await self._check_addresses(receiver, message, caller)
         dataset_id = None
         if pid is not None:
             current: TransferProcess | None = await self.get_for(pid, caller, receiver)
@@ -257,6 +268,31 @@ class TransferService:
         if not await self.store.save(p, revoke=self._revoked(p)):
             raise TransferError(409, "the transfer changed meanwhile; send it again")
         return 200, p
+
+    async def _check_addresses(self, receiver: Role, message: Message, caller: Caller) -> None:
+        """TransferError(400) unless every address in MESSAGE is one we may be sent to: a
+        request's callback (the caller's own) and a PUSH request's endpoint, which this node
+        will reach; a start's PULL data address, which our CLI reaches (and checks) later,
+        must at least be an http(s) URL."""
+        found: list[tuple[str, Any, str | None]] = []  # (field, URL, the DID it must belong to)
+        if message.kind is MessageKind.REQUEST and receiver is Role.PROVIDER:
+            found.append(("callbackAddress", message.callback_address, caller.did))
+        address = message.data_address if isinstance(message.data_address, dict) else None
+        if address is not None and message.kind is MessageKind.REQUEST and message.format == PUSH:
+            found.append(("dataAddress endpoint", address.get("endpoint"), None))
+        for name, url, owner in found:
+            try:
+                if owner is None:
+                    await self.callbacks.target(url)
+                else:
+                    await self.callbacks.callback(url, owner)
+            except AddressRefused as exc:
+                raise TransferError(400, f"{name}: {exc}") from None
+        if address is not None and message.kind is MessageKind.START:
+            for name, url in (("endpoint", address.get("endpoint")),
+                              ("refreshEndpoint", codec.properties(address).get("refreshEndpoint"))):
+                if (url is not None or name == "endpoint") and (problem := syntax_problem(url)):
+                    raise TransferError(400, f"dataAddress {name}: {problem}")
 
     async def _check_request(self, message: Message, caller: Caller) -> str | None:
         """The dataset of a valid request: our FINALIZED agreement with the caller, a format
