@@ -15,7 +15,6 @@ kept as the error's `detail`, for the operator.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import replace
@@ -23,6 +22,7 @@ from typing import Any
 
 import aiohttp
 
+from connector import strictjson
 from connector.errors import ConnectorError, Reason
 from connector.identity.addresses import AddressPolicy, AddressRefused
 from connector.identity.did import did_key_document, public_jwk_of_method, url_from_did_web
@@ -59,10 +59,6 @@ def _shape_problem(document: Any) -> str | None:
         kinds = (dict,) if key in ("verificationMethod", "service") else (dict, str)
         if not all(isinstance(item, kinds) for item in value):
             return f"its {key} holds entries of the wrong type"
-    try:  # a lone surrogate (a "\ud800" escape) would break every later use of the text
-        json.dumps(document, ensure_ascii=False).encode()
-    except (UnicodeEncodeError, RecursionError):
-        return "it holds text that is not valid Unicode, or is nested too deeply"
     return None
 
 
@@ -186,10 +182,10 @@ class DidResolver:
             raise ValueError(f"fetching {url} took longer than {self.timeout:g} s") from None
         except aiohttp.ClientError as exc:
             raise ValueError(f"cannot fetch {url}: {exc.__class__.__name__} {exc}".strip()) from None
-        try:
-            document = json.loads(body)
-        except (ValueError, RecursionError):
-            raise ValueError(f"the DID document at {url} is not valid JSON") from None
+        try:  # nesting deep enough to exhaust the stack and lone surrogates are refused too
+            document = strictjson.loads(body)
+        except strictjson.BadJson as exc:
+            raise ValueError(f"the DID document at {url} is not valid JSON: {exc}") from None
         if problem := _shape_problem(document):
             raise ValueError(f"the DID document at {url} is not valid: {problem}")
         return document
