@@ -82,10 +82,29 @@ async def issue(
     return stored, issued
 
 
+def unwrapped(text: str) -> str:
+    """The credential inside what `credential issue --json` and the management API print
+    ({id, role, ..., credential}), so one feeds the other; any other text as it is."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    if isinstance(data, dict) and "@context" not in data and "credential" in data:
+        inner = data["credential"]
+        return inner if isinstance(inner, str) else json.dumps(inner)
+    return text
+
+
+async def verify(text: str, resolver: DidResolver) -> Verification:
+    """Verify a credential or presentation, bare or as `credential issue --json` printed it."""
+    return await verify_credential_file(unwrapped(text), resolver)
+
+
 async def hold(
     store: CredentialStore, resolver: DidResolver, holder: str, text: str
 ) -> tuple[StoredCredential, bool]:
     """Verify a credential issued to HOLDER (this node) and keep it; idempotent on the same id."""
+    text = unwrapped(text)
     verification = await verify_credential_file(text, resolver)
     if not verification.ok or verification.document is None:
         raise ConnectorError(Reason.INVALID_CREDENTIAL, "; ".join(verification.problems) or "the credential does not verify")

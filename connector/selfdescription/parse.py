@@ -64,9 +64,25 @@ def _types(doc: dict[str, Any]) -> list[str]:
     return [t for t in (value if isinstance(value, list) else [value]) if isinstance(t, str)]
 
 
+def _unwrapped(value: Any) -> Any:
+    """The presentation inside what `selfdesc show --json` and the management API print
+    ({framework, mediaType, issued, presentation, credentials}), so one feeds the other."""
+    if isinstance(value, dict) and "@context" not in value and "presentation" in value:
+        return value["presentation"]
+    return value
+
+
 def _load(source: str | bytes | dict[str, Any]) -> dict[str, Any] | str:
-    if isinstance(source, dict):
-        return source
+    value = _unwrapped(source if isinstance(source, dict) else _text_value(source))
+    if isinstance(value, str) and value.count(".") == 2:
+        return value  # a JWT (perhaps saved as a JSON string)
+    if not isinstance(value, dict):
+        raise ParseProblem(r.INPUT, "the document is not a JSON object")
+    return value
+
+
+def _text_value(source: str | bytes) -> Any:
+    """A JWT as it is, or the JSON value of the text."""
     if isinstance(source, bytes):
         if len(source) > MAX_BYTES:
             raise ParseProblem(r.INPUT, f"the document is larger than {MAX_BYTES} bytes")
@@ -82,16 +98,11 @@ def _load(source: str | bytes | dict[str, Any]) -> dict[str, Any] | str:
     if text.count(".") == 2 and not text.startswith(("{", "[", '"')):
         return text
     try:
-        value = json.loads(text)
+        return json.loads(text)
     except ValueError as exc:
         raise ParseProblem(r.INPUT, f"the document is not valid JSON: {exc}") from None
     except RecursionError:
         raise ParseProblem(r.INPUT, "the document's JSON is nested too deeply") from None
-    if isinstance(value, str) and value.count(".") == 2:
-        return value  # a JWT saved as a JSON string
-    if not isinstance(value, dict):
-        raise ParseProblem(r.INPUT, "the document is not a JSON object")
-    return value
 
 
 def _credential(position: int, item: Any) -> Credential:
