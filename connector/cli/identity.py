@@ -1,21 +1,17 @@
-"""`communs did ...` and `communs credential ...`."""
+"""`communs did show | resolve`, and the DID resolver every CLI command uses."""
 
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from connector.app.node import http_session, open_keys, open_node
-from connector.cli.common import config, home, read_input, run
-from connector.cli.output import fields, print_json
+from connector.cli.common import config, home, run
+from connector.cli.output import print_json
 from connector.config import CONFIG_FILE, load
-from connector.credentials import service as credentials
-from connector.errors import ConnectorError, Reason
 from connector.identity.did import did_web_from_url, node_did_document
 from connector.identity.resolver import DidResolver
-from connector.identity.service import verify_credential_file
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -24,17 +20,6 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     resolve = did.add_parser("resolve", parents=[common], help="resolve a did:web or did:key")
     resolve.add_argument("did")
     resolve.set_defaults(func=cmd_did_resolve)
-
-    cred = commands.add_parser("credential", help="issue and verify verifiable credentials").add_subparsers(dest="action", required=True, metavar="ACTION")
-    issue = cred.add_parser("issue", parents=[common], help="issue a credential signed by this node")
-    issue.add_argument("--subject", required=True, help="the subject's DID")
-    issue.add_argument("--type", required=True, help="e.g. MembershipCredential")
-    issue.add_argument("--claims", default="{}", help="a JSON object of claims about the subject")
-    issue.add_argument("--format", choices=["jwt", "ldp"], default="jwt", help="vc+jwt (VC 2.0) or an LD proof (VC 1.1)")
-    issue.set_defaults(func=cmd_credential_issue)
-    verify = cred.add_parser("verify", parents=[common], help="verify a credential or presentation file ('-' for stdin)")
-    verify.add_argument("file")
-    verify.set_defaults(func=cmd_credential_verify)
 
 
 def cmd_did_show(args: argparse.Namespace) -> int:
@@ -68,42 +53,3 @@ def cmd_did_resolve(args: argparse.Namespace) -> int:
 
     print_json(run(resolve()))
     return 0
-
-
-def cmd_credential_issue(args: argparse.Namespace) -> int:
-    try:
-        claims = json.loads(args.claims)
-    except ValueError as exc:
-        raise ConnectorError(Reason.BAD_INPUT, f"--claims is not valid JSON: {exc}") from None
-    if not isinstance(claims, dict):
-        raise ConnectorError(Reason.BAD_INPUT, "--claims must be a JSON object")
-
-    async def issue() -> tuple:
-        async with open_node(config(args)) as node:
-            return await credentials.issue(node.credentials, node.signer, node.resolver, args.subject, args.type, claims, args.format)
-
-    stored, issued = run(issue())
-    if args.json:
-        print_json(credentials.issued_view(stored, issued))
-    elif isinstance(issued, str):
-        print(issued)
-    else:
-        print_json(issued)
-    return 0
-
-
-def cmd_credential_verify(args: argparse.Namespace) -> int:
-    text = read_input(args.file)
-
-    async def verify():
-        async with cli_resolver(args) as resolver:
-            return await verify_credential_file(text, resolver)
-
-    verification = run(verify())
-    if args.json:
-        print_json(credentials.verification_view(verification))
-    elif verification.ok:
-        fields([("result", "valid"), ("issuer", verification.issuer)])
-    else:
-        fields([("result", "INVALID"), *(("problem", p) for p in verification.problems)])
-    return 0 if verification.ok else 1

@@ -21,7 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("connector.cli.node", "create a node: keys, did:web, config, self-description"),
     "serve": ("connector.cli.node", "serve the public and management APIs"),
     "did": ("connector.cli.identity", "this node's DID, or resolve any DID"),
-    "credential": ("connector.cli.identity", "issue and verify verifiable credentials"),
+    "credential": ("connector.cli.credentials", "issue, verify, list and add credentials"),
+    "trust": ("connector.cli.trust", "the issuers whose credentials this node believes"),
     "selfdesc": ("connector.cli.selfdesc", "Gaia-X self-descriptions"),
     "publish": ("connector.catalog.cli", "publish a file or an http(s) source as a dataset"),
     "datasets": ("connector.catalog.cli", "list, show, update or withdraw datasets"),
@@ -36,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "jobs": ("connector.compute.cli", "compute jobs run here: list, show, approve or reject"),
     "ledger": ("ledger.cli", "the federation's ledger"),
 }
+ALIASES = {"credentials": "credential"}
 
 
 class Version(argparse.Action):
@@ -68,12 +70,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--dir", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", default=False, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    area = COMMANDS[command][0] if command else None
+    area = COMMANDS[ALIASES.get(command, command)][0] if command else None
     if area:
         import_module(area).register(commands, common)
     for name, (module, summary) in COMMANDS.items():
         if module != area:
-            commands.add_parser(name, help=summary, add_help=False)
+            aliases = [alias for alias, target in ALIASES.items() if target == name]
+            commands.add_parser(name, aliases=aliases, help=summary, add_help=False)
     return parser
 
 

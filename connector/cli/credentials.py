@@ -1,0 +1,140 @@
+"""`communs credential issue | verify | list | add` (also spelled `credentials`).
+
+`issue`, `list` and `add` go through the management API when the node is serving (it holds
+the database), and open the node's folder otherwise. Each command's `--json` output is
+accepted by its counterpart: what `issue --json` prints, `verify` and `add` read.
+Heavy modules are imported where they are used, so the API path starts quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from connector.cli.common import config, read_input, run
+from connector.cli.management import call, serving
+from connector.cli.output import fields, print_json, table
+from connector.errors import ConnectorError, Reason
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    cred = commands.add_parser("credential", aliases=["credentials"],
+                               help="issue, verify, list and add verifiable credentials")
+    actions = cred.add_subparsers(dest="action", required=True, metavar="ACTION")
+    issue = actions.add_parser("issue", parents=[common], help="issue a credential signed by this node")
+    issue.add_argument("--subject", required=True, help="the subject's DID")
+    issue.add_argument("--type", required=True, help="e.g. MembershipCredential")
+    issue.add_argument("--claims", default="{}", help="a JSON object of claims about the subject")
+    issue.add_argument("--format", choices=["jwt", "ldp"], default="jwt",
+                       help="vc+jwt (VC 2.0) or an LD proof (VC 1.1)")
+    issue.set_defaults(func=cmd_issue)
+    verify = actions.add_parser("verify", parents=[common],
+                                help="verify a credential or presentation file ('-' for stdin)")
+    verify.add_argument("file")
+    verify.set_defaults(func=cmd_verify)
+    listing = actions.add_parser("list", parents=[common],
+                                 help="the credentials this node holds and has issued")
+    listing.add_argument("--role", choices=("held", "issued"))
+    listing.add_argument("--type", help="only credentials of this type, e.g. MembershipCredential")
+    listing.set_defaults(func=cmd_list)
+    add = actions.add_parser("add", parents=[common],
+                             help="keep a credential issued to this node ('-' for stdin)")
+    add.add_argument("file", help="a vc+jwt or LD credential, bare or as `issue --json` prints it")
+    add.set_defaults(func=cmd_add)
+
+
+def cmd_issue(args: argparse.Namespace) -> int:
+    try:
+        claims = json.loads(args.claims)
+    except ValueError as exc:
+        raise ConnectorError(Reason.BAD_INPUT, f"--claims is not valid JSON: {exc}") from None
+    if not isinstance(claims, dict):
+        raise ConnectorError(Reason.BAD_INPUT, "--claims must be a JSON object")
+    body = {"subject": args.subject, "type": args.type, "claims": claims, "format": args.format}
+    if serving(args):
+        shown = run(call(args, "POST", "/api/v1/credentials/issue", body))
+    else:
+        shown = run(_issued(args, body))
+    if args.json:
+        print_json(shown)
+    elif isinstance(shown["credential"], str):
+        print(shown["credential"])
+    else:
+        print_json(shown["credential"])
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from connector.cli.identity import cli_resolver
+    from connector.credentials import service as credentials
+
+    text = read_input(args.file)
+
+    async def verify():  # type: ignore[no-untyped-def]
+        async with cli_resolver(args) as resolver:
+            return await credentials.verify(text, resolver)
+
+    verification = run(verify())
+    if args.json:
+        print_json(credentials.verification_view(verification))
+    elif verification.ok:
+        fields([("result", "valid"), ("issuer", verification.issuer)])
+    else:
+        fields([("result", "INVALID"), *(("problem", p) for p in verification.problems)])
+    return 0 if verification.ok else 1
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    query = {k: v for k, v in (("role", args.role), ("type", args.type)) if v}
+    if serving(args):
+        items = run(call(args, "GET", "/api/v1/credentials", params=query))["items"]
+    else:
+        items = run(_listed(args, query))
+    if args.json:
+        print_json(items)
+    else:
+        table("credentials", ("id", "role", "type", "issuer", "subject", "expires"),
+              [(c["id"], c["role"], ", ".join(t for t in c["types"] if t != "VerifiableCredential"),
+                c["issuer"], c["subject"], c["expiresAt"]) for c in items])
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    text = read_input(args.file)
+    if serving(args):
+        shown = run(call(args, "POST", "/api/v1/credentials", text=text))
+    else:
+        shown = run(_held(args, text))
+    if args.json:
+        print_json(shown)
+    else:
+        fields(shown.items())
+    return 0
+
+
+async def _issued(args: argparse.Namespace, body: dict) -> dict:
+    from connector.app.node import open_node
+    from connector.credentials import service as credentials
+
+    async with open_node(config(args)) as node:
+        stored, issued = await credentials.issue(
+            node.credentials, node.signer, node.resolver, body["subject"], body["type"],
+            body["claims"], body["format"])
+        return credentials.issued_view(stored, issued)
+
+
+async def _listed(args: argparse.Namespace, query: dict[str, str]) -> list[dict]:
+    from connector.app.node import open_node
+    from connector.credentials import service as credentials
+
+    async with open_node(config(args)) as node:
+        return [c.summary() for c in await credentials.list_filtered(node.credentials, query)]
+
+
+async def _held(args: argparse.Namespace, text: str) -> dict:
+    from connector.app.node import open_node
+    from connector.credentials import service as credentials
+
+    async with open_node(config(args)) as node:
+        stored, _ = await credentials.hold(node.credentials, node.resolver, node.did, text)
+        return stored.summary()
