@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import secrets
 import sys
@@ -19,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import privval
+from . import logs, privval
 from .consensus import views
 from .crypto import address
 from .errors import LedgerError, Reason
@@ -43,15 +42,19 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("run", parents=[common], help="run the validator in --dir")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("status", parents=[common], help="height, latest hash, peers")
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("tx", parents=[common], help="submit a transaction (key=value)")
+    p = sub.add_parser("tx", parents=[common],
+                       help="submit a transaction (key=value) and wait for its commit")
     p.add_argument("tx")
-    p.add_argument("--wait", action="store_true", help="wait until it is committed")
-    p.add_argument("--timeout", type=float, default=30.0)
+    p.add_argument("--wait", action=argparse.BooleanOptionalAction, default=True,
+                   help="wait until a block holds it (default); --no-wait only submits it")
+    p.add_argument("--timeout", type=float, default=30.0,
+                   help="seconds to wait for the commit (at most 60)")
     p.set_defaults(func=cmd_tx)
 
     q = sub.add_parser("query", parents=[common], help="blocks, keys, validators, txs")
@@ -116,7 +119,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure(args.log_level)
     try:
         asyncio.run(run_node(_home(args)))
     except OSError as e:  # a port in use, an unreadable folder
@@ -153,15 +156,14 @@ def cmd_tx(args: argparse.Namespace) -> int:
         if not check["ok"]:
             raise LedgerError(f"transaction refused: {check['log']}")
         if commit is None:
-            _out(args, doc, f"transaction {check['hash']} accepted, not committed within "
-                            f"{args.timeout:g} s")
-            return 1
+            raise LedgerError(f"transaction {check['hash']} was accepted but not committed "
+                              f"within {args.timeout:g} s", Reason.UNAVAILABLE)
         _out(args, doc, f"transaction {check['hash']} committed at height {commit['height']}")
         return 0
     res = _client_call(args, lambda c: c.broadcast_tx(tx))
     if not res["ok"]:
         raise LedgerError(f"transaction refused: {res['log'] or res['code']}")
-    _out(args, res, f"transaction {res['hash']} accepted")
+    _out(args, res, f"transaction {res['hash']} accepted (not waiting for its commit)")
     return 0
 
 
