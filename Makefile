@@ -7,8 +7,28 @@ NAME ?= Demo Organization
 URL ?= http://127.0.0.1:8181
 COUNTRY ?= FR-75
 REGISTRATION ?= vatID:FR40123456789
+# the identity settings given on make's command line (not the defaults above)
+GIVEN := $(foreach v,NAME URL COUNTRY REGISTRATION,$(if $(filter command line,$(origin $(v))),$(v)))
 
-.PHONY: run test test-all bench lint clean
+# After the first run, settings given on the command line must match the node in NODE_DIR:
+# serving the old identity without a word would look as if they had been taken.
+define SAME_IDENTITY
+import os, sys, tomllib
+with open(sys.argv[1], "rb") as file:
+    node = tomllib.load(file)
+held = {"NAME": node["node"]["name"], "URL": node["public"]["url"],
+        "COUNTRY": node["node"].get("country"),
+        "REGISTRATION": node["node"].get("registration_number")}
+differ = [f"{v}={os.environ[v]} (it holds {held[v]})" for v in os.environ["GIVEN"].split()
+          if os.environ[v].strip().rstrip("/") != (held[v] or "")]
+if differ:
+    sys.exit(f"{os.path.dirname(sys.argv[1])} already holds a node with other settings: "
+             + ", ".join(differ) + ". Run `make clean-node` to delete it (its keys and data)"
+             + " and start afresh, or give the new node its own folder with NODE_DIR=...")
+endef
+export SAME_IDENTITY
+
+.PHONY: run node clean-node test test-all bench lint clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,10 +36,20 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-run: $(BIN)/.installed
-	test -f $(NODE_DIR)/communs.toml || $(BIN)/communs init --dir $(NODE_DIR) --dev \
-		--name "$(NAME)" --url $(URL) --country $(COUNTRY) --registration-number $(REGISTRATION)
+run: node
 	$(BIN)/communs serve --dir $(NODE_DIR)
+
+# the node in NODE_DIR: initialized the first time, checked against what was given after
+node: $(BIN)/.installed
+	@if test ! -f $(NODE_DIR)/communs.toml; then \
+		$(BIN)/communs init --dir $(NODE_DIR) --dev --name "$(NAME)" --url "$(URL)" \
+			--country "$(COUNTRY)" --registration-number "$(REGISTRATION)"; \
+	elif test -n "$(GIVEN)"; then \
+		GIVEN="$(GIVEN)" $(BIN)/python -c "$$SAME_IDENTITY" $(NODE_DIR)/communs.toml; \
+	fi
+
+clean-node:
+	rm -rf -- "$(NODE_DIR)"
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q -m "not slow"
