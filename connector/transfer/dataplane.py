@@ -4,28 +4,30 @@ token, `POST /data/{transfer id}/token` to trade a refresh token for a fresh pai
 Each access is checked in full before a byte leaves: the token (known by its hash, unrevoked,
 unexpired, an access token, issued for this very transfer, agreement and dataset), the
 transfer (STARTED), then the agreement's policy with the count of prior accesses. A request
-that resumes a download (a Range not starting at byte 0) is part of the same access and is not
-counted again. Files stream from disk with sendfile and answer Range requests; a remote source
-is proxied chunk by chunk. Refusals are 401 (no valid token) or 403 (a valid token that may
-not have this), never the data.
+that resumes a download (an honoured Range not starting at byte 0) is part of the same access
+and is not counted again. Files stream from disk with sendfile and answer one byte range
+(`ranges.py`: any other Range, or an If-Range that does not match, gets the whole file); a
+remote source is proxied chunk by chunk. Refusals are 401 (no valid token) or 403 (a valid
+token that may not have this), never the data.
 """
 
 from __future__ import annotations
 
-import re
+import math
+import os
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from connector.transfer import usage
+from connector.transfer import ranges, usage
 from connector.transfer.manager import CHUNK, TRANSFERS
 from connector.transfer.model import State
 from connector.transfer.service import DATA_PATH, TransferService, now
 from connector.transfer.store import Token, TokenKind
 
 routes = web.RouteTableDef()
-_RANGE_START = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-")
 _HOP = ("Content-Length", "Content-Type", "Content-Range", "Accept-Ranges", "ETag", "Last-Modified")
 
 
@@ -56,10 +58,18 @@ def _bearer(request: web.Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def _fresh(request: web.Request) -> bool:
-    """A new access (counted), unless the Range resumes past byte 0."""
-    match = _RANGE_START.match(request.headers.get("Range", ""))
-    return match is None or match.group(1) in ("", "0")
+def _honoured(request: web.Request, path: Any) -> str | None:
+    """The Range of REQUEST the answer follows (for a file, If-Range against its validators,
+    which are the ones aiohttp's FileResponse sends; a remote source's are unknown here)."""
+    etag = modified = None
+    if path is not None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None  # the file response answers for the missing file
+        etag, modified = f'"{st.st_mtime_ns:x}-{st.st_size:x}"', math.ceil(st.st_mtime)  # as sent
+    return ranges.applicable(request.headers.get("Range"), request.headers.get("If-Range"),
+                             etag=etag, modified=modified)
 
 
 @routes.get(DATA_PATH + "/{tid}")
@@ -74,7 +84,12 @@ async def download(request: web.Request) -> web.StreamResponse:
         return _refuse(403, "the transfer is not started")
     if token.agreement_id != p.agreement_id or token.dataset_id != (p.dataset_id or ""):
         return _refuse(403, "the token was issued for another agreement or dataset")
-    fresh = _fresh(request) and request.method == "GET"
+    found = await service.source(p)
+    if found is None:
+        return _refuse(403, "the dataset has no distribution we can serve")
+    path, url = found
+    honoured = _honoured(request, path)
+    fresh = not ranges.resumes(honoured) and request.method == "GET"
     uses = await service.store.uses(p.agreement_id)
     # a resume continues the last counted exercise; a fresh access would be the next one
     refusal = await service.refusal(p, uses if fresh else max(0, uses - 1))
@@ -84,17 +99,31 @@ async def download(request: web.Request) -> web.StreamResponse:
             refusal = await service.refusal(p, before)
     if refusal:
         return _refuse(403, refusal)
-    found = await service.source(p)
-    if found is None:
-        return _refuse(403, "the dataset has no distribution we can serve")
-    path, url = found
-    if path is not None:
-        return web.FileResponse(path, chunk_size=CHUNK, headers={"Cache-Control": "no-store"})
-    return await _proxy(request, service.session, url)
+    if path is None:
+        return await _proxy(request, service.session, url, honoured)
+    return _File(path, honoured)
 
 
-async def _proxy(request: web.Request, session: aiohttp.ClientSession, url: str) -> web.StreamResponse:
-    headers = {"Range": request.headers["Range"]} if "Range" in request.headers else {}
+class _File(web.FileResponse):
+    """The file, answering the range we honour (aiohttp's own reading of Range and If-Range
+    answers 416 to what it does not support, and ignores an If-Range ETag)."""
+
+    def __init__(self, path: Any, honoured: str | None) -> None:
+        super().__init__(path, chunk_size=CHUNK, headers={"Cache-Control": "no-store"})
+        self.honoured = honoured
+
+    async def prepare(self, request: web.BaseRequest) -> Any:
+        headers = request.headers.copy()
+        for name in ("Range", "If-Range"):
+            headers.popall(name, None)
+        if self.honoured is not None:
+            headers["Range"] = self.honoured
+        return await super().prepare(request.clone(headers=headers))
+
+
+async def _proxy(request: web.Request, session: aiohttp.ClientSession, url: str,
+                 honoured: str | None) -> web.StreamResponse:
+    headers = {"Range": honoured} if honoured is not None else {}
     try:
         async with session.get(url, headers=headers, allow_redirects=False) as upstream:
             if upstream.status not in (200, 206):
