@@ -220,6 +220,10 @@ async def transfer_context(app: web.Application) -> AsyncIterator[None]:
     if TRANSFERS not in app:  # the server may give both apps one service
         app[TRANSFERS] = service_for(app[NODE], app[NEGOTIATIONS], app.get(CATALOG))
     manager = Manager(app[TRANSFERS])
+    # a restart revokes every access token it finds: one that leaked dies with the process;
+    # a consumer whose download was under way goes on with its refresh token
+    if revoked := await app[TRANSFERS].store.revoke_access():
+        log.info("revoked %d access tokens at start", revoked)
     tasks = [asyncio.create_task(manager.run(), name="transfer-outbox"),
              asyncio.create_task(manager.push_loop(), name="transfer-push"),
              asyncio.create_task(manager.monitor(), name="transfer-policy-monitor")]

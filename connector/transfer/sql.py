@@ -283,6 +283,12 @@ class SqlTransferStore:
             return False
         return True
 
+    async def revoke_access(self) -> int:
+        t = transfer_tokens.c
+        query = transfer_tokens.update().where(t.kind == TokenKind.ACCESS, t.revoked.is_(False))
+        async with self._engine.begin() as c:
+            return (await c.execute(query.values(revoked=True))).rowcount
+
     async def use(self, agreement_id: str) -> int:
         u = transfer_usage.c
         bump = transfer_usage.update().where(u.agreement_id == agreement_id).values(uses=u.uses + 1).returning(u.uses)

@@ -85,6 +85,9 @@ class TransferStore(Protocol):
     async def rotate(self, transfer_id: str, old_hash: str, tokens: Sequence[Token]) -> bool:
         """Revoke every token of the transfer and add TOKENS, if OLD_HASH is still unrevoked."""
 
+    async def revoke_access(self) -> int:
+        """Revoke every access token of every transfer (the node starts); how many were live."""
+
     async def use(self, agreement_id: str) -> int:
         """Count one exercise under that agreement; the count before it."""
 
@@ -189,6 +192,12 @@ class InMemoryTransferStore:
         self._revoke(transfer_id, (TokenKind.ACCESS, TokenKind.REFRESH))
         self._tokens.update((t.hash, t) for t in tokens)
         return True
+
+    async def revoke_access(self) -> int:
+        live = [h for h, t in self._tokens.items() if t.kind == TokenKind.ACCESS and not t.revoked]
+        for h in live:
+            self._tokens[h] = replace(self._tokens[h], revoked=True)
+        return len(live)
 
     async def use(self, agreement_id: str) -> int:
         before = self._uses.get(agreement_id, 0)
