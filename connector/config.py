@@ -43,6 +43,23 @@ class ComputeConfig:
 
 
 @dataclass(frozen=True)
+class CatalogConfig:
+    """[catalog]: what the management API may publish (the operator's shell may publish any
+    file it can read; no one may publish a node's own files but its data/)."""
+
+    # folders the API may publish files from, relative ones under the node's folder; unset:
+    # the folder the node was started in, and its data/
+    publish_roots: tuple[str, ...] | None = None
+    max_upload_bytes: int = 1 << 30  # a file uploaded to the API, or a catalog it imports
+
+    def to_toml(self) -> dict[str, Any]:
+        table: dict[str, Any] = {"max_upload_bytes": self.max_upload_bytes}
+        if self.publish_roots is not None:
+            table["publish_roots"] = list(self.publish_roots)
+        return table
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     home: Path
     name: str
@@ -144,7 +161,7 @@ def load(home: Path) -> NodeConfig:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise _bad(home, f"not valid TOML ({exc})") from None
     sections = {}
-    for name in ("node", "public", "management", "storage", "security", "compute", "negotiation"):
+    for name in ("node", "public", "management", "storage", "security", "compute", "negotiation", "catalog"):
         section = raw.get(name, {})
         if not isinstance(section, dict):
             raise _bad(home, f"[{name}] must be a table")
@@ -220,6 +237,16 @@ def _decisions(home: Path, table: dict[str, Any]) -> dict[str, str]:
             raise _bad(home, f'[negotiation] {key} must be "auto" or "manual", not {value!r}')
         decisions[key] = value
     return decisions
+
+
+def _catalog(home: Path, table: dict[str, Any]) -> CatalogConfig:
+    roots = _get(home, table, "publish_roots", list)
+    if roots is not None and not all(isinstance(r, str) and r.strip() for r in roots):
+        raise _bad(home, "[catalog] publish_roots must be a list of folder paths")
+    max_upload = _get(home, table, "max_upload_bytes", int, CatalogConfig.max_upload_bytes)
+    if max_upload < 1:
+        raise _bad(home, "[catalog] max_upload_bytes must be at least 1")
+    return CatalogConfig(tuple(roots) if roots is not None else None, max_upload)
 
 
 def _compute(home: Path, table: dict[str, Any]) -> ComputeConfig:
