@@ -99,7 +99,7 @@ class TransferProcess:
     created_at: datetime
     updated_at: datetime
     purpose: str | None = None  # the consumer's declared purpose, checked by the policy
-    reason: str | None = None  # why it was last suspended or ended
+    reason: str | None = None  # why it is suspended or ended (a resume clears it)
     membership: tuple[str, ...] = ()  # provider: issuers of the consumer's verified memberships
     version: int = 1
     last_message: MessageKind | None = None
@@ -177,9 +177,10 @@ def _step(current: TransferProcess, message: Message, sender: Role, now: datetim
     if message.kind is MessageKind.START and sender is Role.PROVIDER and message.data_address:
         data_address = message.data_address  # a (re)start brings the current PULL address
     ends = message.kind in (MessageKind.SUSPENSION, MessageKind.TERMINATION)
+    reason = message.reason if ends else None if message.kind is MessageKind.START else current.reason
     return Applied(replace(
         current, state=TARGET[message.kind], data_address=data_address, updated_at=now,
-        reason=message.reason if ends else current.reason, version=current.version + 1,
+        reason=reason, version=current.version + 1,
         last_message=message.kind, last_sender=sender, last_digest=message.digest,
     ))
 

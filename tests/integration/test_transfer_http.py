@@ -68,7 +68,7 @@ async def test_pull_and_push_between_real_nodes(folders, tmp_path, capsys):
         assert [t["id"] for t in listed] == [pulled["id"]]
 
         # the token of a completed transfer serves nothing
-        shown = await cli(capsys, "transfers", "show", pulled["id"], "--dir", str(member_dir))
+        shown = await cli(capsys, "transfers", "show", pulled["id"], "--show-token", "--dir", str(member_dir))
         token = codec.properties(shown["dataAddress"])["authorization"]
         async with http.get(shown["dataAddress"]["endpoint"], headers={"Authorization": f"Bearer {token}"}) as response:
             assert response.status == 401 and data not in await response.read()

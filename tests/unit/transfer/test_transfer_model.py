@@ -150,3 +150,10 @@ def test_suspension_and_termination_keep_their_reason():
     assert suspended.reason == "maintenance" and suspended.last_sender is Role.PROVIDER
     ended = act(suspended, MessageKind.TERMINATION, now=NOW, reason="expired").process
     assert ended.reason == "expired" and ended.state.final
+
+
+def test_a_resume_clears_the_reason_of_the_suspension():
+    suspended = act(process(State.STARTED), MessageKind.SUSPENSION, now=NOW, reason="maintenance").process
+    resumed = act(suspended, MessageKind.START, now=NOW).process
+    assert resumed.state is State.STARTED and resumed.reason is None
+    assert act(resumed, MessageKind.COMPLETION, now=NOW).process.reason is None
