@@ -118,13 +118,14 @@ async def test_dsp_addresses_are_checked_before_anything_is_stored(folders):
         assert await count(http, provider, "transfers") == 0
 
 
-async def test_a_node_with_a_public_address_calls_back_no_private_or_loopback_address(folders, public_folder):
+async def test_a_node_with_a_public_address_reaches_no_loopback_or_private_address(folders, public_folder):
     _, _, member_dir = folders
     async with serving(public_folder) as public, serving(member_dir) as member, client() as http:
-        # a test has no public address to offer: the member knows the public node's DID
-        # document, and the public node resolves the member's loopback DID; where it sends is
-        # still its own policy: public addresses only
         node = public.running.node
+        wired = node.resolver.policy
+        # a test has no public address to offer: the member knows the public node's DID
+        # document, and for a moment the public node resolves the member's loopback DID;
+        # where it sends is still its own policy: public addresses only
         member.running.node.resolver.pin(node_did_document(node.did, node.keys, node.config.public_url))
         node.resolver.policy = AddressPolicy(allow_loopback=True)
         dataset = await publish(http, public, public_folder / "data/air.csv")
@@ -134,6 +135,14 @@ async def test_a_node_with_a_public_address_calls_back_no_private_or_loopback_ad
         status, body = await post(member, f"{public.public}/dsp/negotiations/request", request, public.did)
         assert status == 400 and "may connect to" in body["reason"][0], body
         assert await count(http, public, "negotiations") == 0
+
+        # as it was started, its resolver refuses loopback DIDs too
+        node.resolver.policy = wired
+        node.resolver.forget()
+        assert wired == AddressPolicy()  # from its config (connector/app/node.py)
+        request["consumerPid"] = "urn:uuid:c2"
+        status, body = await post(member, f"{public.public}/dsp/negotiations/request", request, public.did)
+        assert status == 401 and member.did in body["reason"][0], body
 
 
 def _reason(status: int, body: dict, did: str) -> str:
@@ -164,14 +173,3 @@ async def test_an_unresolvable_did_reads_the_same_whatever_the_target(folders):
                 reasons.add(_reason(response.status, await response.json(), did))
         assert len(reasons) == 1, reasons
         assert not re.search(r"HTTP|[Rr]efused|[Tt]ime|JSON|[Cc]onnect|large|valid:", reasons.pop())
-
-
-async def test_a_node_with_a_public_address_resolves_no_loopback_did(folders, public_folder):
-    _, _, member_dir = folders
-    async with serving(public_folder) as public, serving(member_dir) as member, client() as http:
-        assert public.running.node.resolver.policy == AddressPolicy()  # wired from its config
-        token = authorization(member.running.node.signer, public.did)
-        async with http.post(f"{public.public}/dsp/negotiations/request", json={},
-                             headers={"Authorization": f"Bearer {token}"}) as response:
-            assert response.status == 401
-            assert member.did in (await response.json())["reason"][0]
