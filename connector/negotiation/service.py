@@ -11,6 +11,9 @@ caller's verified claims), counter-offers such an offer once to an opening reque
 not match, and terminates otherwise with the reason; it agrees to an accepted offer and
 finalizes a verified agreement. The consumer accepts an offer with the terms it asked for
 (any other ends the negotiation) and verifies a signed agreement that fits what it asked for.
+
+A counterparty's callbackAddress is checked before anything is stored (`Callbacks`): it must
+be the caller's own and an address this node may reach.
 """
 
 from __future__ import annotations
