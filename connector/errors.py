@@ -21,6 +21,7 @@ class Reason(StrEnum):
     INVALID_CREDENTIAL = "invalid-credential"
     INVALID_SELF_DESCRIPTION = "invalid-self-description"
     TOO_LARGE = "too-large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type"
     STORAGE = "storage"
 
 
@@ -36,6 +37,7 @@ _STATUS = {
     Reason.INVALID_CREDENTIAL: 400,
     Reason.INVALID_SELF_DESCRIPTION: 400,
     Reason.TOO_LARGE: 413,
+    Reason.UNSUPPORTED_MEDIA_TYPE: 415,
     Reason.STORAGE: 500,
 }
 

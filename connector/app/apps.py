@@ -10,7 +10,7 @@ from aiohttp import web
 
 from connector.app import docs, health
 from connector.app.keys import NODE
-from connector.app.middleware import bearer_auth, observe, problems
+from connector.app.middleware import bearer_auth, checked_bodies, observe, problems
 from connector.app.node import Node
 from connector.auth import routes as auth
 from connector.auth.middleware import dcp_auth
@@ -33,7 +33,7 @@ from connector.transfer.manager import management_transfers, transfer_context
 def build_public_app(node: Node) -> web.Application:
     app = web.Application(
         # DSP endpoints need a caller's DCP token unless a route allows anonymous callers
-        middlewares=[observe("public", node.metrics), problems, dcp_auth(DSP_PATH)],
+        middlewares=[observe("public", node.metrics), problems, dcp_auth(DSP_PATH), checked_bodies],
         client_max_size=node.config.max_body_bytes,
     )
     app[NODE] = node
@@ -68,7 +68,7 @@ async def sparql_context(app: web.Application) -> AsyncIterator[None]:
 
 def build_management_app(node: Node, token: str) -> web.Application:
     app = web.Application(
-        middlewares=[observe("management", node.metrics), problems, bearer_auth(token, "/api/v1/")],
+        middlewares=[observe("management", node.metrics), problems, bearer_auth(token, "/api/v1/"), checked_bodies],
         client_max_size=node.config.max_body_bytes,
     )
     app[NODE] = node

@@ -1,7 +1,8 @@
 """Middlewares shared by the public and the management apps.
 
-Request ids, access logs and metrics, and the one place where domain errors become HTTP
-answers (RFC 9457 problem+json). Authorization headers are never logged.
+Request ids, access logs and metrics; the one place where errors become HTTP answers (RFC 9457
+problem+json, or DSP error messages on DSP paths); and the door every request body passes
+before a handler reads it. Authorization headers are never logged.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from aiohttp import web
 
 from connector.app.logs import request_id
 from connector.app.metrics import Metrics
+from connector.app.request import charset_of, json_body
+from connector.auth.middleware import dsp_error
+from connector.catalog.resources import DSP_PATH
 from connector.errors import ConnectorError, Reason
 from vocab.errors import VocabError
 
@@ -78,24 +82,62 @@ def observe(app_name: str, metrics: Metrics) -> Callable:
     return middleware
 
 
+def answer(request: web.Request, status: int, kind: str, detail: str, title: str | None = None) -> web.Response:
+    """An error in the format of the route's family: a DSP error message on DSP paths (whose
+    clients speak DSP), problem+json everywhere else."""
+    if request.path.startswith(DSP_PATH):
+        return dsp_error(request, status, detail)
+    return problem(status, title or kind, detail, request, kind)
+
+
 @web.middleware
 async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Domain errors and HTTP errors as problem+json; unexpected ones logged, never leaked."""
+    """Domain errors and HTTP errors as answers; unexpected ones logged, never leaked.
+
+    Two errors that no handler means to raise are still the caller's doing: input nested so
+    deep that a parser or walker ran out of stack, and text that is not valid in its encoding.
+    They are 400s wherever they surface."""
     try:
         return await handler(request)
     except ConnectorError as exc:
-        return problem(exc.status, exc.reason.value, str(exc), request, exc.reason.value)
+        return answer(request, exc.status, exc.reason.value, str(exc))
     except VocabError as exc:
-        return problem(400, exc.reason.value, str(exc), request, exc.reason.value)
+        return answer(request, 400, exc.reason.value, str(exc))
     except web.HTTPRequestEntityTooLarge as exc:
-        return problem(413, "too-large", exc.text or "the request body is too large", request, "too-large")
+        return answer(request, 413, "too-large", exc.text or "the request body is too large")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return problem(exc.status, exc.reason, exc.text or exc.reason, request, "http")
+        return answer(request, exc.status, "http", exc.text or exc.reason, exc.reason)
+    except (RecursionError, UnicodeError) as exc:
+        log.warning("malformed input reached a handler", exc_info=True)
+        why = "nests too deeply" if isinstance(exc, RecursionError) else "holds text not valid in its encoding"
+        return answer(request, 400, Reason.BAD_INPUT.value, f"the request {why}")
     except Exception:
         log.exception("unhandled error")
-        return problem(500, "internal-error", "the node failed to handle this request", request, "internal-error")
+        return answer(request, 500, "internal-error", "the node failed to handle this request")
+
+
+@web.middleware
+async def checked_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The door for request bodies, after authentication (nobody else makes us read): no
+    content coding and a charset we know. On DSP paths, whose messages are all JSON and whose
+    handlers parse them with codecs of their own, the JSON is parsed strictly here first
+    (connector.strictjson); elsewhere `json_body` does that. Handlers never meet hostile JSON."""
+    if request.body_exists and request.match_info.http_exception is None:  # unknown paths: 404
+        coding = request.headers.get("Content-Encoding", "identity").strip().lower()
+        if coding not in ("identity", ""):
+            # aiohttp inflates gzip and deflate itself, but a stream that is cut short leaves the
+            # reader waiting forever, and it passes codings it does not know through unchanged;
+            # no client of ours compresses what it sends (RFC 9110 section 15.5.16)
+            response = answer(request, 415, Reason.UNSUPPORTED_MEDIA_TYPE.value,
+                              f"request bodies are not compressed here (Content-Encoding {coding[:40]!r})")
+            response.headers["Accept-Encoding"] = "identity"
+            return response
+        charset_of(request)
+        if request.path.startswith(DSP_PATH):
+            await json_body(request)
+    return await handler(request)
 
 
 def bearer_auth(token: str, protected_prefix: str) -> Callable:
@@ -104,7 +146,8 @@ def bearer_auth(token: str, protected_prefix: str) -> Callable:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith(protected_prefix):
-            given = request.headers.get("Authorization", "").encode()
+            # a header with bytes that are not UTF-8 arrives with surrogates in place of them
+            given = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
             if not hmac.compare_digest(given, expected):
                 raise ConnectorError(Reason.UNAUTHORIZED, "a valid management bearer token is required")
         return await handler(request)

@@ -30,6 +30,7 @@ class Running:
     public_port: int
     management_port: int
     public_app: web.Application
+    management_app: web.Application
 
 
 @asynccontextmanager
@@ -60,7 +61,7 @@ async def running_node(config: NodeConfig) -> AsyncIterator[Running]:
                 ports.append(runner.addresses[0][1])
             node.metrics.up.set(1)
             log.info("serving", extra={"fields": {"did": node.did, "public": ports[0], "management": ports[1]}})
-            yield Running(node, *ports, public)
+            yield Running(node, *ports, public, management)
         finally:
             node.metrics.up.set(0)
             for runner in reversed(runners):
