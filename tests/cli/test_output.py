@@ -136,3 +136,14 @@ async def test_negotiations_list_shows_whole_agreement_ids_at_80_columns(pair):
     assert listed.returncode == 0 and agreement and agreement in listed.stdout
     assert json.loads(shown.stdout)[0]["id"] in listed.stdout
     assert max(len(line) for line in listed.stdout.splitlines()) <= 80
+
+
+async def test_a_providers_error_answer_is_not_pasted_raw(pair, capsys):
+    provider_dir, member_dir = pair
+    async with serving(provider_dir) as provider, serving(member_dir):
+        capsys.readouterr()
+        argv = ["negotiate", provider.public, "no-such-dataset", "--dir", str(member_dir)]
+        assert await asyncio.to_thread(main, argv) == 1
+    said = capsys.readouterr().err
+    assert said.startswith("error: ") and len(said.splitlines()) == 1
+    assert "{" not in said and "@context" not in said, said
