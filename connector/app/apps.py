@@ -37,6 +37,7 @@ def build_public_app(node: Node) -> web.Application:
         client_max_size=node.config.max_body_bytes,
     )
     app[NODE] = node
+    app[health.READINESS] = health.Readiness(node.database)
     app.cleanup_ctx.extend([sparql_context, catalog_context, auth_context, negotiation_context])  # in this order
     app.cleanup_ctx.append(compute_context)  # after negotiation_context
     app.cleanup_ctx.append(transfer_context)  # after negotiation_context

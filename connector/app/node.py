@@ -14,14 +14,17 @@ from connector.app.metrics import Metrics
 from connector.config import NodeConfig
 from connector.credentials.sql import SqlCredentialStore
 from connector.credentials.store import CredentialStore
+from connector.errors import ConnectorError, Reason
 from connector.identity.did import Signer, did_web_from_url, node_did_document
 from connector.identity.keys import KeyStore
 from connector.identity.resolver import DidResolver
 from connector.selfdescription.publisher import SelfDescriptions, participant_of
-from connector.storage.database import Database
+from connector.storage.database import Database, sqlite_file
 
 KEYS_DIR = "keys"
 PASSPHRASE_ENV = "COMMUNS_PASSPHRASE"
+# what a node's folder holds once it has served (its SPARQL store) or published (its files)
+TRACES = ("sparql", "data")
 
 
 def passphrase_from_env() -> str | None:
@@ -56,9 +59,29 @@ def http_session() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(timeout=timeout, raise_for_status=False)
 
 
+def check_database_present(config: NodeConfig) -> None:
+    """A missing SQLite file beside a used node's folder was lost, not never made: opening would
+    silently start an empty one, every negotiation, agreement and dataset record gone."""
+    file = sqlite_file(config.database_url)
+    if file is None or file.exists():
+        return
+    traces = [name for name in TRACES if (config.home / name).exists()]
+    if traces:
+        raise ConnectorError(
+            Reason.STORAGE,
+            f"the database {file} is missing, but {config.home} holds this node's {' and '.join(traces)}: "
+            "restore the file from a backup, or start afresh with an empty database "
+            "(communs serve --new-database)",
+        )
+
+
 @asynccontextmanager
-async def open_node(config: NodeConfig) -> AsyncIterator[Node]:
+async def open_node(config: NodeConfig, *, new_database: bool = False) -> AsyncIterator[Node]:
+    """The node's resources; `new_database` lets a missing database be created empty even where
+    the folder shows the node was used (see check_database_present)."""
     keys = open_keys(config.home)  # fails before anything else is opened
+    if not new_database:
+        check_database_present(config)
     database = await Database.open(config.database_url)
     session = http_session()
     did = did_web_from_url(config.public_url)

@@ -34,10 +34,10 @@ class Running:
 
 
 @asynccontextmanager
-async def running_node(config: NodeConfig) -> AsyncIterator[Running]:
+async def running_node(config: NodeConfig, *, new_database: bool = False) -> AsyncIterator[Running]:
     """A node serving on its ports (port 0 picks free ones, which tests use)."""
     token = read_token(config.home)
-    async with open_node(config) as node:
+    async with open_node(config, new_database=new_database) as node:
         await preload_shapes()  # from the disk cache that `communs init` warmed
         public, management = build_public_app(node), build_management_app(node, token)
         # one catalog for both: what the management API publishes reaches /sparql at once
@@ -68,11 +68,11 @@ async def running_node(config: NodeConfig) -> AsyncIterator[Running]:
                 await runner.cleanup()
 
 
-async def serve(config: NodeConfig) -> None:
+async def serve(config: NodeConfig, *, new_database: bool = False) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with running_node(config):
+    async with running_node(config, new_database=new_database):
         await stop.wait()
     log.info("stopped")
