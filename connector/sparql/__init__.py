@@ -7,12 +7,14 @@ add the `public` routes; writers (catalog, self-description) use `service.store`
 from connector.sparql.engine import Limits
 from connector.sparql.routes import public
 from connector.sparql.service import SPARQL, SparqlService, SparqlSettings, open_sparql
+from connector.sparql.share import Share
 from connector.sparql.store import RdfStore
 
 __all__ = [
     "SPARQL",
     "Limits",
     "RdfStore",
+    "Share",
     "SparqlService",
     "SparqlSettings",
     "open_sparql",

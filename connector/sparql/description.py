@@ -30,6 +30,7 @@ def _sd(name: str) -> ox.NamedNode:
 
 
 def describe(endpoint: str, limits: Limits) -> list[ox.Triple]:
+    anonymous, member = limits.anonymous, limits.member
     service = ox.NamedNode(endpoint)
     dataset, graph = ox.BlankNode("dataset"), ox.BlankNode("defaultGraph")
     triples = [
@@ -52,8 +53,12 @@ def describe(endpoint: str, limits: Limits) -> list[ox.Triple]:
             RDFS_COMMENT,
             ox.Literal(
                 "Read-only: SPARQL Update and SERVICE are refused. "
-                f"A query is stopped after {limits.timeout:g} s; results are limited to "
-                f"{limits.max_result_bytes} bytes."
+                f"A query is stopped after {anonymous.timeout:g} s ({member.timeout:g} s for "
+                "members); results are limited to "
+                f"{limits.max_result_bytes} bytes. Each caller (an address, or a member's DID) "
+                f"may run {anonymous.running} queries at once ({member.running} for members) "
+                f"and queue {anonymous.waiting} more ({member.waiting}); beyond that the answer "
+                "is 429 with Retry-After."
             ),
         ),
     ]

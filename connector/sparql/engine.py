@@ -13,7 +13,8 @@ Why worker processes, not threads (measured on pyoxigraph 0.5.13):
 So queries run in a small pool of `python -m connector.sparql.worker` processes. A query that
 overruns its time is SIGKILLed with its process, which is replaced on demand; a crash is an
 error answer; the answer is serialized by pyoxigraph inside the worker into a buffer that
-stops at the result cap. The event loop only moves bytes through pipes.
+stops at the result cap. The event loop only moves bytes through pipes. Which query gets a
+worker next, and how long it may run, is the caller's share (share.py).
 
 RocksDB allows one read-write opener, and opening read-only while another process writes is
 undefined behaviour. So workers never open the live store: before a query, if the store has
@@ -55,6 +56,7 @@ from pathlib import Path
 
 from connector.errors import ConnectorError
 from connector.sparql.formats import Preferences
+from connector.sparql.share import Client, FairShare, NoWorker, OverShare, Share
 from connector.sparql.store import RdfStore
 
 log = logging.getLogger("communs.sparql")
@@ -64,16 +66,20 @@ REPLICA_TIMEOUT = 900.0  # a start that first copies a big checkpoint into memor
 REPLICA_RETRY = 60.0  # seconds before trying again after a replica failed to build, doubling
 REPLICA_RETRY_MAX = 3600.0
 REPLICA_QUIET = 1.0  # seconds without writes before a replica is built
+NODE_ITSELF = "node"  # the share of in-process callers (never an address or a DID)
 
 
 @dataclass(frozen=True)
 class Limits:
-    timeout: float = 10.0  # seconds of wall clock per query, waiting for a worker not included
+    # each caller's share of the workers (share.py): anonymous callers per address, members per
+    # DID; a share's timeout is the wall clock for one query, waiting for a worker not included
+    anonymous: Share = Share(running=1, waiting=4, timeout=5.0)
+    member: Share = Share(running=2, waiting=8, timeout=10.0)  # also the node's own queries
     max_result_bytes: int = 32 * 1024 * 1024
     # a hostile query holds one worker until its timeout: keep at least two
     workers: int = field(default_factory=lambda: min(8, max(2, os.cpu_count() or 2)))
     max_memory: int = 2 * 1024 * 1024 * 1024  # heap of one worker
-    queue_timeout: float = 10.0  # how long a query may wait for a free worker
+    queue_timeout: float = 10.0  # how long a query may wait for a worker
     # in-memory replicas in the workers, for checkpoints up to this size on disk (a replica
     # takes ~2x that in memory, ~3x while it is built: keep it well below max_memory); 0: none
     replica_max_bytes: int = 320 * 1024 * 1024
@@ -86,6 +92,7 @@ class Answer:
     body: bytes = b""
     message: str | None = None
     kind: str | None = None
+    retry_after: int | None = None  # seconds, when asking again later can succeed
 
 
 class WorkerDied(Exception):
@@ -180,7 +187,7 @@ class SparqlEngine:
         self.store = store
         self.snapshots = snapshots
         self.limits = limits or Limits()
-        self._slots = asyncio.Semaphore(self.limits.workers)
+        self.share = FairShare(self.limits.workers, self.limits.queue_timeout)
         self._idle: list[_Process] = []
         self._all: set[_Process] = set()
         self._publish = asyncio.Lock()
@@ -191,6 +198,7 @@ class SparqlEngine:
         self._wanted = asyncio.Event()  # some worker lacks a replica
         self._refresher: asyncio.Task | None = None
         self._retry = REPLICA_RETRY
+        self._closed = False
 
     @property
     def isolated(self) -> bool:
@@ -215,6 +223,7 @@ class SparqlEngine:
         return process.replica is not None and self.store.changed_since(process.replica) is not None
 
     async def close(self) -> None:
+        self._closed = True  # a query that outlives the HTTP server must start no worker
         if self._refresher is not None:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -229,65 +238,75 @@ class SparqlEngine:
         query: str,
         accept: Preferences,
         *,
+        client: Client | None = None,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
         base_iri: str | None = None,
     ) -> Answer:
-        limits = self.limits
+        """Run `query` within `client`'s share of the workers (by default the node's own)."""
+        client = client or Client(NODE_ITSELF, self.limits.member)
         try:
-            # asyncio.timeout, not wait_for: no extra task per request on the hot path
-            async with asyncio.timeout(limits.queue_timeout):
-                await self._slots.acquire()
-        except TimeoutError:
-            return Answer(
-                503,
-                message=f"every query worker stayed busy for {limits.queue_timeout:g} s: try again later",
+            turn = await self.share.acquire(client)
+        except OverShare as exc:
+            return Answer(429, message=str(exc), retry_after=exc.retry_after)
+        except NoWorker as exc:
+            return Answer(503, message=str(exc), retry_after=exc.retry_after)
+        try:
+            return await self._run(
+                {
+                    "query": query,
+                    "accept": accept,
+                    "default_graphs": default_graphs,
+                    "named_graphs": named_graphs,
+                    "base_iri": base_iri,
+                    "timeout": client.share.timeout,
+                    "max_bytes": self.limits.max_result_bytes,
+                }
             )
-        try:
-            try:
-                snapshot, generation = await self._snapshot()
-                worker = self._take(generation) if self._idle else await self._spawn()
-            except (WorkerDied, OSError, ConnectorError) as exc:
-                log.error("sparql: cannot run a query: %s", exc)
-                return Answer(500, message="the query engine is unavailable")
-            request = {
-                "snapshot": str(snapshot),
-                "generation": generation,
-                "delta": self._delta(worker, generation),
-                "query": query,
-                "accept": accept,
-                "default_graphs": default_graphs,
-                "named_graphs": named_graphs,
-                "base_iri": base_iri,
-                "timeout": limits.timeout,
-                "max_bytes": limits.max_result_bytes,
-            }
-            try:
-                # the worker checks the deadline itself while serializing; the grace lets it
-                # answer cleanly before we kill it
-                async with asyncio.timeout(limits.timeout + 0.5):
-                    header, body = await worker.ask(request)
-            except TimeoutError:
-                await self._discard(worker)
-                return Answer(
-                    503, message=f"the query ran longer than {limits.timeout:g} s and was stopped"
-                )
-            except WorkerDied:
-                await worker.ended()
-                await self._discard(worker)
-                return Answer(500, message=worker.death())
-            except BaseException:  # cancelled mid-answer: its pipe holds a half-read reply
-                await asyncio.shield(self._discard(worker))
-                raise
-            self._release(worker)
-            if header["status"] != 200:
-                return Answer(header["status"], message=header.get("message"))
-            return Answer(200, media=header["media"], body=body, kind=header.get("kind"))
         finally:
-            self._slots.release()
+            self.share.release(turn)
+
+    async def _run(self, request: dict) -> Answer:
+        """One query on a worker that the caller's turn holds."""
+        try:
+            snapshot, generation = await self._snapshot()
+            worker = self._take(generation) if self._idle else await self._spawn()
+        except (WorkerDied, OSError, ConnectorError) as exc:
+            log.error("sparql: cannot run a query: %s", exc)
+            return Answer(500, message="the query engine is unavailable")
+        request |= {
+            "snapshot": str(snapshot),
+            "generation": generation,
+            "delta": self._delta(worker, generation),
+        }
+        timeout = request["timeout"]
+        try:
+            # the worker checks the deadline itself while serializing; the grace lets it
+            # answer cleanly before we kill it
+            async with asyncio.timeout(timeout + 0.5):
+                header, body = await worker.ask(request)
+        except TimeoutError:
+            await self._discard(worker)
+            return Answer(503, message=f"the query ran longer than {timeout:g} s and was stopped")
+        except WorkerDied:
+            await worker.ended()
+            await self._discard(worker)
+            return Answer(500, message=worker.death())
+        except BaseException:  # cancelled mid-answer: its pipe holds a half-read reply
+            await asyncio.shield(self._discard(worker))
+            raise
+        self._release(worker)
+        if header["status"] != 200:
+            return Answer(header["status"], message=header.get("message"))
+        return Answer(200, media=header["media"], body=body, kind=header.get("kind"))
 
     async def _spawn(self) -> _Process:
+        if self._closed:
+            raise WorkerDied("the query engine is stopped")
         process = await _Process.spawn(self.limits.max_memory)
+        if self._closed:  # closed while it started: close() did not see it
+            await process.kill()
+            raise WorkerDied("the query engine is stopped")
         self._all.add(process)
         self._wanted.set()
         return process

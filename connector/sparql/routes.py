@@ -2,7 +2,9 @@
 
 Every answer, errors included, carries `Access-Control-Allow-Origin: *` so that browser clients
 read the results and the messages. Errors are one sentence of text/plain: that is what SPARQL
-clients (SPARQLWrapper, rdflib, Jena, curl users) show their users.
+clients (SPARQLWrapper, rdflib, Jena, curl users) show their users. A caller over its share of
+the workers gets 429, and any answer after which asking again later can succeed (429, 503 when
+no worker came free) says when in Retry-After.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import logging
 
 from aiohttp import web
 
+from connector.errors import ConnectorError
+from connector.sparql.callers import client_of
 from connector.sparql.description import serialized
 from connector.sparql.formats import Kind, acceptable_at_all, choose, offered, parse_accept
 from connector.sparql.guard import QueryRefused, check_query
@@ -19,7 +23,7 @@ from connector.sparql.service import SPARQL
 
 log = logging.getLogger("communs.sparql")
 PATH = "/sparql"
-CORS = {"Access-Control-Allow-Origin": "*"}
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After"}
 PREFLIGHT = {
     **CORS,
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -63,9 +67,17 @@ async def sparql(request: web.Request) -> web.Response:
             406,
             f"none of the accepted media types can be produced; offered: {', '.join(offered())}",
         )
+    try:
+        client = await client_of(request, service.settings.limits)
+    except ConnectorError as exc:
+        response = error(exc.status, str(exc))
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="sparql"'
+        return response
     answer = await service.engine.execute(
         operation.query,
         preferences,
+        client=client,
         default_graphs=operation.default_graphs,
         named_graphs=operation.named_graphs,
         base_iri=endpoint,
@@ -74,8 +86,8 @@ async def sparql(request: web.Request) -> web.Response:
         if answer.status >= 500:
             log.warning("sparql: %s", answer.message)
         response = error(answer.status, answer.message or "the query failed")
-        if answer.status == 503:
-            response.headers["Retry-After"] = "5"
+        if answer.retry_after is not None:
+            response.headers["Retry-After"] = str(answer.retry_after)
         return response
     return _answer(200, answer.media, answer.body)
 

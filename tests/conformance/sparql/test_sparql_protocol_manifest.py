@@ -23,7 +23,7 @@ from rdflib import RDFS, Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from yarl import URL
 
-from connector.sparql import SPARQL, Limits, SparqlSettings, open_sparql, public
+from connector.sparql import SPARQL, Limits, Share, SparqlSettings, open_sparql, public
 from tests.conftest import serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -106,7 +106,7 @@ def graph_data() -> dict[str, Path]:
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def base_url(tmp_path_factory):
-    settings = SparqlSettings(limits=Limits(timeout=10, workers=2))
+    settings = SparqlSettings(limits=Limits(anonymous=Share(1, 4, 10.0), workers=2))
     async with open_sparql(tmp_path_factory.mktemp("protocol"), settings) as service:
         for name, path in graph_data().items():
             await service.store.replace_graph(name, path.read_bytes(), "application/n-triples")

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from connector.sparql import Limits, SparqlSettings, open_sparql
+from connector.sparql import Limits, Share, SparqlSettings, open_sparql
 from connector.sparql import store as store_module
 from connector.sparql.formats import parse_accept
 from connector.sparql.store import RdfStore
@@ -33,7 +33,7 @@ async def replicated(engine, timeout: float = 60.0) -> None:
 
 @pytest.fixture
 async def sparql(tmp_path):
-    limits = Limits(timeout=TIMEOUT, workers=2, max_result_bytes=200_000)
+    limits = Limits(member=Share(2, 8, TIMEOUT), workers=2, max_result_bytes=200_000)
     async with open_sparql(tmp_path / "sparql", SparqlSettings(limits=limits)) as service:
         for i in range(20):
             await service.store.replace_graph(f"urn:g:{i}", f"<urn:s{i}> <urn:p> {i} .")

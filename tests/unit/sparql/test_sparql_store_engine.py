@@ -10,7 +10,7 @@ import time
 import pytest
 
 from connector.errors import ConnectorError
-from connector.sparql import Limits, SparqlSettings, open_sparql
+from connector.sparql import Limits, Share, SparqlSettings, open_sparql
 from connector.sparql.formats import parse_accept
 
 JSON = parse_accept("application/sparql-results+json")
@@ -29,7 +29,8 @@ def boolean(answer) -> bool:
 
 @pytest.fixture
 async def sparql(tmp_path):
-    settings = SparqlSettings(limits=Limits(timeout=TIMEOUT, workers=2, max_result_bytes=200_000))
+    limits = Limits(member=Share(2, 8, TIMEOUT), workers=2, max_result_bytes=200_000)
+    settings = SparqlSettings(limits=limits)
     async with open_sparql(tmp_path / "sparql", settings) as service:
         yield service
 
@@ -116,7 +117,7 @@ async def test_a_huge_result_hits_the_cap(sparql):
 
 async def test_a_crashing_query_ends_only_its_worker(tmp_path):
     # a time limit that no loaded machine reaches: only the crash can end this query
-    settings = SparqlSettings(limits=Limits(timeout=60, workers=2))
+    settings = SparqlSettings(limits=Limits(member=Share(2, 8, 60.0), workers=2))
     async with open_sparql(tmp_path / "sparql", settings) as sparql:
         # the guard refuses this over HTTP; here it goes straight to the engine to prove the fence
         answer = await sparql.engine.execute("ASK " + "{" * 20000 + "}" * 20000, JSON)
