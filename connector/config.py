@@ -60,6 +60,22 @@ class CatalogConfig:
 
 
 @dataclass(frozen=True)
+class SparqlConfig:
+    """[sparql]: each caller's share of the query workers (anonymous callers by address,
+    members by DID): queries running at once, queued beyond those, seconds each may run."""
+
+    anonymous_running: int = 1
+    anonymous_waiting: int = 4
+    anonymous_timeout: float = 5.0
+    member_running: int = 2
+    member_waiting: int = 8
+    member_timeout: float = 10.0
+
+    def to_toml(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     home: Path
     name: str
@@ -78,6 +94,7 @@ class NodeConfig:
     callback_origins: tuple[str, ...] = field(default_factory=tuple)  # any caller's callbacks
     compute: ComputeConfig = field(default_factory=ComputeConfig)
     catalog: CatalogConfig = field(default_factory=CatalogConfig)
+    sparql: SparqlConfig = field(default_factory=SparqlConfig)
     provider_decisions: str = "auto"  # [negotiation]: "auto" (the ODRL evaluator) or "manual"
     consumer_decisions: str = "auto"
 
@@ -116,6 +133,7 @@ class NodeConfig:
             },
             "compute": self.compute.to_toml(),
             "catalog": self.catalog.to_toml(),
+            "sparql": self.sparql.to_toml(),
             "negotiation": {
                 "provider_decisions": self.provider_decisions,
                 "consumer_decisions": self.consumer_decisions,
@@ -161,7 +179,8 @@ def load(home: Path) -> NodeConfig:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise _bad(home, f"not valid TOML ({exc})") from None
     sections = {}
-    for name in ("node", "public", "management", "storage", "security", "compute", "negotiation", "catalog"):
+    for name in ("node", "public", "management", "storage", "security", "compute", "negotiation", "catalog",
+                 "sparql"):
         section = raw.get(name, {})
         if not isinstance(section, dict):
             raise _bad(home, f"[{name}] must be a table")
@@ -215,6 +234,7 @@ def load(home: Path) -> NodeConfig:
         callback_origins=tuple(callback_origins),
         compute=_compute(home, sections["compute"]),
         catalog=_catalog(home, sections["catalog"]),
+        sparql=_sparql(home, sections["sparql"]),
         **_decisions(home, sections["negotiation"]),
     )
 
@@ -247,6 +267,22 @@ def _catalog(home: Path, table: dict[str, Any]) -> CatalogConfig:
     if max_upload < 1:
         raise _bad(home, "[catalog] max_upload_bytes must be at least 1")
     return CatalogConfig(tuple(roots) if roots is not None else None, max_upload)
+
+
+def _sparql(home: Path, table: dict[str, Any]) -> SparqlConfig:
+    d = SparqlConfig()
+    values: dict[str, Any] = {}
+    for who in ("anonymous", "member"):
+        for key, least in ((f"{who}_running", 1), (f"{who}_waiting", 0)):
+            values[key] = _get(home, table, key, int, getattr(d, key))
+            if values[key] < least:
+                raise _bad(home, f"[sparql] {key} must be at least {least}")
+        key = f"{who}_timeout"
+        seconds = table.get(key, getattr(d, key))
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= 3600:
+            raise _bad(home, f"[sparql] {key} must be a number of seconds from 0 to 3600, not {seconds!r}")
+        values[key] = float(seconds)
+    return SparqlConfig(**values)
 
 
 def _compute(home: Path, table: dict[str, Any]) -> ComputeConfig:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from connector.config import SparqlConfig
 from connector.sparql.engine import Limits, SparqlEngine
+from connector.sparql.share import Share
 from connector.sparql.store import RdfStore
 
 STORE_DIR = "store"
@@ -21,6 +23,16 @@ SNAPSHOTS_DIR = "snapshots"
 class SparqlSettings:
     limits: Limits = field(default_factory=Limits)
     max_body_bytes: int = 512 * 1024  # a form or direct POST larger than this gets 413
+
+    @classmethod
+    def of(cls, config: SparqlConfig) -> SparqlSettings:
+        """The settings that a node's [sparql] table in communs.toml asks for."""
+        c = config
+        shares = {
+            "anonymous": Share(c.anonymous_running, c.anonymous_waiting, c.anonymous_timeout),
+            "member": Share(c.member_running, c.member_waiting, c.member_timeout),
+        }
+        return cls(limits=Limits(**shares))
 
 
 @dataclass
