@@ -1,7 +1,9 @@
 """The node's read-only SPARQL 1.1 endpoint over a persistent pyoxigraph store.
 
-Wiring (composition root): open the service in a cleanup context, store it under `SPARQL`,
-add the `public` routes; writers (catalog, self-description) use `service.store`.
+Wiring (composition root): open the service in a cleanup context with the node's settings
+(`SparqlSettings.of(config.sparql)`), store it under `SPARQL`, add the `public` routes; writers
+(catalog, self-description) use `service.store`. Members are recognized through the node's DCP
+verifier (`connector.auth.resources.AUTH`) when the app has one.
 """
 
 from connector.sparql.engine import Limits

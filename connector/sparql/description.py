@@ -55,10 +55,10 @@ def describe(endpoint: str, limits: Limits) -> list[ox.Triple]:
                 "Read-only: SPARQL Update and SERVICE are refused. "
                 f"A query is stopped after {anonymous.timeout:g} s ({member.timeout:g} s for "
                 "members); results are limited to "
-                f"{limits.max_result_bytes} bytes. Each caller (an address, or a member's DID) "
-                f"may run {anonymous.running} queries at once ({member.running} for members) "
-                f"and queue {anonymous.waiting} more ({member.waiting}); beyond that the answer "
-                "is 429 with Retry-After."
+                f"{limits.max_result_bytes} bytes. Queries that one caller (an address, or a "
+                f"member's DID) may run at once: {anonymous.running} ({member.running} for "
+                f"members), and queue beyond those: {anonymous.waiting} ({member.waiting}); "
+                "past that the answer is 429 with Retry-After."
             ),
         ),
     ]
