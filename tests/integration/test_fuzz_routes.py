@@ -9,6 +9,7 @@ not UTF-8, bodies that are not the gzip they claim). Routes come from the two ap
 from __future__ import annotations
 
 import asyncio
+import copy
 import gzip
 import http.client
 import json
@@ -18,6 +19,7 @@ import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote_from_bytes
 
 import pytest
@@ -224,3 +226,72 @@ def test_no_route_answers_hostile_input_with_a_5xx(live):
     assert len(routes) > 60 and ("public", "POST", "/dsp/negotiations/request") in routes
     for route in routes:
         _sweep(live, route)
+
+
+# --- DSP messages: the specification's examples, one value made hostile ------------------------
+
+DSP_EXAMPLES = Path("/work/shared/specs/dsp/2025-1")
+# the message a DSP route takes, by the last segment of its path
+MESSAGES = {"request": "request-message", "events": "event-message", "verification": "verification-message",
+            "termination": "termination-message", "offers": "offer-message", "agreement": "agreement-message",
+            "start": "start-message", "completion": "completion-message", "suspension": "suspension-message"}
+# where the node would send something: kept on a closed loopback port, never mutated
+OUTBOUND = {"callbackAddress": "http://127.0.0.1:9/callback", "endpoint": "http://127.0.0.1:9/data"}
+HOSTILE = _json | st.sampled_from(["", "x" * 70_000, "\ud800", "urn:uuid:fuzz", -1, 2**80, 1e308, [], {}])
+
+
+def examples_for(path: str) -> list[dict]:
+    family = next((f for f in ("catalog", "negotiation", "transfer") if f"/{f}" in path), None)
+    kind = MESSAGES.get(path.rsplit("/", 1)[1])
+    if not path.startswith("/dsp/") or family is None or kind is None or not DSP_EXAMPLES.is_dir():
+        return []
+    files = sorted((DSP_EXAMPLES / family / "example").glob(f"*{kind}*.json"))
+    return [_outbound_pinned(json.loads(file.read_text())) for file in files]
+
+
+def _outbound_pinned(value):
+    if isinstance(value, dict):
+        return {k: OUTBOUND[k] if k in OUTBOUND else _outbound_pinned(v) for k, v in value.items()}
+    return [_outbound_pinned(v) for v in value] if isinstance(value, list) else value
+
+
+def _places(value, at=()) -> list[tuple]:
+    """Every path to a value that may be replaced (not the outbound addresses)."""
+    found = [at] if at else []
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        if key not in OUTBOUND:
+            found += _places(child, (*at, key))
+    return found
+
+
+@st.composite
+def mutated(draw, examples: list[dict]) -> bytes:
+    message = copy.deepcopy(draw(st.sampled_from(examples)))
+    *parent, last = draw(st.sampled_from(_places(message)))
+    holder = message
+    for key in parent:
+        holder = holder[key]
+    holder[last] = draw(HOSTILE)
+    return json.dumps(message, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def _sweep_messages(live: Live, route: tuple[str, str, str], examples: list[dict]) -> None:
+    app, method, path = route
+
+    @seed(zlib.crc32(path.encode()))
+    @settings(max_examples=2 * EXAMPLES, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(body=mutated(examples))
+    def no_5xx(body: bytes) -> None:
+        sent = send(live, app, method, path, body, {"Content-Type": "application/json"}, "valid")
+        assert sent.status < 500, f"{method} {path}: {sent.status} {sent.body[:300]!r} for {body[:300]!r}"
+
+    no_5xx()
+
+
+def test_no_dsp_route_answers_a_hostile_message_with_a_5xx(live):
+    swept = [(route, examples) for route in live.routes()
+             if route[1] == "POST" and (examples := examples_for(route[2]))]
+    assert len(swept) >= 15 or not DSP_EXAMPLES.is_dir()
+    for route, examples in swept:
+        _sweep_messages(live, route, examples)
