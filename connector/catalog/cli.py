@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.app.node import http_session, open_keys
+from connector.catalog import formats
 from connector.catalog.client import fetch_catalog
 from connector.catalog.model import summary
 from connector.catalog.resources import service_for
@@ -36,7 +37,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     browse.set_defaults(func=cmd_catalog)
 
     importer = commands.add_parser("import-dcat", parents=[common], help="import a DCAT / DCAT-AP catalog file")
-    importer.add_argument("file", metavar="FILE", help="Turtle, RDF/XML, N-Triples or JSON-LD")
+    importer.add_argument("file", metavar="FILE", help="Turtle, RDF/XML, N-Triples, N3 or JSON-LD")
+    importer.add_argument("--strict", action="store_true", help="exit 1 when any dataset is rejected or has warnings")
     importer.set_defaults(func=cmd_import)
 
     datasets = commands.add_parser("datasets", parents=[common], help="list, show, update or withdraw datasets")
@@ -98,20 +100,40 @@ def cmd_import(args: argparse.Namespace) -> int:
         data = path.read_bytes()
     except OSError as exc:
         raise ConnectorError(Reason.BAD_INPUT, f"cannot read {path}: {exc.strerror}") from None
+    fmt = formats.format_of(path.name, data)
 
     async def work(service):  # type: ignore[no-untyped-def]
-        return await service.import_dcat(data, path.name)
+        return await service.import_dcat(data, path.name, fmt)
 
-    report = run(_with_service(args, work))
+    report = run(_with_service(args, work)).to_json()
     if getattr(args, "json", False):
-        print_json(report.to_json())
+        print_json(report)
     else:
-        print(f"{report.imported} datasets imported ({len(report.created)} new, {len(report.updated)} updated, "
-              f"{len(report.unchanged)} unchanged), {len(report.rejected)} rejected, "
-              f"{len(report.warnings)} with warnings")
-        if report.rejected:
-            table("rejected", ("dataset", "reason"), ((r.iri, "; ".join(r.reasons)) for r in report.rejected))
-    return 1 if report.rejected else 0
+        _print_report(path.name, report)
+    return import_status(report, args.strict)
+
+
+def import_status(report: dict[str, Any], strict: bool) -> int:
+    """0 when something was imported; with STRICT, 1 as soon as anything was rejected or warned."""
+    if strict and (report["rejected"] or report["warnings"]):
+        return 1
+    return 0 if report["imported"] else 1
+
+
+def _print_report(name: str, report: dict[str, Any]) -> None:
+    rejected, warnings = report["rejected"], report["warnings"]
+    lines = sum(len(found) for found in warnings.values())
+    print(f"{name}: {_count(report['imported'], 'dataset')} imported ({len(report['created'])} new, "
+          f"{len(report['updated'])} updated, {len(report['unchanged'])} unchanged), {len(rejected)} rejected; "
+          f"{_count(lines, 'warning')} on {_count(len(warnings), 'imported dataset')}")
+    if rejected:
+        table("rejected", ("dataset", "reason"), ((r["iri"], reason) for r in rejected for reason in r["reasons"]))
+    if warnings:
+        table("warnings", ("dataset", "warning"), ((iri, line) for iri, found in warnings.items() for line in found))
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal
 from rdflib.namespace import DCAT, RDF, RDFS
 
-from connector.catalog import dcat
+from connector.catalog import dcat, xmlguard
+from connector.catalog.formats import ACCEPTED, NAMES
 from connector.catalog.model import Dataset
 from connector.errors import ConnectorError, Reason
 from vocab.shacl import registry
@@ -32,10 +32,6 @@ from vocab.terms import rdflib_term
 
 SHAPES = "dcat-ap-3.0.1"
 _CARDINALITY = {"MinCountConstraintComponent", "MaxCountConstraintComponent"}
-_FORMATS = {
-    ".ttl": "turtle", ".turtle": "turtle", ".nt": "nt", ".n3": "n3",
-    ".rdf": "xml", ".xml": "xml", ".owl": "xml", ".jsonld": "json-ld", ".json": "json-ld",
-}
 
 
 @dataclass
@@ -70,21 +66,10 @@ class ImportReport:
 _OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "xml": ox.RdfFormat.RDF_XML}
 
 
-def format_of(name: str, data: bytes) -> str:
-    fmt = _FORMATS.get(Path(name).suffix.lower())
-    if fmt:
-        return fmt
-    head = data.lstrip()[:200]
-    if head.startswith((b"{", b"[")):
-        return "json-ld"
-    if head.startswith(b"<?xml") or b"<rdf:RDF" in head:
-        return "xml"
-    return "turtle"
-
-
-def parse(data: bytes, fmt: str) -> Graph:
-    """An rdflib graph, or BAD_INPUT naming the syntax problem. JSON-LD goes through the
-    offline loader: a remote @context that is not bundled is an error, never a download."""
+def parse(data: bytes, fmt: str, source: str = "the file") -> Graph:
+    """An rdflib graph, or BAD_INPUT naming the syntax problem (with its line when the parser
+    tells it). JSON-LD goes through the offline loader: a remote @context that is not bundled
+    is an error, never a download. RDF/XML declaring entities is refused before parsing."""
     if fmt == "json-ld":
         from vocab.errors import VocabError
         from vocab.jsonld import parse_json, to_graph
@@ -92,7 +77,10 @@ def parse(data: bytes, fmt: str) -> Graph:
         try:
             return to_graph(parse_json(data))
         except VocabError as exc:
-            raise ConnectorError(Reason.BAD_INPUT, f"the file is not usable JSON-LD: {exc}") from None
+            raise ConnectorError(Reason.BAD_INPUT, f"{source} is not usable JSON-LD: {exc}") from None
+    if fmt == "xml":
+        xmlguard.refuse_entities(data, source)
+    problem = None
     fast = _OX_FORMATS.get(fmt)
     if fast is not None:
         try:  # pyoxigraph's parsers are several times faster than rdflib's
@@ -100,13 +88,17 @@ def parse(data: bytes, fmt: str) -> Graph:
             graph.addN((rdflib_term(q.subject), rdflib_term(q.predicate), rdflib_term(q.object), graph)
                        for q in ox.parse(data, format=fast, without_named_graphs=True))
             return graph
-        except (SyntaxError, ValueError):
-            pass  # rdflib is more lenient with real-world files: let it decide
+        except (SyntaxError, ValueError) as exc:
+            problem = str(exc)  # rdflib is more lenient with real-world files: let it decide
     try:
         return Graph().parse(data=data, format=fmt)
     except Exception as exc:  # noqa: BLE001 - rdflib raises many types for bad syntax
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConnectorError(Reason.BAD_INPUT, f"the file is not valid {fmt}: {message[:300]}") from None
+        # pyoxigraph's message names the line and column; rdflib's spans several lines
+        problem = problem or " ".join(str(exc).split()) or type(exc).__name__
+        raise ConnectorError(
+            Reason.BAD_INPUT,
+            f"{source} is not valid {NAMES[fmt]} ({problem[:300]}); {ACCEPTED}",
+        ) from None
 
 
 _DEPTH = 3  # dataset -> distribution / agent -> their values -> those values' types

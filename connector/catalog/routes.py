@@ -15,7 +15,7 @@ from aiohttp import web
 
 from connector.app.request import json_body
 from connector.auth.caller import caller_of
-from connector.catalog import codec, export, schemas
+from connector.catalog import codec, export, formats, schemas
 from connector.catalog.model import Access, summary
 from connector.catalog.resources import CATALOG, DSP_PATH
 from connector.catalog.service import CatalogService
@@ -32,7 +32,6 @@ except ImportError:  # pragma: no cover - before the auth feature lands
 public = web.RouteTableDef()
 management = web.RouteTableDef()
 DEFAULT_PAGE, MAX_PAGE = 100, 500
-JSONLD = "application/ld+json"
 
 
 def _service(request: web.Request) -> CatalogService:
@@ -223,13 +222,16 @@ async def withdraw_dataset(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+_IMPORT_FORMATS = {**{media: fmt for fmt, media in formats.MEDIA_TYPES.items()}, "application/json": "json-ld"}
+
+
 @management.post("/api/v1/catalog/import")
 async def import_dcat(request: web.Request) -> web.Response:
-    kind = {"text/turtle": "x.ttl", "application/rdf+xml": "x.rdf", JSONLD: "x.jsonld",
-            "application/json": "x.jsonld", "application/n-triples": "x.nt"}.get(request.content_type)
-    if kind is None:
-        raise ConnectorError(Reason.BAD_INPUT, "send Turtle, RDF/XML, N-Triples or JSON-LD with its Content-Type")
-    report = await _service(request).import_dcat(await request.read(), kind)
+    fmt = _IMPORT_FORMATS.get(request.content_type)
+    if fmt is None:
+        accepted = ", ".join(sorted(_IMPORT_FORMATS))
+        raise ConnectorError(Reason.BAD_INPUT, f"send the catalog with its Content-Type, one of {accepted}")
+    report = await _service(request).import_dcat(await request.read(), "the catalog sent", fmt)
     return web.json_response(report.to_json())
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from connector.auth.caller import Caller
-from connector.catalog import codec, dcat, files, importer
+from connector.catalog import codec, dcat, files, formats, importer
 from connector.catalog.model import Access, Dataset, Distribution, visible_levels
 from connector.catalog.store import CatalogStore, Put
 from connector.errors import ConnectorError, Reason
@@ -278,10 +278,11 @@ class CatalogService:
 
     # ---- import -------------------------------------------------------------------------
 
-    async def import_dcat(self, data: bytes, name: str = "catalog.ttl") -> importer.ImportReport:
-        """Import every valid dataset of a DCAT(-AP) file as public open data; idempotent."""
+    async def import_dcat(self, data: bytes, source: str = "catalog.ttl", fmt: str | None = None) -> importer.ImportReport:
+        """Import every valid dataset of a DCAT(-AP) file as public open data; idempotent.
+        SOURCE names the file (its suffix tells the format, unless FMT does)."""
         if len(data) > MAX_IMPORT_BYTES:
-            raise ConnectorError(Reason.TOO_LARGE, f"the file is above the {MAX_IMPORT_BYTES} bytes limit")
+            raise ConnectorError(Reason.TOO_LARGE, f"{source} is above the {MAX_IMPORT_BYTES} bytes limit")
 
         def offers_for(iri: str) -> tuple[str, ...]:
             # a stable offer id: re-importing the same record yields the same dataset
@@ -289,7 +290,7 @@ class CatalogService:
             return (codec.offer_text(to_jsonld(open_offer(uid, self.did))),)
 
         def work() -> tuple[list[Dataset], importer.ImportReport]:
-            graph = importer.parse(data, importer.format_of(name, data))
+            graph = importer.parse(data, fmt or formats.format_of(source, data), source)
             return importer.check(graph, self.did, offers_for, _now())
 
         datasets, report = await asyncio.to_thread(work)

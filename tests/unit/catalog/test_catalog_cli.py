@@ -77,13 +77,29 @@ def test_publish_refuses_paths_outside_the_working_folder(home, capsys, tmp_path
         outside.unlink()
 
 
-def test_import_dcat_reports_rejections_and_is_idempotent(home, capsys, tmp_path):
+def test_import_dcat_reports_every_finding_and_exits_0_when_something_was_imported(home, capsys, tmp_path):
     path = tmp_path / "catalog.ttl"
     path.write_bytes(CATALOG)
     code, report = run(capsys, "import-dcat", str(path), "--dir", str(home), "--json")
-    assert code == 1 and report["created"] == ["https://d.example/ok"]
+    assert code == 0 and report["created"] == ["https://d.example/ok"]
     assert report["rejected"][0]["iri"] == "https://d.example/bad"
     code, report = run(capsys, "import-dcat", str(path), "--dir", str(home), "--json")
     assert report["unchanged"] == ["https://d.example/ok"] and report["created"] == []
-    with pytest.raises(ConnectorError):
+    code, text = run(capsys, "import-dcat", str(path), "--dir", str(home))
+    assert code == 0 and "1 dataset imported" in text and "1 rejected" in text
+    assert "https://d.example/bad" in text and "description" in text  # the rejection, with its reason
+    for iri, warnings in report["warnings"].items():  # and every warning
+        assert all(w.split(":")[0] in text for w in warnings) and iri in text
+    assert run(capsys, "import-dcat", str(path), "--strict", "--dir", str(home))[0] == 1
+    only_bad = tmp_path / "bad.ttl"
+    only_bad.write_bytes(CATALOG.replace(b'<https://d.example/ok> a dcat:Dataset ; dct:title "Ok" ; dct:description "fine" .', b""))
+    assert run(capsys, "import-dcat", str(only_bad), "--dir", str(home), "--json")[0] == 1  # nothing imported
+
+
+def test_import_dcat_says_what_is_wrong_with_a_file(home, capsys, tmp_path):
+    garbage = tmp_path / "garbage.txt"
+    garbage.write_text("this is not rdf at all\n")
+    with pytest.raises(ConnectorError, match="the format of garbage.txt is not recognised; DCAT files are read as Turtle"):
+        run(capsys, "import-dcat", str(garbage), "--dir", str(home))
+    with pytest.raises(ConnectorError, match="cannot read"):
         run(capsys, "import-dcat", str(tmp_path / "missing.ttl"), "--dir", str(home))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from connector.catalog import formats
 from connector.catalog.service import CatalogService
 from connector.catalog.store import InMemoryCatalogStore
 from connector.errors import ConnectorError, Reason
@@ -76,6 +77,53 @@ async def test_bad_files_get_a_clear_error_and_change_nothing(service, data, nam
     assert await service.list() == []
 
 
+@pytest.mark.parametrize("data,name,said", [
+    (b"this is not rdf\njust words\n", "garbage.txt", "the format of garbage.txt is not recognised"),
+    (b'@prefix x: <http://x.example/> .\nx:a x:b x:c .\nx:a x:b "unterminated .\n', "bad.ttl",
+     "bad.ttl is not valid Turtle (Parser error between line 3"),
+    (b"<rdf:RDF", "bad.rdf", "bad.rdf is not valid RDF/XML (line 1"),
+])
+async def test_a_bad_file_is_explained_with_the_accepted_formats(service, data, name, said):
+    with pytest.raises(ConnectorError) as caught:
+        await service.import_dcat(data, name)
+    message = str(caught.value)
+    assert message.startswith(said), message
+    assert "\n" not in message and message.endswith(formats.ACCEPTED)
+
+
+def billion_laughs(levels: int) -> bytes:
+    """A dataset whose title is one entity that expands to 3 * 10**LEVELS bytes."""
+    entities = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, levels + 1)]
+    return f"""<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [ {" ".join(entities)} ]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dcat="http://www.w3.org/ns/dcat#"
+         xmlns:dct="http://purl.org/dc/terms/">
+  <dcat:Dataset rdf:about="https://d.example/lol">
+    <dct:title>&lol{levels};</dct:title><dct:description>laughs</dct:description>
+  </dcat:Dataset>
+</rdf:RDF>""".encode()
+
+
+async def test_xml_entities_are_refused_before_anything_expands_them(service):
+    import resource
+    import time
+
+    bomb = billion_laughs(7)  # 900 bytes that pyoxigraph would expand to 30 MB (9 levels: 3 GB)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    with pytest.raises(ConnectorError) as caught:
+        await service.import_dcat(bomb, "laughs.rdf")
+    assert caught.value.reason is Reason.BAD_INPUT and "declares XML entities" in str(caught.value)
+    assert time.perf_counter() - started < 1
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 20_000  # KiB
+    assert await service.list() == []
+    # an external entity or DTD is refused the same way (and never fetched)
+    external = b"""<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">&e;</rdf:RDF>"""
+    with pytest.raises(ConnectorError, match="declares XML entities"):
+        await service.import_dcat(external, "external.rdf")
+
+
 async def test_oversized_files_are_refused(service, monkeypatch):
     monkeypatch.setattr("connector.catalog.service.MAX_IMPORT_BYTES", 10)
     with pytest.raises(ConnectorError) as caught:
@@ -97,7 +145,7 @@ def test_grouping_by_structure_finds_what_validating_the_whole_file_finds(name):
     from vocab.shacl import registry
 
     data = (EXAMPLES / name).read_bytes()
-    graph = importer.parse(data, importer.format_of(name, data))
+    graph = importer.parse(data, formats.format_of(name, data))
     _, report = importer.check(graph, "did:web:p.example", lambda iri: (), datetime.now(UTC))
     whole = registry().validate(graph, importer.SHAPES)
     for node in dcat.dataset_nodes(graph):
