@@ -1,8 +1,9 @@
 """`communs publish`, `communs import-dcat`, `communs datasets list|show|update|withdraw`, and
 `communs catalog PROVIDER_URL` (the consumer side).
 
-They write the node's database directly. A serving node holds the SPARQL store's lock, so the
-mirror of a change made here reaches /sparql when the node next starts (resync); the DSP
+They write the node's database directly, as the operator: any file this shell can read may be
+published (the fences of `fences.py` hold). A serving node holds the SPARQL store's lock, so
+the mirror of a change made here reaches /sparql when the node next starts (resync); the DSP
 catalog and /catalog read the database and show it at once.
 """
 
@@ -27,7 +28,7 @@ from connector.identity.did import Signer, did_web_from_url
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     publish = commands.add_parser("publish", parents=[common], help="publish a file or an http(s) source as a dataset")
-    publish.add_argument("path", metavar="PATH", help="a file under the current folder, or an http(s) URL")
+    publish.add_argument("path", metavar="PATH", help="a file this shell can read, or an http(s) URL")
     _metadata(publish, required=True)
     publish.set_defaults(func=cmd_publish)
 
@@ -71,7 +72,7 @@ async def _with_service(args: argparse.Namespace, work):  # type: ignore[no-unty
     from connector.app.node import open_node
 
     async with open_node(config(args)) as node:
-        return await work(service_for(node))
+        return await work(service_for(node, operator=True))
 
 
 def _show(args: argparse.Namespace, shown: dict) -> int:

@@ -7,15 +7,18 @@ from pathlib import Path
 
 from aiohttp import web
 
-from connector.catalog.service import CatalogService, CatalogSink, SparqlSink
+from connector.catalog.service import DATA_DIR, CatalogService, CatalogSink, SparqlSink
 from connector.catalog.sql import SqlCatalogStore
+from connector.config import TOKEN_FILE
 
 CATALOG = web.AppKey("catalog", CatalogService)
 DSP_PATH = "/dsp"  # what /.well-known/dspace-version advertises
 
 
-def service_for(node, sink: CatalogSink | None = None, allowed_roots: tuple[Path, ...] | None = None) -> CatalogService:  # type: ignore[no-untyped-def]
-    """The service on a Node (connector.app.node.Node): its database, DID, folder and anchors."""
+def service_for(node, sink: CatalogSink | None = None, operator: bool = False) -> CatalogService:  # type: ignore[no-untyped-def]
+    """The service on a Node (connector.app.node.Node): its database, DID, folder and anchors.
+    OPERATOR: for the operator's own shell, which may publish any file it can read; otherwise
+    (the management API) files come from the folders of the node's [catalog] settings."""
     config = node.config
     return CatalogService(
         SqlCatalogStore(node.database),
@@ -23,11 +26,29 @@ def service_for(node, sink: CatalogSink | None = None, allowed_roots: tuple[Path
         did=node.did,
         public_url=config.public_url,
         trust_anchors=config.trust_anchors,
-        allowed_roots=allowed_roots,
+        allowed_roots=None if operator else publish_roots(config),
+        secrets=node_secrets(node),
         sink=sink,
         dsp_path=DSP_PATH,
+        max_upload_bytes=config.catalog.max_upload_bytes,
         name=config.name,
     )
+
+
+def publish_roots(config) -> tuple[Path, ...]:  # type: ignore[no-untyped-def]
+    if config.catalog.publish_roots is None:
+        return (Path.cwd(), config.home / DATA_DIR)
+    return tuple(config.home / Path(root).expanduser() for root in config.catalog.publish_roots)
+
+
+def node_secrets(node) -> tuple[bytes, ...]:  # type: ignore[no-untyped-def]
+    """What no published file may contain: the management token and the private keys."""
+    found = [node.keys.key(crv).private_jwk()["d"].encode() for crv in ("Ed25519", "P-256")]
+    try:
+        found.append((node.config.home / TOKEN_FILE).read_bytes().strip())
+    except OSError:
+        pass  # no token, nothing to guard
+    return tuple(found)
 
 
 async def catalog_context(app: web.Application) -> AsyncIterator[None]:

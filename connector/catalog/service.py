@@ -13,13 +13,13 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from connector.auth.caller import Caller
-from connector.catalog import codec, dcat, files, formats, importer
+from connector.catalog import codec, dcat, fences, files, formats, importer
 from connector.catalog.model import Access, Dataset, Distribution, visible_levels
 from connector.catalog.store import CatalogStore, Put
 from connector.errors import ConnectorError, Reason
@@ -33,11 +33,13 @@ from policies.templates import members_offer, open_offer
 
 log = logging.getLogger("communs.catalog")
 MEMBERSHIP = "MembershipCredential"
-DATA_DIR = "data"
+DATA_DIR = fences.NODE_DATA
 MAX_FILE_BYTES = 4 << 30
+MAX_UPLOAD_BYTES = 1 << 30
 MAX_IMPORT_BYTES = 256 << 20
 DCAT_DATASET = "http://www.w3.org/ns/dcat#Dataset"
 MIRROR = "urn:communs:catalog-mirror"  # a graph holding which catalog state the mirror holds
+PolicyChoice = str | Mapping[str, Any]  # "open", "members", a policy file's path or an ODRL document
 
 
 class CatalogSink(Protocol):
@@ -113,11 +115,16 @@ class CatalogService:
         public_url: str,
         trust_anchors: Sequence[str] = (),
         allowed_roots: Sequence[Path] | None = None,
+        secrets: Sequence[bytes] = (),
         sink: CatalogSink | None = None,
         dsp_path: str = "/dsp",
         max_file_bytes: int = MAX_FILE_BYTES,
+        max_upload_bytes: int = MAX_UPLOAD_BYTES,
         name: str | None = None,
     ) -> None:
+        """ALLOWED_ROOTS: the folders a local file may be published from (the management
+        API's allow-list); None for the operator's own shell, which may publish any file it
+        can read. SECRETS: byte strings no published file may contain (the node's token...)."""
         self.store = store
         self.name = name or did  # the catalog's title in the DCAT-AP export
         self._mirror_failed = False
@@ -125,29 +132,32 @@ class CatalogService:
         self.did = did
         self.public_url = public_url.rstrip("/")
         self.trust_anchors = tuple(trust_anchors)
-        self.allowed_roots = tuple(allowed_roots) if allowed_roots is not None else (Path.cwd(), self.data_dir)
+        self.allowed_roots = tuple(allowed_roots) if allowed_roots is not None else None
+        self.secrets = tuple(secrets)
         self.sink = sink
         self.dsp_path = dsp_path
         self.max_file_bytes = max_file_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     # ---- policies -----------------------------------------------------------------------
 
-    def _offer(self, policy: str, uid: str) -> tuple[str, Access]:
+    def _offer(self, policy: PolicyChoice, uid: str) -> tuple[str, Access]:
         """(the offer as stored, the access level): open and members are templates; anything
-        else is an ODRL policy file, visible to anonymous callers only if it would admit one."""
+        else is an ODRL policy, visible to anonymous callers only if it would admit one."""
         if policy == "open":
             return codec.offer_text(to_jsonld(open_offer(uid, self.did))), Access.PUBLIC
         if policy == "members":
             offer = members_offer(uid, self.did, self.trust_anchors or (self.did,))
             return codec.offer_text(to_jsonld(offer)), Access.MEMBERS
-        parsed = self._policy_file(Path(policy))
+        parsed = self.read_policy(Path(policy)) if isinstance(policy, str) else _policy_document(policy)
         parsed = dataclasses.replace(parsed, type=PolicyType.OFFER, uid=uid, assigner=self.did, targets=())
         anonymous = Context(now=_now(), scope=Scope.CATALOG)
         access = Access.PUBLIC if evaluate(parsed, Request(None), anonymous).allowed else Access.MEMBERS
         return codec.offer_text(to_jsonld(parsed)), access
 
     @staticmethod
-    def _policy_file(path: Path) -> Policy:
+    def read_policy(path: Path) -> Policy:
+        """An ODRL policy file: JSON-LD, or Turtle by its suffix."""
         try:
             text = path.read_text()
         except (OSError, UnicodeDecodeError) as exc:
@@ -163,40 +173,30 @@ class CatalogService:
 
     # ---- publishing ---------------------------------------------------------------------
 
-    async def publish(
-        self,
-        source: str,
-        *,
-        title: str,
-        description: str | None = None,
-        keywords: Sequence[str] = (),
-        license: str | None = None,
-        policy: str = "open",
+    def _entry(
+        self, title: str, description: str | None, keywords: Sequence[str], license: str | None, policy: PolicyChoice
     ) -> Dataset:
-        """Register a local file (copied into <home>/data, with size and sha256) or a remote
-        http(s) source. Every check runs before anything is written."""
-        title = _clean(title, "title")
+        """A new dataset without distributions, every metadata check done (nothing written)."""
         if license is not None:
             _check_license(license)
         dataset_id = uuid.uuid4().hex
-        iri = f"urn:uuid:{uuid.UUID(dataset_id)}"
         offer, access = self._offer(policy, f"urn:uuid:{uuid.uuid4()}")
-        if source.startswith(("http://", "https://")):
-            distribution = Distribution(iri=f"{iri}#distribution", access_url=files.check_remote(source))
-        else:
-            path = files.check_source_path(source, self.allowed_roots)
-            copied = await asyncio.to_thread(files.copy_into, path, self.data_dir, dataset_id, self.max_file_bytes)
-            distribution = Distribution(
-                iri=f"{iri}#distribution", title=path.name, media_type=copied.media_type,
-                byte_size=copied.size, checksum=copied.sha256, file=copied.relative,
-            )
         now = _now()
-        dataset = Dataset(
-            id=dataset_id, iri=iri, title=title, publisher=self.did, access=access, offers=(offer,),
-            distributions=(distribution,), description=description,
+        return Dataset(
+            id=dataset_id, iri=f"urn:uuid:{uuid.UUID(dataset_id)}", title=_clean(title, "title"),
+            publisher=self.did, access=access, offers=(offer,), description=description,
             keywords=tuple(_clean(k, "keyword") for k in keywords), license=license,
             issued=now, modified=now,
         )
+
+    def _stored(self, entry: Dataset, stored: files.StoredFile, name: str) -> Distribution:
+        return Distribution(
+            iri=f"{entry.iri}#distribution", title=name, media_type=stored.media_type,
+            byte_size=stored.size, checksum=stored.sha256, file=stored.relative,
+        )
+
+    async def _register(self, entry: Dataset, distribution: Distribution) -> Dataset:
+        dataset = dataclasses.replace(entry, distributions=(distribution,))
         try:
             await self.store.put(dataset)
         except BaseException:
@@ -206,6 +206,45 @@ class CatalogService:
         await self._mirror(dataset)
         return dataset
 
+    async def publish(
+        self,
+        source: str,
+        *,
+        title: str,
+        description: str | None = None,
+        keywords: Sequence[str] = (),
+        license: str | None = None,
+        policy: PolicyChoice = "open",
+    ) -> Dataset:
+        """Register a local file (copied into <home>/data, with size and sha256) or a remote
+        http(s) source. Every check runs before anything is written."""
+        entry = self._entry(title, description, keywords, license, policy)
+        if source.startswith(("http://", "https://")):
+            return await self._register(entry, Distribution(iri=f"{entry.iri}#distribution", access_url=files.check_remote(source)))
+        opened = files.open_source(source, self.allowed_roots)
+        fence = fences.ContentFence(str(opened.path), self.secrets)
+        copied = await asyncio.to_thread(files.copy_into, opened, self.data_dir, entry.id, self.max_file_bytes, fence)
+        return await self._register(entry, self._stored(entry, copied, opened.path.name))
+
+    async def publish_upload(
+        self,
+        name: str,
+        chunks: AsyncIterable[bytes],
+        *,
+        title: str,
+        description: str | None = None,
+        keywords: Sequence[str] = (),
+        license: str | None = None,
+        policy: PolicyChoice = "open",
+    ) -> Dataset:
+        """Register a file sent over the management API: stored under <home>/data as it
+        arrives (size-capped, fenced like a copied file), once the metadata passed its checks."""
+        entry = self._entry(title, description, keywords, license, policy)
+        name = files.check_upload_name(name)
+        fence = fences.ContentFence(name, self.secrets)
+        stored = await files.receive(chunks, self.data_dir, entry.id, name, self.max_upload_bytes, fence)
+        return await self._register(entry, self._stored(entry, stored, name))
+
     async def update(
         self,
         dataset_id: str,
@@ -214,7 +253,7 @@ class CatalogService:
         description: str | None = None,
         keywords: Sequence[str] | None = None,
         license: str | None = None,
-        policy: str | None = None,
+        policy: PolicyChoice | None = None,
     ) -> Dataset:
         old = await self.get(dataset_id)
         changes: dict[str, object] = {}
@@ -366,6 +405,13 @@ class CatalogService:
             await self.sink.set_state(state)
         self._mirror_failed = False
         return count
+
+
+def _policy_document(document: Mapping[str, Any]) -> Policy:
+    try:
+        return parse_policy(dict(document))
+    except PolicyError as exc:
+        raise ConnectorError(Reason.BAD_INPUT, f"the policy is not a usable ODRL policy: {exc}") from None
 
 
 def _clean(value: str, what: str) -> str:

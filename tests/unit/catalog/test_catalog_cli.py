@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from connector.catalog import cli
-from connector.errors import ConnectorError
+from connector.errors import ConnectorError, Reason
 from tests.nodes import init_node
 
 CATALOG = b"""
@@ -63,18 +64,33 @@ def test_publish_update_list_withdraw(home, capsys):
     assert run(capsys, "datasets", "list", "--dir", str(home), "--json")[1] == []
 
 
-def test_publish_refuses_paths_outside_the_working_folder(home, capsys, tmp_path):
+def test_the_operators_shell_publishes_any_file_it_can_read(home, capsys, tmp_path):
     outside = tmp_path.parent / f"{tmp_path.name}-outside.csv"
-    outside.write_text("x")
+    outside.write_text("x\n")
     try:
-        for bad in [str(outside), "../x.csv", "/dev/null"]:
-            with pytest.raises(ConnectorError):
-                run(capsys, "publish", bad, "--title", "x", "--dir", str(home))
-        os.symlink(outside, "data/link.csv")
-        with pytest.raises(ConnectorError):
-            run(capsys, "publish", "data/link.csv", "--title", "x", "--dir", str(home))
+        code, shown = run(capsys, "publish", str(outside), "--title", "Outside", "--dir", str(home), "--json")
+        assert code == 0 and (home / "data" / shown["distributions"][0]["file"]).read_text() == "x\n"
+        os.symlink(outside, "data/link.csv")  # resolved, then checked where it really is
+        code, shown = run(capsys, "publish", "data/link.csv", "--title", "Linked", "--dir", str(home), "--json")
+        assert code == 0 and shown["distributions"][0]["file"].endswith(f"/{outside.name}")
     finally:
         outside.unlink()
+    for bad in ["/dev/null", str(tmp_path / "missing.csv"), str(tmp_path)]:
+        with pytest.raises(ConnectorError) as caught:
+            run(capsys, "publish", bad, "--title", "x", "--dir", str(home))
+        assert caught.value.reason is Reason.BAD_INPUT
+
+
+def test_publish_never_takes_the_nodes_own_secrets(home, capsys, tmp_path):
+    shutil.copy(home / "keys" / "ed25519.jwk", "key-backup.json")
+    shutil.copy(home / "management.token", "token.txt")
+    for secret in [home / "keys" / "ed25519.jwk", home / "management.token", home / "communs.db",
+                   home / "communs.toml", Path("key-backup.json"), Path("token.txt")]:
+        with pytest.raises(ConnectorError) as caught:
+            run(capsys, "publish", str(secret), "--title", "x", "--dir", str(home))
+        assert caught.value.reason is Reason.FORBIDDEN, secret
+    assert run(capsys, "datasets", "list", "--dir", str(home), "--json")[1] == []
+    assert sorted(p.name for p in (home / "data").rglob("*")) == []
 
 
 def test_import_dcat_reports_every_finding_and_exits_0_when_something_was_imported(home, capsys, tmp_path):
