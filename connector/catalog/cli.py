@@ -1,10 +1,11 @@
 """`communs publish`, `communs import-dcat`, `communs datasets list|show|update|withdraw`, and
 `communs catalog PROVIDER_URL` (the consumer side).
 
-They write the node's database directly, as the operator: any file this shell can read may be
-published (the fences of `fences.py` hold). A serving node holds the SPARQL store's lock, so
-the mirror of a change made here reaches /sparql when the node next starts (resync); the DSP
-catalog and /catalog read the database and show it at once.
+While the node serves, they go through its management API, so that the node mirrors every
+change into /sparql at once; a file to publish is then sent as an upload, since the operator's
+shell may publish any file it can read (the fences of `fences.py` hold either way). Otherwise
+they open the node's folder themselves. Heavy modules are imported by the path that needs them:
+a command that only talks to the node starts fast.
 """
 
 from __future__ import annotations
@@ -13,17 +14,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from connector.app.node import http_session, open_keys
-from connector.catalog import formats
-from connector.catalog.client import fetch_catalog
 from connector.catalog.model import summary
-from connector.catalog.resources import service_for
-from connector.catalog.service import MAX_IMPORT_BYTES
 from connector.cli.common import config, home, run
+from connector.cli.management import call, serving
 from connector.cli.output import fields, print_json, table
-from connector.config import CONFIG_FILE
 from connector.errors import ConnectorError, Reason
-from connector.identity.did import Signer, did_web_from_url
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -68,11 +63,42 @@ def _metadata(parser: argparse.ArgumentParser, required: bool) -> None:
     parser.add_argument("--policy", default="open" if required else None, metavar="open|members|POLICY_FILE")
 
 
-async def _with_service(args: argparse.Namespace, work):  # type: ignore[no-untyped-def]
-    from connector.app.node import open_node
+def _changes(args: argparse.Namespace) -> dict[str, Any]:
+    """The metadata given on the command line, as the management API names it."""
+    given = {
+        "title": args.title, "description": args.description, "keywords": args.keywords,
+        "license": args.license, "policy": args.policy,
+    }
+    return {k: v for k, v in given.items() if v is not None}
 
-    async with open_node(config(args)) as node:
-        return await work(service_for(node, operator=True))
+
+def _policy_for_node(policy: str) -> str | dict:
+    """A policy file is read here (the node may not see this shell's files) and sent as JSON-LD."""
+    if policy in ("open", "members"):
+        return policy
+    from connector.catalog.service import CatalogService
+    from policies.serialize import to_jsonld
+
+    return to_jsonld(CatalogService.read_policy(Path(policy)))
+
+
+def _for_node(args: argparse.Namespace) -> dict[str, Any]:
+    changes = _changes(args)
+    if "policy" in changes:
+        changes["policy"] = _policy_for_node(changes["policy"])
+    return changes
+
+
+def _locally(args: argparse.Namespace, work):  # type: ignore[no-untyped-def]
+    """WORK(service) on the node's folder, as the operator (any readable file may be published)."""
+    from connector.app.node import open_node
+    from connector.catalog.resources import service_for
+
+    async def opened():  # type: ignore[no-untyped-def]
+        async with open_node(config(args)) as node:
+            return await work(service_for(node, operator=True))
+
+    return run(opened())
 
 
 def _show(args: argparse.Namespace, shown: dict) -> int:
@@ -84,16 +110,25 @@ def _show(args: argparse.Namespace, shown: dict) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    async def work(service):  # type: ignore[no-untyped-def]
-        return await service.publish(
-            args.path, title=args.title, description=args.description, keywords=args.keywords or (),
-            license=args.license, policy=args.policy,
-        )
+    remote_source = args.path.startswith(("http://", "https://"))
+    if serving(args):
+        metadata = _for_node(args)
+        if remote_source:
+            return _show(args, run(call(args, "POST", "/api/v1/datasets", {"source": args.path, **metadata})))
+        from connector.catalog import files, remote
 
-    return _show(args, summary(run(_with_service(args, work))))
+        return _show(args, remote.upload(args, files.open_source(args.path, None), metadata))
+
+    async def work(service):  # type: ignore[no-untyped-def]
+        return await service.publish(args.path, **_changes(args))
+
+    return _show(args, summary(_locally(args, work)))
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from connector.catalog import formats
+    from connector.catalog.service import MAX_IMPORT_BYTES
+
     path = Path(args.file)
     try:
         if path.stat().st_size > MAX_IMPORT_BYTES:
@@ -102,11 +137,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ConnectorError(Reason.BAD_INPUT, f"cannot read {path}: {exc.strerror}") from None
     fmt = formats.format_of(path.name, data)
+    if serving(args):
+        from connector.catalog import remote
 
-    async def work(service):  # type: ignore[no-untyped-def]
-        return await service.import_dcat(data, path.name, fmt)
+        report = remote.send(args, "POST", remote.IMPORT, data, formats.MEDIA_TYPES[fmt], len(data))
+    else:
 
-    report = run(_with_service(args, work)).to_json()
+        async def work(service):  # type: ignore[no-untyped-def]
+            return await service.import_dcat(data, path.name, fmt)
+
+        report = _locally(args, work).to_json()
     if getattr(args, "json", False):
         print_json(report)
     else:
@@ -138,43 +178,58 @@ def _count(n: int, what: str) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    async def work(service):  # type: ignore[no-untyped-def]
-        return await service.list(args.limit, args.offset)
-
-    found = run(_with_service(args, work))
-    if getattr(args, "json", False):
-        print_json([summary(d) for d in found])
+    if serving(args):
+        params = {"limit": str(args.limit), "offset": str(args.offset)}
+        found = run(call(args, "GET", "/api/v1/datasets", params=params))["items"]
     else:
-        table("datasets", ("id", "title", "access", "source"), ((d.id, d.title, d.access.value, d.source) for d in found))
+
+        async def work(service):  # type: ignore[no-untyped-def]
+            return [summary(d) for d in await service.list(args.limit, args.offset)]
+
+        found = _locally(args, work)
+    if getattr(args, "json", False):
+        print_json(found)
+    else:
+        table("datasets", ("id", "title", "access", "source"), ((d["id"], d["title"], d["access"], d["source"]) for d in found))
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    if serving(args):
+        return _show(args, run(call(args, "GET", f"/api/v1/datasets/{args.id}")))
+
     async def work(service):  # type: ignore[no-untyped-def]
         return await service.get(args.id)
 
-    return _show(args, summary(run(_with_service(args, work))))
+    return _show(args, summary(_locally(args, work)))
 
 
 def cmd_update(args: argparse.Namespace) -> int:
-    async def work(service):  # type: ignore[no-untyped-def]
-        return await service.update(
-            args.id, title=args.title, description=args.description, keywords=args.keywords,
-            license=args.license, policy=args.policy,
-        )
+    if serving(args):
+        return _show(args, run(call(args, "PATCH", f"/api/v1/datasets/{args.id}", _for_node(args))))
 
-    return _show(args, summary(run(_with_service(args, work))))
+    async def work(service):  # type: ignore[no-untyped-def]
+        return await service.update(args.id, **_changes(args))
+
+    return _show(args, summary(_locally(args, work)))
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
-    async def work(service):  # type: ignore[no-untyped-def]
-        return await service.withdraw(args.id)
+    if serving(args):
+        from connector.catalog import remote
 
-    gone = run(_with_service(args, work))
-    if getattr(args, "json", False):
-        print_json({"id": gone.id, "withdrawn": True})
+        gone = run(call(args, "GET", f"/api/v1/datasets/{args.id}"))
+        remote.send(args, "DELETE", f"{remote.DATASETS}/{args.id}")
     else:
-        print(f"withdrew {gone.id} ({gone.title})")
+
+        async def work(service):  # type: ignore[no-untyped-def]
+            return summary(await service.withdraw(args.id))
+
+        gone = _locally(args, work)
+    if getattr(args, "json", False):
+        print_json({"id": gone["id"], "withdrawn": True})
+    else:
+        print(f"withdrew {gone['id']} ({gone['title']})")
     return 0
 
 
@@ -191,6 +246,11 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
+    from connector.app.node import http_session, open_keys
+    from connector.catalog.client import fetch_catalog
+    from connector.config import CONFIG_FILE
+    from connector.identity.did import Signer, did_web_from_url
+
     async def browse() -> dict:
         signer = None
         if not args.anonymous and (home(args) / CONFIG_FILE).exists():

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from connector.catalog.service import DATA_DIR, CatalogService, CatalogSink, SparqlSink
+from connector.catalog.mirror import CatalogSink, SparqlSink
+from connector.catalog.service import DATA_DIR, CatalogService
 from connector.catalog.sql import SqlCatalogStore
 from connector.config import TOKEN_FILE
 

@@ -1,25 +1,26 @@
 """Catalog use cases, shared by the CLI, the management API and the DSP routes.
 
 Persist, then act: a change is committed to the store first, then mirrored to the optional
-sink (the SPARQL store while the node serves; `resync` reloads it at start, so a sink that
-missed a change while the node was down catches up).
+sink (the SPARQL store while the node serves, see `mirror.py`). The service knows what the
+sink holds, so that a change the sink missed (made by another process, or a failed write)
+is repaired when the node next starts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from connector.auth.caller import Caller
 from connector.catalog import codec, dcat, fences, files, formats, importer
+from connector.catalog.mirror import CatalogSink, DurableSink, state_of
 from connector.catalog.model import Access, Dataset, Distribution, visible_levels
 from connector.catalog.store import CatalogStore, Put
 from connector.errors import ConnectorError, Reason
@@ -37,68 +38,8 @@ DATA_DIR = fences.NODE_DATA
 MAX_FILE_BYTES = 4 << 30
 MAX_UPLOAD_BYTES = 1 << 30
 MAX_IMPORT_BYTES = 256 << 20
-DCAT_DATASET = "http://www.w3.org/ns/dcat#Dataset"
-MIRROR = "urn:communs:catalog-mirror"  # a graph holding which catalog state the mirror holds
+PUBLIC = frozenset({Access.PUBLIC})
 PolicyChoice = str | Mapping[str, Any]  # "open", "members", a policy file's path or an ODRL document
-
-
-class CatalogSink(Protocol):
-    """Where public catalog changes are mirrored (one named graph per dataset IRI)."""
-
-    async def replace(self, iri: str, ntriples: str) -> None: ...
-
-    async def remove(self, iri: str) -> None: ...
-
-
-class SparqlSink:
-    """The sink onto `connector.sparql`'s RdfStore."""
-
-    def __init__(self, rdf_store) -> None:  # type: ignore[no-untyped-def]
-        self._store = rdf_store
-        self._loaded: set[str] = set()
-
-    async def replace(self, iri: str, ntriples: str) -> None:
-        await self._store.replace_graph(iri, ntriples, format="application/n-triples")
-
-    async def remove(self, iri: str) -> None:
-        await self._store.remove_graph(iri)
-
-    async def state(self) -> str | None:
-        query = f"SELECT ?s WHERE {{ GRAPH <{MIRROR}> {{ <{MIRROR}> <{MIRROR}#state> ?s }} }}"
-        rows = await asyncio.to_thread(lambda: [r["s"].value for r in self._store.store.query(query)])
-        return rows[0] if rows else None
-
-    async def set_state(self, state: str | None) -> None:
-        if state is None:
-            await self._store.remove_graph(MIRROR)
-        else:
-            await self._store.replace_graph(MIRROR, f'<{MIRROR}> <{MIRROR}#state> "{state}" .', format="application/n-triples")
-
-    async def reload(self, graphs: dict[str, str], final: bool) -> None:
-        """Startup only, before anyone queries (bulk loading is not transactional): replace
-        GRAPHS (iri -> N-Triples) in one bulk load; with FINAL, drop the catalog graphs that are
-        no longer in the catalog (withdrawn while the node was down)."""
-        if graphs:
-            import pyoxigraph as ox
-
-            def drop() -> None:  # the store API directly: twice as fast as DROP GRAPH updates
-                for iri in graphs:
-                    self._store.store.remove_graph(ox.NamedNode(iri))
-
-            await asyncio.to_thread(drop)
-            quads = "".join(
-                line[:-1] + f"<{iri}> .\n"
-                for iri, text in graphs.items()
-                for line in text.splitlines()
-            )
-            await self._store.bulk_load(quads, "application/n-quads")
-            self._loaded.update(graphs)
-        if final:
-            query = f"SELECT ?g WHERE {{ GRAPH ?g {{ ?g a <{DCAT_DATASET}> }} }}"
-            found = await asyncio.to_thread(lambda: [r["g"].value for r in self._store.store.query(query)])
-            for iri in set(found) - self._loaded:
-                await self._store.remove_graph(iri)
-            self._loaded = set()
 
 
 def _now() -> datetime:
@@ -127,7 +68,6 @@ class CatalogService:
         can read. SECRETS: byte strings no published file may contain (the node's token...)."""
         self.store = store
         self.name = name or did  # the catalog's title in the DCAT-AP export
-        self._mirror_failed = False
         self.data_dir = home / DATA_DIR
         self.did = did
         self.public_url = public_url.rstrip("/")
@@ -138,6 +78,8 @@ class CatalogService:
         self.dsp_path = dsp_path
         self.max_file_bytes = max_file_bytes
         self.max_upload_bytes = max_upload_bytes
+        # iri -> fingerprint of what the sink holds, known from the last resync on
+        self._mirrored: dict[str, str] | None = None
 
     # ---- policies -----------------------------------------------------------------------
 
@@ -280,7 +222,7 @@ class CatalogService:
             if d.file:
                 files.remove_copy(self.data_dir, d.file)
         if self.sink is not None and old.access is Access.PUBLIC:
-            await self._safely(self.sink.remove(old.iri))
+            await self._safely(self.sink.remove(old.iri), old.iri, None)
         return old
 
     # ---- reading ------------------------------------------------------------------------
@@ -340,7 +282,7 @@ class CatalogService:
                 await self._mirror(dataset)
         return report
 
-    # ---- the sink -----------------------------------------------------------------------
+    # ---- the mirror ---------------------------------------------------------------------
 
     def access_url(self, dataset: Dataset) -> str:
         return f"{self.public_url}{self.dsp_path}/catalog/datasets/{dataset.id}"
@@ -348,63 +290,70 @@ class CatalogService:
     def ntriples(self, dataset: Dataset) -> str:
         return dcat.ntriples(dataset, self.access_url(dataset))
 
+    def _state(self, fingerprints: Iterable[tuple[str, str]]) -> str:
+        # the mirrored triples depend on the datasets and on where the node says they are
+        return state_of(f"{self.public_url}{self.dsp_path}", fingerprints)
+
     async def _mirror(self, dataset: Dataset, was: Dataset | None = None) -> None:
         if self.sink is None:
             return
         if dataset.access is Access.PUBLIC:
-            await self._safely(self.sink.replace(dataset.iri, self.ntriples(dataset)))
+            await self._safely(self.sink.replace(dataset.iri, self.ntriples(dataset)), dataset.iri, dataset.fingerprint())
         elif was is not None and was.access is Access.PUBLIC:
-            await self._safely(self.sink.remove(dataset.iri))
+            await self._safely(self.sink.remove(dataset.iri), dataset.iri, None)
 
-    async def _safely(self, change) -> None:  # type: ignore[no-untyped-def]
-        # the store is the truth; a failed mirror is repaired by the next resync
+    async def _safely(self, change: Awaitable[None], iri: str, fingerprint: str | None) -> None:
+        # the store is the truth; a failed mirror write leaves the mirror unknown, so that the
+        # next start rebuilds it
         try:
             await change
         except Exception:  # noqa: BLE001
-            self._mirror_failed = True
+            self._mirrored = None
             log.exception("the catalog mirror failed; it is repaired at the next start")
-
-    async def _state(self) -> str:
-        digest = hashlib.sha256(self.public_url.encode())
-        for iri, fingerprint in await self.store.hashes(frozenset({Access.PUBLIC})):
-            digest.update(f"\n{iri} {fingerprint}".encode())
-        return digest.hexdigest()
+            return
+        if self._mirrored is not None:
+            if fingerprint is None:
+                self._mirrored.pop(iri, None)
+            else:
+                self._mirrored[iri] = fingerprint
 
     async def mark_synced(self) -> None:
-        """When the node stops: record that the mirror holds the catalog as it is now, so that
-        the next start skips the reload (unless a mirror write failed meanwhile)."""
-        if self.sink is not None and hasattr(self.sink, "set_state"):
-            await self.sink.set_state(None if self._mirror_failed else await self._state())
+        """When the node stops: record which catalog state the mirror holds (what was written
+        to it, not what the database holds: a change made by another process meanwhile is
+        not in the mirror), unless a mirror write failed."""
+        if isinstance(self.sink, DurableSink) and self._mirrored is not None:
+            await self.sink.record(self._state(self._mirrored.items()))
 
     async def resync(self, batch: int = 5000) -> int:
-        """Mirror every public dataset into the sink (when the node starts serving, before it
-        answers queries): a sink with `reload` gets bulk loads, any other one graph by graph.
-        A sink that holds the state it was last synced to is left alone when nothing changed."""
-        if self.sink is None:
+        """When the node starts serving, before it answers queries: check the mirror against
+        the database and rebuild it when they differ (a durable sink gets bulk loads, any
+        other one graph by graph). Returns how many datasets were mirrored again."""
+        sink = self.sink
+        if sink is None:
             return 0
-        reload = getattr(self.sink, "reload", None)
-        state = None
-        if hasattr(self.sink, "state"):
-            state = await self._state()
-            if await self.sink.state() == state:
+        self._mirrored = None
+        durable = isinstance(sink, DurableSink)
+        if durable:
+            expected = await self.store.hashes(PUBLIC)
+            recorded = await sink.take_record()  # forgotten: a crash from now on forces a rebuild
+            if recorded == self._state(expected) and await sink.dataset_graphs() == {i for i, _ in expected}:
+                self._mirrored = dict(expected)
                 return 0
-            await self.sink.set_state(None)  # a reload cut short must not look complete
-        levels, offset, count = frozenset({Access.PUBLIC}), 0, 0
-        while page := await self.store.list(levels, batch, offset):
+        mirrored: dict[str, str] = {}
+        offset = 0
+        while page := await self.store.list(PUBLIC, batch, offset):
             graphs = {d.iri: self.ntriples(d) for d in page}
-            if reload is not None:
-                await reload(graphs, final=False)
+            if durable:
+                await sink.reload(graphs, final=False)
             else:
                 for iri, text in graphs.items():
-                    await self._safely(self.sink.replace(iri, text))
-            count += len(page)
+                    await sink.replace(iri, text)
+            mirrored.update((d.iri, d.fingerprint()) for d in page)
             offset += batch
-        if reload is not None:
-            await reload({}, final=True)
-        if state is not None:
-            await self.sink.set_state(state)
-        self._mirror_failed = False
-        return count
+        if durable:
+            await sink.reload({}, final=True)
+        self._mirrored = mirrored
+        return len(mirrored)
 
 
 def _policy_document(document: Mapping[str, Any]) -> Policy:
