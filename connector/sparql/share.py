@@ -113,7 +113,9 @@ class FairShare:
     def _dispatch(self) -> None:
         """Hand free workers to waiting callers under their share, least recently served first."""
         while self.free > 0:
-            ready = [c for c in self._callers.values() if c.waiting and len(c.running) < c.share.running]
+            ready = [
+                c for c in self._callers.values() if c.waiting and len(c.running) < c.share.running
+            ]
             if not ready:
                 return
             caller = min(ready, key=lambda c: (c.served, c.waiting[0][0]))
@@ -126,9 +128,9 @@ class FairShare:
         turn = entry[1]
         if entry in caller.waiting:
             caller.waiting.remove(entry)
-            self._forget_if_idle(caller)
         elif turn.done() and not turn.cancelled():
             self.release(turn.result())
+        self._forget_if_idle(caller)
 
     def _forget_if_idle(self, caller: _Caller) -> None:
         if not caller.running and not caller.waiting and self._callers.get(caller.key) is caller:

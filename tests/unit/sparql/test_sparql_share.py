@@ -69,8 +69,8 @@ async def test_no_worker_in_time_and_given_up_waits_leave_nothing_behind():
     given_up = asyncio.create_task(share.acquire(client("c")))
     await settle()
     given_up.cancel()
+    share.release(held)  # before the waiter has seen its cancellation
     await settle()
-    share.release(held)
     assert share.free == 1
     again = await share.acquire(client("b"))  # nobody's stale place in the queue took the worker
     share.release(again)
