@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 
+from connector.answers import sentence
 from connector.auth.client import authorization, did_of_endpoint
 from connector.errors import ConnectorError, Reason
 from connector.identity.did import Signer
@@ -15,15 +16,17 @@ from connector.identity.did import Signer
 DSP_VERSION = "2025-1"
 DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
 MAX_PAGES = 100  # a provider that pages forever must not keep the client forever
+MAX_ERROR_BYTES = 64 * 1024  # of an error answer, read to say what it says
 BASE_TTL = 60.0  # seconds a provider's DSP base is remembered: a negotiation is a burst of calls
 _bases: dict[str, tuple[float, str]] = {}  # origin -> (until, DSP base)
 
 
 async def _json(response: aiohttp.ClientResponse, what: str) -> Any:
     if response.status != 200:
-        detail = (await response.text())[:300]
+        # what the provider's error says, in a sentence of ours: never its raw body
+        said = sentence(response.status, await response.content.read(MAX_ERROR_BYTES))
         reason = Reason.UNAUTHORIZED if response.status == 401 else Reason.BAD_INPUT
-        raise ConnectorError(reason, f"{what} answered {response.status}: {detail}")
+        raise ConnectorError(reason, f"{what} answered {response.status}: {said}")
     try:
         return await response.json(content_type=None)
     except ValueError:

@@ -49,3 +49,25 @@ async def test_a_provider_without_dsp_2025_is_refused_and_not_remembered(provide
             with pytest.raises(ConnectorError, match="does not speak"):
                 await client.dsp_base(session, origin)
     assert answers["hits"] == 2
+
+
+async def test_a_providers_error_is_said_in_a_sentence_not_pasted():
+    """A DSP CatalogError (or anything else) from the provider becomes one line of ours."""
+
+    async def version(_request: web.Request) -> web.Response:
+        return web.json_response({"protocolVersions": [{"version": "2025-1", "path": "/dsp", "binding": "HTTPS"}]})
+
+    async def refuse(_request: web.Request) -> web.Response:
+        body = {"@context": [client.DSP_CONTEXT], "@type": "CatalogError", "code": "403",
+                "reason": ["members only\x1b[31m"]}
+        return web.json_response(body, status=403)
+
+    app = web.Application()
+    app.router.add_get("/.well-known/dspace-version", version)
+    app.router.add_post("/dsp/catalog/request", refuse)
+    async with serving(app) as origin, aiohttp.ClientSession() as session:
+        client._bases.clear()
+        with pytest.raises(ConnectorError) as caught:
+            await client.fetch_catalog(session, origin)
+    said = str(caught.value)
+    assert "answered 403: members only" in said and "{" not in said and "\x1b" not in said, said
