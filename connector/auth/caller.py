@@ -49,7 +49,8 @@ CALLER: web.RequestKey[Caller | None] = web.RequestKey("caller", object)  # type
 
 def _types(credential: Mapping[str, Any]) -> list[str]:
     kinds = credential.get("type", [])
-    return [kinds] if isinstance(kinds, str) else list(kinds)
+    kinds = [kinds] if isinstance(kinds, str) else kinds if isinstance(kinds, list) else []
+    return [kind for kind in kinds if isinstance(kind, str)]  # a credential's JSON is someone else's
 
 
 def caller_of(request: web.Request) -> Caller | None:

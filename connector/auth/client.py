@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from connector import strictjson
 from connector.auth.credential_service import ACCESS_TOKEN_TTL, issue_access_token
 from connector.auth.scopes import DEFAULT_SCOPES
 from connector.auth.tokens import issue_id_token
@@ -25,6 +26,7 @@ from connector.identity.verification import utcnow
 # once a minute per verifier), so one is reused for a while rather than signed per request;
 # each request still gets its own single-use ID token.
 GRANT_REUSE = ACCESS_TOKEN_TTL / 2
+MAX_ANSWER = 1024 * 1024  # what a counterparty's answer to a DSP message may weigh
 _grants: dict[tuple[str, str, tuple[str, ...]], tuple[Signer, datetime, str]] = {}
 
 
@@ -76,6 +78,19 @@ def dsp_request(
     return session.request(method, url, headers=merged, **options)
 
 
+async def read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body of another party's answer; ValueError once it passes `limit` bytes (reading
+    stops there: a hostile answer is never held whole)."""
+    if (response.content_length or 0) > limit:
+        raise ValueError(f"the answer is larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(16384):
+        body += chunk
+        if len(body) > limit:
+            raise ValueError(f"the answer is larger than {limit} bytes")
+    return bytes(body)
+
+
 @dataclass(frozen=True)
 class Delivery:
     """How a DSP message went: the answer's status (0: no answer), its JSON body (on 200 and
@@ -88,13 +103,15 @@ class Delivery:
 
 async def deliver(session: aiohttp.ClientSession, url: str, message: dict[str, Any], *,
                   signer: Signer, audience_did: str | None) -> Delivery:
-    """POST a DSP MESSAGE with our ID token; network failures are a Delivery too."""
+    """POST a DSP MESSAGE with our ID token; network failures and answers that are not JSON we
+    accept (too large, nested too deep...) are a Delivery too."""
     try:
         async with dsp_request(session, "POST", url, signer=signer, audience_did=audience_did,
                                json=message) as response:
+            body = await read_capped(response, MAX_ANSWER)
             if response.status in (200, 201):
-                return Delivery(response.status, await response.json(content_type=None))
-            error = "" if response.status < 300 else f"{response.status}: {(await response.text())[:300]}"
+                return Delivery(response.status, strictjson.loads(body) if body.strip() else None)
+            error = "" if response.status < 300 else f"{response.status}: {body[:300].decode('utf-8', 'replace')}"
             return Delivery(response.status, error=error)
     except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
         return Delivery(0, error=f"{type(exc).__name__}: {exc}")

@@ -24,6 +24,7 @@ import aiohttp
 from connector import strictjson
 from connector.auth import schemas
 from connector.auth.caller import Caller
+from connector.auth.client import read_capped
 from connector.auth.credential_service import DCP_CONTEXT
 from connector.auth.replay import ReplayGuard
 from connector.auth.scopes import DEFAULT_SCOPES
@@ -183,14 +184,10 @@ class CallerVerifier:
                 raise refuse(f"the caller's credential service answered HTTP {response.status}")
             if response.content_type not in _JSON:
                 raise refuse("the caller's credential service answered something that is not JSON")
-            if (response.content_length or 0) > self.max_bytes:
-                raise refuse("the caller's presentation is too large")
-            body = bytearray()
-            async for chunk in response.content.iter_chunked(16384):
-                body += chunk
-                if len(body) > self.max_bytes:  # stop reading at once
-                    raise refuse("the caller's presentation is too large")
-            return bytes(body)
+            try:
+                return await read_capped(response, self.max_bytes)
+            except ValueError:
+                raise refuse("the caller's presentation is too large") from None
 
     async def verify_presentation(self, presentation: Any, caller: str, now: datetime) -> tuple[list[dict[str, Any]], float]:
         """The credentials of one presentation, and for how many seconds it stays valid."""
