@@ -164,6 +164,17 @@ def test_malformed_input_is_a_clear_4xx_in_the_family_format(live, target, case)
         assert sent.content_type == "application/problem+json" and answer["status"] == expected
 
 
+@pytest.mark.parametrize(("body", "content_type", "expected"), [
+    (b"eyJhbGciOi\xff\xfe.e30.AA", "text/plain", 400),  # a handler's request.text() fails
+    (b"e30.e30.AA", "text/plain; charset=bogus", 415),
+    (b"{\x00\"", "text/plain; charset=utf-16", 400),  # an odd number of bytes
+])
+def test_text_routes_refuse_text_that_does_not_decode(live, body, content_type, expected):
+    sent = send(live, "management", "POST", "/api/v1/credentials/verify", body,
+                {"Content-Type": content_type}, auth="valid")
+    assert sent.status == expected and sent.content_type == "application/problem+json", sent.body
+
+
 def test_a_management_token_in_bytes_that_are_not_utf8_is_a_401(live):
     for auth in ("garbage", "none"):
         sent = send(live, "management", "GET", "/api/v1/node", auth=auth)
