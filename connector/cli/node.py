@@ -39,6 +39,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     init.set_defaults(func=cmd_init)
     serve_cmd = commands.add_parser("serve", parents=[common], help="serve the public and management APIs")
     serve_cmd.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    serve_cmd.add_argument("--new-database", action="store_true",
+                           help="start afresh with an empty database where the old one was lost")
     serve_cmd.set_defaults(func=cmd_serve)
 
 
@@ -110,5 +112,5 @@ async def _finish(cfg: NodeConfig) -> dict[str, object]:
 def cmd_serve(args: argparse.Namespace) -> int:
     cfg = config(args)
     logs.configure(args.log_level)
-    run(serve(cfg))
+    run(serve(cfg, new_database=args.new_database))
     return 0

@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -139,3 +140,21 @@ def test_catalog_of_an_unreachable_provider_is_one_sentence(tmp_path):
     result = communs("catalog", "http://127.0.0.1:9", "--dir", str(tmp_path))
     assert result.returncode == 1 and "cannot reach http://127.0.0.1:9" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_new_database_starts_afresh_where_the_database_was_lost(tmp_path, capsys):
+    folder = init_node(tmp_path / "node")
+    (folder / "data").mkdir()  # the node was used: a lost database must not pass unnoticed
+    (folder / "communs.db").unlink()
+    assert main(["serve", "--dir", str(folder)]) == 1
+    assert "--new-database" in capsys.readouterr().err
+    server = subprocess.Popen([sys.executable, "-m", "connector.cli.main", "serve", "--new-database",
+                               "--dir", str(folder)], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (folder / "communs.db").exists():
+            assert server.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
