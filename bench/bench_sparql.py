@@ -163,9 +163,12 @@ def free_port() -> int:
 async def serve_ours(folder: Path, port: int, workers: int, replicas: bool) -> None:
     from aiohttp import web
 
-    from connector.sparql import SPARQL, Limits, SparqlSettings, open_sparql, public
+    from connector.sparql import SPARQL, Limits, Share, SparqlSettings, open_sparql, public
 
-    limits = Limits(timeout=60, workers=workers) if workers else Limits(timeout=60)
+    workers = workers or Limits().workers
+    # the load generator calls from one address: give it the whole endpoint, not one caller's share
+    one_caller = Share(running=workers, waiting=1024, timeout=60)
+    limits = Limits(anonymous=one_caller, member=one_caller, workers=workers)
     if not replicas:
         limits = dataclasses.replace(limits, replica_max_bytes=0)
     settings = SparqlSettings(limits=limits)
