@@ -69,3 +69,20 @@ async def test_a_management_api_command_imports_no_heavy_module(folder):
     assert found["code"] == 0, result.stderr
     assert json.loads(result.stdout) == []
     assert heavy(found["modules"]) == []
+
+
+def test_every_command_an_area_registers_is_listed():
+    """A command missing from main.COMMANDS would be unreachable: the first parse would not
+    know which area to load for it."""
+    import argparse
+
+    from connector.cli.main import ALIASES, COMMANDS, build_parser
+
+    for area in {module for module, _ in COMMANDS.values()}:
+        first = next(name for name, (module, _) in COMMANDS.items() if module == area)
+        parser = build_parser(first)
+        [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        listed = {name for name, (module, _) in COMMANDS.items() if module == area}
+        registered = {name for name, sub in commands.choices.items()
+                      if sub.get_default("func") or sub._subparsers}  # not a placeholder
+        assert {ALIASES.get(n, n) for n in registered} == listed, area
