@@ -69,6 +69,7 @@ async def serve_node(path: Path, folder: Path) -> None:
     from connector.catalog.model import Access, Dataset, Distribution
     from connector.catalog.service import CatalogService
     from connector.catalog.sql import SqlCatalogStore
+    from connector.identity.callbacks import Callbacks
     from connector.identity.did import Signer
     from connector.identity.keys import generate_key
     from connector.identity.resolver import DidResolver
@@ -97,7 +98,8 @@ async def serve_node(path: Path, folder: Path) -> None:
         await catalog.store.put(Dataset(id="bench", iri=iri, title="Big", publisher=me.did, access=Access.PUBLIC,
                                         offers=(), distributions=(Distribution(iri=iri + "#d", file="big.bin"),)))
         negotiations = NegotiationService(SqlNegotiationStore(database), did=me.did, dsp_url=base + "/dsp",
-                                          signer=me, session=session, resolver=DidResolver(session))
+                                          signer=me, session=session, resolver=DidResolver(session),
+                                          callbacks=Callbacks(DidResolver(session), origins=frozenset({"http://127.0.0.1:9"})))
         moment = datetime.now(UTC)
         agreement = {"@id": "urn:uuid:bench-agreement", "@type": "Agreement", "target": iri, "assigner": me.did,
                      "assignee": consumer, "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),

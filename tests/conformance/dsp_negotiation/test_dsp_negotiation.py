@@ -27,6 +27,7 @@ from connector.catalog.resources import CATALOG
 from connector.catalog.service import CatalogService
 from connector.catalog.sql import SqlCatalogStore
 from connector.errors import ConnectorError
+from connector.identity.callbacks import Callbacks
 from connector.identity.did import Signer
 from connector.identity.jose import sign_jwt
 from connector.identity.keys import generate_key
@@ -117,7 +118,8 @@ async def setup(tmp_path):
         opened = await catalog.publish(str(src / "air.csv"), title="Air", policy="open")
         members = await catalog.publish(str(src / "air.csv"), title="Members", policy="members")
         service = NegotiationService(SqlNegotiationStore(db), did=me.did, dsp_url=base + "/dsp", signer=me,
-                                     session=session, resolver=DidResolver(session), catalog=catalog)
+                                     session=session, resolver=DidResolver(session), catalog=catalog,
+                                     callbacks=Callbacks(DidResolver(session), origins=frozenset({kit_base})))
         app = web.Application(middlewares=[fake_dcp])
         app.add_routes(routes.public)
         app[NEGOTIATIONS] = service

@@ -20,6 +20,7 @@ from aiohttp import web
 from connector.auth.caller import CALLER, Caller
 from connector.catalog.service import CatalogService
 from connector.catalog.sql import SqlCatalogStore
+from connector.identity.callbacks import Callbacks
 from connector.identity.did import Signer
 from connector.identity.keys import generate_key
 from connector.identity.resolver import DidResolver
@@ -129,7 +130,8 @@ async def running(tmp_path, manual: bool = False, sender: bool = True):
                                  allowed_roots=[src], name="Provider")
         dataset = await catalog.publish(str(src / "data.bin"), title="Data", policy="open")
         negotiations = NegotiationService(SqlNegotiationStore(db), did=me.did, dsp_url=base + "/dsp", signer=me,
-                                          session=session, resolver=DidResolver(session), catalog=catalog)
+                                          session=session, resolver=DidResolver(session), catalog=catalog,
+                                          callbacks=Callbacks(DidResolver(session), origins=frozenset({kit_base})))
         service = TransferService(SqlTransferStore(db), did=me.did, dsp_url=base + "/dsp", public_url=base,
                                   signer=me, session=session, negotiations=negotiations, catalog=catalog,
                                   manual=manual)
