@@ -179,7 +179,7 @@ async def agree_negotiation(request: web.Request) -> web.Response:
 
 @management.post("/api/v1/negotiations/{id}/offer")
 async def offer_negotiation(request: web.Request) -> web.Response:
-    body = await json_body(request) if request.can_read_body else {}
+    body = await json_body(request) if request.body_exists else {}
     offer = body.get("offer") if isinstance(body, dict) else None
     if not isinstance(body, dict) or not (offer is None or isinstance(offer, dict)):
         raise ConnectorError(Reason.BAD_INPUT, 'the body must be {"offer": ODRL_OFFER?}')
