@@ -27,6 +27,7 @@ from typing import Any
 
 import aiohttp
 
+from connector.answers import sentence
 from connector.auth.caller import Caller
 from connector.auth.client import dsp_request
 from connector.catalog.client import dsp_base
@@ -234,7 +235,8 @@ class NegotiationService:
             async with dsp_request(self.session, "GET", url, signer=self.signer) as response:
                 if response.status != 200:
                     raise ConnectorError(Err.NOT_FOUND if response.status == 404 else Err.BAD_INPUT,
-                                         f"{url} answered {response.status}: {(await response.text())[:200]}")
+                                         f"{url} answered {response.status}: "
+                                         f"{sentence(response.status, await response.read())}")
                 dataset = await response.json(content_type=None)
         except aiohttp.ClientError as exc:
             raise ConnectorError(Err.BAD_INPUT, f"cannot reach {url}: {exc}") from None
