@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +21,8 @@ def config(args: argparse.Namespace) -> NodeConfig:
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    import asyncio  # a tenth of a second: not for the commands that need no event loop
+
     return asyncio.run(coroutine)
 
 

@@ -12,7 +12,7 @@ import argparse
 import json
 
 from connector.cli.common import config, read_input, run
-from connector.cli.management import call, serving
+from connector.cli.management import request, serving
 from connector.cli.output import fields, print_json, table
 from connector.errors import ConnectorError, Reason
 
@@ -52,7 +52,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
         raise ConnectorError(Reason.BAD_INPUT, "--claims must be a JSON object")
     body = {"subject": args.subject, "type": args.type, "claims": claims, "format": args.format}
     if serving(args):
-        shown = run(call(args, "POST", "/api/v1/credentials/issue", body))
+        shown = request(args, "POST", "/api/v1/credentials/issue", body)
     else:
         shown = run(_issued(args, body))
     if args.json:
@@ -87,7 +87,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     query = {k: v for k, v in (("role", args.role), ("type", args.type)) if v}
     if serving(args):
-        items = run(call(args, "GET", "/api/v1/credentials", params=query))["items"]
+        items = request(args, "GET", "/api/v1/credentials", params=query)["items"]
     else:
         items = run(_listed(args, query))
     if args.json:
@@ -102,7 +102,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     text = read_input(args.file)
     if serving(args):
-        shown = run(call(args, "POST", "/api/v1/credentials", text=text))
+        shown = request(args, "POST", "/api/v1/credentials", text=text)
     else:
         shown = run(_held(args, text))
     if args.json:

@@ -7,14 +7,12 @@ holds the negotiation's process and its outbox sender.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import time
 from pathlib import Path
 from typing import Any
 
-from connector.cli.common import run
-from connector.cli.management import call
+from connector.cli.management import request
 from connector.cli.output import fields, print_json, table
 from connector.errors import ConnectorError, Reason
 from connector.negotiation.model import Role, State
@@ -63,23 +61,20 @@ def _show(args: argparse.Namespace, shown: dict) -> int:
 
 
 def cmd_negotiate(args: argparse.Namespace) -> int:
-    async def work() -> dict:
-        body = {"providerUrl": args.provider, "datasetId": args.dataset, "offerId": args.offer}
-        found = await call(args, "POST", "/api/v1/negotiations", body)
-        deadline = time.monotonic() + args.timeout
-        while args.wait and found["state"] not in FINAL and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-            found = await call(args, "GET", f"/api/v1/negotiations/{found['id']}")
-        return found
-
-    return _show(args, run(work()))
+    body = {"providerUrl": args.provider, "datasetId": args.dataset, "offerId": args.offer}
+    found = request(args, "POST", "/api/v1/negotiations", body)
+    deadline = time.monotonic() + args.timeout
+    while args.wait and found["state"] not in FINAL and time.monotonic() < deadline:
+        time.sleep(0.2)
+        found = request(args, "GET", f"/api/v1/negotiations/{found['id']}")
+    return _show(args, found)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     params = {k: v for k, v in (("state", args.state), ("role", args.role)) if v}
     if args.pending:
         params["pending"] = "true"
-    items = run(call(args, "GET", "/api/v1/negotiations", params=params))["items"]
+    items = request(args, "GET", "/api/v1/negotiations", params=params)["items"]
     if args.json:
         print_json(items)
     else:
@@ -90,15 +85,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    return _show(args, run(call(args, "GET", f"/api/v1/negotiations/{args.id}")))
+    return _show(args, request(args, "GET", f"/api/v1/negotiations/{args.id}"))
 
 
 def cmd_terminate(args: argparse.Namespace) -> int:
-    return _show(args, run(call(args, "POST", f"/api/v1/negotiations/{args.id}/terminate")))
+    return _show(args, request(args, "POST", f"/api/v1/negotiations/{args.id}/terminate"))
 
 
 def cmd_agree(args: argparse.Namespace) -> int:
-    return _show(args, run(call(args, "POST", f"/api/v1/negotiations/{args.id}/agree")))
+    return _show(args, request(args, "POST", f"/api/v1/negotiations/{args.id}/agree"))
 
 
 def cmd_offer(args: argparse.Namespace) -> int:
@@ -108,4 +103,4 @@ def cmd_offer(args: argparse.Namespace) -> int:
             body["offer"] = json.loads(Path(args.offer).read_text())
         except (OSError, ValueError) as exc:
             raise ConnectorError(Reason.BAD_INPUT, f"cannot read the offer {args.offer}: {exc}") from None
-    return _show(args, run(call(args, "POST", f"/api/v1/negotiations/{args.id}/offer", body)))
+    return _show(args, request(args, "POST", f"/api/v1/negotiations/{args.id}/offer", body))
