@@ -15,6 +15,7 @@ from connector.config import NodeConfig
 from connector.credentials.sql import SqlCredentialStore
 from connector.credentials.store import CredentialStore
 from connector.errors import ConnectorError, Reason
+from connector.identity.addresses import AddressPolicy
 from connector.identity.did import Signer, did_web_from_url, node_did_document
 from connector.identity.keys import KeyStore
 from connector.identity.resolver import DidResolver
@@ -85,7 +86,7 @@ async def open_node(config: NodeConfig, *, new_database: bool = False) -> AsyncI
     database = await Database.open(config.database_url)
     session = http_session()
     did = did_web_from_url(config.public_url)
-    resolver = DidResolver(session, allow_private=config.allow_private_dids)
+    resolver = DidResolver(session, policy=AddressPolicy.for_node(config))
     resolver.pin(node_did_document(did, keys, config.public_url))
     # Loire compliance accepts EC keys only (no EdDSA), so self-descriptions are ES256
     p256 = Signer.for_store(keys, did, crv="P-256")
