@@ -23,7 +23,7 @@ from connector.identity import routes as identity
 from connector.negotiation import routes as negotiation
 from connector.negotiation.manager import management_negotiations, negotiation_context
 from connector.selfdescription import routes as selfdescription
-from connector.sparql import SPARQL, open_sparql
+from connector.sparql import SPARQL, SparqlSettings, open_sparql
 from connector.sparql import public as sparql
 from connector.transfer import dataplane
 from connector.transfer import routes as transfer
@@ -58,7 +58,8 @@ async def sparql_context(app: web.Application) -> AsyncIterator[None]:
     """The SPARQL store and its query workers live as long as the public app; only the serving
     node opens them (the store takes a lock), with its self-description loaded."""
     node = app[NODE]
-    async with open_sparql(node.config.home / "sparql") as service:
+    settings = SparqlSettings.of(node.config.sparql)
+    async with open_sparql(node.config.home / "sparql", settings) as service:
         app[SPARQL] = service
         rdf = await asyncio.to_thread(node.self_descriptions.rdf)
         if rdf is not None:
