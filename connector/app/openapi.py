@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from connector.catalog import formats
+
 _OBJECT = {"type": "object"}
 _PROBLEM = {"description": "problem (RFC 9457)", "content": {"application/problem+json": {"schema": _OBJECT}}}
 
@@ -40,6 +42,29 @@ _CREDENTIAL = {
     "text/plain": {"schema": {"type": "string", "description": "a compact JWT (vc+jwt / vp+jwt)"}},
 }
 
+_IMPORT_TYPES = (*formats.MEDIA_TYPES.values(), "application/json")  # what the import reads
+_UPLOAD = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["metadata", "file"],
+            "properties": {
+                "metadata": {"type": "string", "contentMediaType": "application/json"},
+                "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+            },
+        },
+        "encoding": {"metadata": {"contentType": "application/json"}},
+    }
+}
+_publish = _op(
+    "Publish a file (in a folder of [catalog] publish_roots) or an http(s) source:"
+    " {source, title, description?, keywords?, license?, policy?: open|members|FILE|ODRL object};"
+    " or upload the file (multipart: the metadata part, then the file part; stored under data/)",
+    body={**_JSON, **_UPLOAD},
+    ok="201",
+)
+_publish["responses"].update({"403": _PROBLEM, "413": _PROBLEM})
+
 PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/node": {"get": _op("This node: name, DID, URLs, version")},
     "/api/v1/did": {"get": _op("This node's did:web document")},
@@ -65,12 +90,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/credentials/{role}/{id}": {"get": _op("One credential", params=[_path_param("role"), _path_param("id")])},
     "/api/v1/datasets": {
         "get": _op("The node's datasets", params=[_query("limit", "1-500"), _query("offset", "")]),
-        "post": _op(
-            "Publish a file (under the current folder or the node's data/) or an http(s) source:"
-            " {source, title, description?, keywords?, license?, policy?: open|members|FILE}",
-            body=_JSON,
-            ok="201",
-        ),
+        "post": _publish,
     },
     "/api/v1/datasets/{id}": {
         "get": _op("One dataset", params=[_path_param("id")]),
@@ -153,7 +173,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/catalog/import": {
         "post": _op(
             "Import a DCAT / DCAT-AP catalog; the report lists created, updated, unchanged and rejected datasets",
-            body={t: {"schema": {"type": "string"}} for t in ("text/turtle", "application/rdf+xml", "application/n-triples", "application/ld+json")},
+            body={t: {"schema": {"type": "string"}} for t in _IMPORT_TYPES},
         )
     },
 }
