@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 
+from connector import strictjson
 from connector.answers import sentence
 from connector.auth.client import authorization, did_of_endpoint
 from connector.errors import ConnectorError, Reason
@@ -28,7 +29,7 @@ async def _json(response: aiohttp.ClientResponse, what: str) -> Any:
         reason = Reason.UNAUTHORIZED if response.status == 401 else Reason.BAD_INPUT
         raise ConnectorError(reason, f"{what} answered {response.status}: {said}")
     try:
-        return await response.json(content_type=None)
+        return strictjson.loads(await response.read())
     except ValueError:
         raise ConnectorError(Reason.BAD_INPUT, f"{what} did not answer JSON") from None
 

@@ -8,12 +8,12 @@ would write problem+json); every message we send is built to the vendored schema
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 from aiohttp import BodyPartReader, web
 
+from connector import strictjson
 from connector.app.request import json_body
 from connector.auth.caller import caller_of
 from connector.catalog import codec, export, formats, schemas
@@ -109,7 +109,7 @@ async def catalog_request(request: web.Request) -> web.Response:
     try:
         offset, limit = _paging(request)
         try:
-            message = json.loads(await request.text())
+            message = strictjson.loads(await request.text())
         except ValueError as exc:
             return _dsp_error(400, f"the body is not valid JSON: {exc}")
         if errors := schemas.problems(schemas.CATALOG_REQUEST, message):
@@ -253,7 +253,7 @@ async def _upload(request: web.Request) -> Any:
         if len(text) > MAX_METADATA_BYTES:
             raise ConnectorError(Reason.TOO_LARGE, f"the metadata part is above {MAX_METADATA_BYTES} bytes")
     try:
-        metadata = json.loads(text)
+        metadata = strictjson.loads(text)
     except (ValueError, RecursionError) as exc:
         raise ConnectorError(Reason.BAD_INPUT, f"the metadata part is not valid JSON: {exc}") from None
     if not isinstance(metadata, dict):

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 
+from connector import strictjson
 from connector.auth.client import did_of_endpoint, dsp_request
 from connector.catalog.client import dsp_base
 from connector.compute import receipt
@@ -50,7 +51,7 @@ class ComputeClient:
         try:
             async with dsp_request(self.session, method, url, signer=self.signer,
                                    audience_did=audience, **options) as response:
-                body = await response.json(content_type=None)
+                body = strictjson.loads(await response.read())
                 return response.status, body
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise ConnectorError(Reason.BAD_INPUT, f"cannot reach the provider at {url}: {exc}") from None

@@ -11,7 +11,6 @@ the run evaluates the same policy with the real output size. A refusal changes n
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import uuid
 from dataclasses import dataclass, field, replace
@@ -19,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from connector import strictjson
 from connector.auth.caller import Caller
 from connector.compute import receipt
 from connector.compute.archive import pack
@@ -324,6 +324,6 @@ def summary(job: ComputeJob) -> dict[str, Any]:
 
 def parse_json(text: str) -> Any:
     try:
-        return json.loads(text)
+        return strictjson.loads(text)
     except ValueError as exc:
         raise ComputeRefusal(400, f"the body is not valid JSON: {exc}") from None

@@ -12,6 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from connector import strictjson
 from connector.errors import ConnectorError
 from connector.identity.base64url import decode as b64u_decode
 from connector.identity.base64url import encode as b64u_encode
@@ -88,7 +89,7 @@ def decode_parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str, bytes
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise ValueError("a JWT has three dot-separated parts")
-    header, payload = json.loads(b64u_decode(parts[0])), json.loads(b64u_decode(parts[1]))
+    header, payload = strictjson.loads(b64u_decode(parts[0])), strictjson.loads(b64u_decode(parts[1]))
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise ValueError("the JWT header and payload must be JSON objects")
     signature = b64u_decode(parts[2]) if parts[2] else b""  # empty: judged by the alg check

@@ -23,6 +23,7 @@ from typing import Any
 import base58
 from pyld.jsonld import JsonLdError, JsonLdProcessor
 
+from connector import strictjson
 from connector.errors import ConnectorError, Reason
 from connector.identity.base64url import decode as b64u_decode
 from connector.identity.base64url import encode as b64u_encode
@@ -165,7 +166,7 @@ def _signature_ok(proof: dict[str, Any], key: dict[str, Any], data: bytes) -> st
         return "the proof has no detached JWS"
     header_b64, _, signature_b64 = jws.split(".")
     try:
-        header = json.loads(b64u_decode(header_b64))
+        header = strictjson.loads(b64u_decode(header_b64))
         signature = b64u_decode(signature_b64)
     except ValueError:
         return "the proof's JWS is not valid base64url JSON"

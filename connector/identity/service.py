@@ -7,13 +7,13 @@ Verification: a malformed or unknown input is a problem to report, never a trace
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from connector import strictjson
 from connector.errors import ConnectorError, Reason
 from connector.identity.did import Signer
 from connector.identity.jose import issue_vc_jwt, unenvelope, verify_jwt
@@ -137,7 +137,7 @@ async def _verify_text(text: str | bytes, resolver: DidResolver, **options: Any)
     data: Any = None
     if jwt is None:
         try:
-            data = json.loads(stripped)
+            data = strictjson.loads(stripped)
         except ValueError as exc:
             return Verification.failed(f"the file is neither a JWT nor valid JSON ({exc})")
         jwt = _find_jwt(data)

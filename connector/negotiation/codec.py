@@ -10,10 +10,10 @@ same key, so that the stored agreement carries its proof.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from connector import strictjson
 from connector.negotiation.model import ContractNegotiation, Message, MessageKind
 from connector.schemas import Schemas
 
@@ -58,7 +58,7 @@ def _kind(body: dict[str, Any]) -> MessageKind:
 def decode(text: str | bytes, allowed: tuple[str, ...]) -> Message:
     """The Message in a request body whose @type must be one of `allowed`; CodecError else."""
     try:
-        body = json.loads(text)
+        body = strictjson.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise CodecError(f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):

@@ -27,6 +27,7 @@ from typing import Any
 
 import aiohttp
 
+from connector import strictjson
 from connector.answers import sentence
 from connector.auth.caller import Caller
 from connector.auth.client import dsp_request
@@ -237,9 +238,11 @@ class NegotiationService:
                     raise ConnectorError(Err.NOT_FOUND if response.status == 404 else Err.BAD_INPUT,
                                          f"{url} answered {response.status}: "
                                          f"{sentence(response.status, await response.read())}")
-                dataset = await response.json(content_type=None)
+                dataset = strictjson.loads(await response.read())
         except aiohttp.ClientError as exc:
             raise ConnectorError(Err.BAD_INPUT, f"cannot reach {url}: {exc}") from None
+        except ValueError as exc:
+            raise ConnectorError(Err.BAD_INPUT, f"{url} did not answer JSON: {exc}") from None
         offers = dataset.get("hasPolicy", []) if isinstance(dataset, dict) else []
         offers = offers if isinstance(offers, list) else [offers]
         chosen = [o for o in offers if isinstance(o, dict) and (offer_id is None or o.get("@id") == offer_id)]

@@ -22,6 +22,7 @@ from typing import Any
 
 import aiohttp
 
+from connector import strictjson
 from connector.errors import ConnectorError, Reason
 from connector.transfer import codec
 
@@ -83,7 +84,7 @@ async def _refresh(session: aiohttp.ClientSession, props: dict[str, str]) -> boo
         if r.status in TRANSIENT:
             raise _Transient(f"the token endpoint answered {r.status}")
         try:
-            body = await r.json(content_type=None) if r.status == 200 else None
+            body = strictjson.loads(await r.read()) if r.status == 200 else None
         except ValueError:
             body = None
     pair = (body.get("access_token"), body.get("refresh_token")) if isinstance(body, dict) else ()

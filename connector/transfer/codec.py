@@ -8,10 +8,10 @@ JSON pointer needs; the registry repairs that one reference form when it loads t
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from connector import strictjson
 from connector.schemas import Schemas
 from connector.transfer.model import Message, MessageKind, TransferProcess
 
@@ -53,7 +53,7 @@ def problems(dsp_type: str, document: Any, limit: int = 5) -> list[str]:
 def decode(text: str | bytes, allowed: tuple[str, ...]) -> Message:
     """The Message in a request body whose @type must be one of `allowed`; CodecError else."""
     try:
-        body = json.loads(text)
+        body = strictjson.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise CodecError(f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):

@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from connector import strictjson
 from connector.transfer import ranges, usage
 from connector.transfer.manager import CHUNK, TRANSFERS
 from connector.transfer.model import State
@@ -144,7 +145,7 @@ async def refresh(request: web.Request) -> web.Response:
     """OAuth-style refresh: {"refresh_token": R} (JSON or form) -> a new access and refresh token."""
     service = request.config_dict[TRANSFERS]
     try:
-        body = await request.json() if request.content_type == "application/json" else dict(await request.post())
+        body = strictjson.loads(await request.read()) if request.content_type == "application/json" else dict(await request.post())
     except ValueError:
         body = {}
     secret = body.get("refresh_token") or body.get("refreshToken") if isinstance(body, dict) else None
