@@ -13,6 +13,7 @@ burst of requests from one caller, and each then costs one ID token check and on
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ from connector.identity.proofs import verify_presentation
 from connector.identity.resolver import DidResolver
 from connector.identity.verification import id_of, parse_datetime, utcnow
 
+log = logging.getLogger("communs.auth")
 _JSON = {"application/json", "application/ld+json"}
 
 
@@ -147,7 +149,7 @@ class CallerVerifier:
             # the resolver's SSRF rules: public addresses only (unless configured), no rebinding
             target, headers, server_name = await self.resolver.checked_target(url)
         except ConnectorError as exc:
-            raise refuse(f"the caller's credential service cannot be found: {exc}") from None
+            raise _unusable(caller, getattr(exc, "detail", None) or str(exc)) from None
         bearer = issue_id_token(self.signer, caller, access_token=access_token,
                                 ttl=timedelta(minutes=1), now=now)
         query = {"@context": [DCP_CONTEXT], "type": "PresentationQueryMessage", "scope": list(self.scopes)}
@@ -156,9 +158,9 @@ class CallerVerifier:
             async with asyncio.timeout(self.timeout):
                 body = await self._post(target, query, headers, server_name)
         except TimeoutError:
-            raise refuse(f"the caller's credential service did not answer within {self.timeout:g} s") from None
+            raise _unusable(caller, f"no answer within {self.timeout:g} s") from None
         except aiohttp.ClientError as exc:
-            raise refuse(f"the caller's credential service is unreachable ({exc.__class__.__name__})") from None
+            raise _unusable(caller, f"unreachable ({exc.__class__.__name__})") from None
         try:
             message = strictjson.loads(body)
         except ValueError as exc:
@@ -180,10 +182,8 @@ class CallerVerifier:
                     server_name: str | None) -> bytes:
         async with self.session.post(url, json=query, headers=headers, allow_redirects=False,
                                      server_hostname=server_name) as response:
-            if response.status != 200:
-                raise refuse(f"the caller's credential service answered HTTP {response.status}")
-            if response.content_type not in _JSON:
-                raise refuse("the caller's credential service answered something that is not JSON")
+            if response.status != 200 or response.content_type not in _JSON:
+                raise _unusable(url, f"HTTP {response.status}, {response.content_type}")
             try:
                 return await read_capped(response, self.max_bytes)
             except ValueError:
@@ -218,6 +218,14 @@ class CallerVerifier:
         ends = [vp.get("exp")] + [_end(c) for c in credentials]
         until = min([e - now.timestamp() for e in ends if isinstance(e, int | float)] + [self.cache_ttl])
         return credentials, until
+
+
+def _unusable(where: str, cause: str) -> ConnectorError:
+    """One refusal whatever kept the credential service from answering (not found, silent,
+    closed, another kind of server): a caller names that service, so telling these apart would
+    let it probe ports through us. The cause is for the operator's log."""
+    log.info("no usable answer from a credential service (%s): %s", where, cause)
+    return refuse("the caller's credential service gave no usable answer")
 
 
 def _end(credential: dict[str, Any]) -> float | None:
