@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import stat
 import subprocess
@@ -142,10 +143,13 @@ def test_catalog_of_an_unreachable_provider_is_one_sentence(tmp_path):
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_serve_new_database_starts_afresh_where_the_database_was_lost(tmp_path, capsys):
+def test_serve_new_database_starts_afresh_where_the_database_was_lost(tmp_path, capsys, monkeypatch):
     folder = init_node(tmp_path / "node")
     (folder / "data").mkdir()  # the node was used: a lost database must not pass unnoticed
     (folder / "communs.db").unlink()
+    root = logging.getLogger()  # serve sets up this process's logging: only for this test
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", root.level)
     assert main(["serve", "--dir", str(folder)]) == 1
     assert "--new-database" in capsys.readouterr().err
     server = subprocess.Popen([sys.executable, "-m", "connector.cli.main", "serve", "--new-database",
