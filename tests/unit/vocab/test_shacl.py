@@ -17,6 +17,8 @@ from connector.selfdescription.model import Participant
 from connector.selfdescription.parse import parse
 from vocab import jsonld, shacl
 from vocab.errors import VocabError, VocabReason
+from vocab.shacl.index import compile_index
+from vocab.shacl.sets import turtle_triples
 
 EXAMPLES = Path(__file__).parents[2] / "conformance" / "gaiax" / "examples"
 SPECS = Path("/work/shared/specs/gaiax/loire/shapes/gx-25.11.shapes.ns-development.ttl")
@@ -167,8 +169,7 @@ def test_selection_keeps_target_node_and_subjects_of_shapes(tmp_path, monkeypatc
         ex:SubjS a sh:NodeShape ; sh:targetSubjectsOf ex:p ; sh:class ex:Thing .
     """
     ex = "http://example.org/"
-    triples = list(shacl._triples(ttl, 0))
-    index = shacl._compile(triples)
+    index = compile_index(list(turtle_triples(ttl, 0)))
     data = Graph()
     assert index.select(data) == frozenset({"<http://example.org/NodeS>"})
     data.add((URIRef(ex + "a"), URIRef(ex + "p"), Literal(1)))
