@@ -11,7 +11,8 @@ from connector.app.keys import NODE
 from connector.auth.credential_service import Holder
 from connector.auth.replay import ReplayGuard
 from connector.auth.sql import SqlJtiStore
-from connector.auth.verifier import CallerVerifier, StaticTrustAnchors
+from connector.auth.verifier import CallerVerifier
+from connector.credentials.trust import TrustAnchors
 
 
 @dataclass
@@ -30,7 +31,7 @@ async def auth_context(app: web.Application) -> AsyncIterator[None]:
     signer = node.signer
     app[AUTH] = Auth(
         verifier=CallerVerifier(signer, node.resolver, node.session, guard,
-                                StaticTrustAnchors(node.config.trust_anchors),
+                                TrustAnchors(node.config, node.did),
                                 max_bytes=node.config.max_body_bytes),
         holder=Holder(signer, node.resolver, node.credentials, guard),
     )

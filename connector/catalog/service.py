@@ -89,7 +89,7 @@ class CatalogService:
         if policy == "open":
             return codec.offer_text(to_jsonld(open_offer(uid, self.did))), Access.PUBLIC
         if policy == "members":
-            offer = members_offer(uid, self.did, self.trust_anchors or (self.did,))
+            offer = members_offer(uid, self.did, (self.did, *self.trust_anchors))
             return codec.offer_text(to_jsonld(offer)), Access.MEMBERS
         parsed = self.read_policy(Path(policy)) if isinstance(policy, str) else _policy_document(policy)
         parsed = dataclasses.replace(parsed, type=PolicyType.OFFER, uid=uid, assigner=self.did, targets=())
