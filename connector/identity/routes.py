@@ -9,7 +9,6 @@ from connector.app.request import json_body
 from connector.credentials import service as credentials
 from connector.errors import ConnectorError, Reason
 from connector.identity.did import node_did_document
-from connector.identity.service import verify_credential_file
 
 public = web.RouteTableDef()
 management = web.RouteTableDef()
@@ -56,7 +55,7 @@ async def issue(request: web.Request) -> web.Response:
 
 @management.post("/api/v1/credentials/verify")
 async def verify(request: web.Request) -> web.Response:
-    verification = await verify_credential_file(await request.text(), request.app[NODE].resolver)
+    verification = await credentials.verify(await request.text(), request.app[NODE].resolver)
     return web.json_response(credentials.verification_view(verification))
 
 
