@@ -21,8 +21,14 @@ def sentence(status: int, body: bytes | str) -> str:
         data = json.loads(text)
     except (ValueError, RecursionError):
         data = None
-    said = _said(data) if data is not None else _first_line(text)
-    return _printable(said) or f"HTTP {status}"
+    if data is not None:
+        return parsed_sentence(status, data)
+    return _printable(_first_line(text)) or f"HTTP {status}"
+
+
+def parsed_sentence(status: int, data: Any) -> str:
+    """`sentence` of an answer already parsed as JSON."""
+    return _printable(_said(data)) or f"HTTP {status}"
 
 
 def _said(data: Any) -> str:

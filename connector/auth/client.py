@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from connector import strictjson
+from connector.answers import sentence
 from connector.auth.credential_service import ACCESS_TOKEN_TTL, issue_access_token
 from connector.auth.scopes import DEFAULT_SCOPES
 from connector.auth.tokens import issue_id_token
@@ -111,7 +112,7 @@ async def deliver(session: aiohttp.ClientSession, url: str, message: dict[str, A
             body = await read_capped(response, MAX_ANSWER)
             if response.status in (200, 201):
                 return Delivery(response.status, strictjson.loads(body) if body.strip() else None)
-            error = "" if response.status < 300 else f"{response.status}: {body[:300].decode('utf-8', 'replace')}"
+            error = "" if response.status < 300 else f"{response.status}: {sentence(response.status, body)}"
             return Delivery(response.status, error=error)
     except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
         return Delivery(0, error=f"{type(exc).__name__}: {exc}")

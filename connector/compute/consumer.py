@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 
 from connector import strictjson
+from connector.answers import parsed_sentence
 from connector.auth.client import did_of_endpoint, dsp_request
 from connector.catalog.client import dsp_base
 from connector.compute import receipt
@@ -103,7 +104,7 @@ class ComputeClient:
         if status in (502, 504):
             return job, None  # a proxy's hiccup: sent again at the next refresh
         refusal = ConnectorError(_STATUS_REASON.get(status, Reason.BAD_INPUT),
-                                 f"the provider refused the job ({status}): {_reason(answer)}")
+                                 f"the provider refused the job ({status}): {parsed_sentence(status, answer)}")
         failed = mirror(job, JobState.FAILED, now(), reason=str(refusal), finished_at=now())
         await self.store.save(failed)
         return failed, refusal
@@ -125,7 +126,7 @@ class ComputeClient:
         status, answer = await self._call(job, "GET", url, params={"wait": str(wait)},
                                           timeout=aiohttp.ClientTimeout(total=wait + 30))
         if status != 200 or not isinstance(answer, dict):
-            raise ConnectorError(Reason.BAD_INPUT, f"the provider answered {status}: {_reason(answer)}")
+            raise ConnectorError(Reason.BAD_INPUT, f"the provider answered {status}: {parsed_sentence(status, answer)}")
         return await self._apply(job, answer)
 
     async def _apply(self, job: ComputeJob, answer: dict[str, Any]) -> ComputeJob:
@@ -200,10 +201,3 @@ class ComputeClient:
         return await asyncio.to_thread(file_hash, target)
 
 
-def _reason(answer: Any) -> str:
-    if isinstance(answer, dict):
-        reason = answer.get("reason")
-        if isinstance(reason, list):
-            reason = "; ".join(str(r) for r in reason)
-        return str(reason or answer.get("detail") or answer)[:300]
-    return str(answer)[:300]
