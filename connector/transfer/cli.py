@@ -18,15 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from connector.cli.common import config, run
 from connector.cli.management import call
 from connector.cli.output import fields, print_json, table
 from connector.errors import ConnectorError, Reason
-from connector.identity.addresses import AddressPolicy, AddressRefused
-from connector.transfer import codec
-from connector.transfer.client import RETRY_FOR, download
 
 LIVE = ("STARTED",)
 ENDED = ("COMPLETED", "TERMINATED")
@@ -38,8 +33,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     pulling = argparse.ArgumentParser(add_help=False)
     pulling.add_argument("--out", required=True, metavar="PATH", help="where to write the data")
     pulling.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
-    pulling.add_argument("--retry-for", type=float, default=RETRY_FOR, metavar="SECONDS",
-                         help=f"how long to retry an unreachable provider (default {RETRY_FOR:g})")
+    pulling.add_argument("--retry-for", type=float, metavar="SECONDS",
+                         help="how long to retry an unreachable provider (default 60)")
     tokens = argparse.ArgumentParser(add_help=False)
     tokens.add_argument("--show-token", action="store_true", help="print the data address's tokens")
 
@@ -109,6 +104,10 @@ async def _countdown(seconds: float, left: float, why: str) -> None:
     print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
+def _retry(args: argparse.Namespace) -> dict[str, float]:
+    return {} if args.retry_for is None else {"retry_for": args.retry_for}
+
+
 def _check_out(args: argparse.Namespace) -> Path:
     out = Path(args.out)
     if out.is_dir():
@@ -122,6 +121,13 @@ def _check_out(args: argparse.Namespace) -> Path:
 
 async def _pull(args: argparse.Namespace, found: dict[str, Any], out: Path) -> dict[str, Any]:
     """Download the data of FOUND (a STARTED transfer we consume) into OUT, then complete it."""
+    # what only a download needs is imported here: `transfers list` starts without it
+    import aiohttp
+
+    from connector.identity.addresses import AddressPolicy, AddressRefused
+    from connector.transfer import codec
+    from connector.transfer.client import download
+
     address = found["dataAddress"]
     policy = AddressPolicy.for_node(config(args))  # the provider chose these: our node's rules
     urls = (address.get("endpoint"), codec.properties(address).get("refreshEndpoint"))
@@ -134,7 +140,7 @@ async def _pull(args: argparse.Namespace, found: dict[str, Any], out: Path) -> d
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_read=60)) as session:
             got = await download(session, address, out, _progress(),
-                                 retry_for=args.retry_for, pause=_countdown)
+                                 pause=_countdown, **_retry(args))
     except ConnectorError as exc:
         hint = (f"; the transfer {found['id']} is still STARTED: "
                 f"`communs transfers download {found['id']} --out {out}` goes on with it")
