@@ -24,8 +24,9 @@ from connector.storage.database import Database, sqlite_file
 
 KEYS_DIR = "keys"
 PASSPHRASE_ENV = "COMMUNS_PASSPHRASE"
-# what a node's folder holds once it has served (its SPARQL store) or published (its files)
-TRACES = ("sparql", "data")
+# what a node's folder holds once `init` made it (its keys and settings, written with the
+# database), served (its SPARQL store) or published (its files)
+TRACES = ("keys", "communs.toml", "sparql", "data")
 
 
 def passphrase_from_env() -> str | None:

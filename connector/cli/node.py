@@ -97,7 +97,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 async def _finish(cfg: NodeConfig) -> dict[str, object]:
-    async with open_node(cfg) as node:  # creates and migrates the database
+    async with open_node(cfg, new_database=True) as node:  # creates and migrates the database
         await node.self_descriptions.check(node.resolver)  # also warms the shapes cache
         return {
             "did": node.did,

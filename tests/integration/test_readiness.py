@@ -68,3 +68,12 @@ async def test_a_corrupted_or_replaced_database_makes_the_node_unready(folder):
         await readiness.problem()
         database.unlink()
         assert await readiness.problem() == body["reason"]
+
+
+async def test_a_node_only_initialised_refuses_a_lost_database(folder):
+    (folder / "communs.db").unlink()
+    assert not (folder / "sparql").exists() and not (folder / "data").exists()  # never served
+    with pytest.raises(ConnectorError, match="holds this node's keys and communs.toml"):
+        async with running_node(load(folder)):
+            pass
+    assert not (folder / "communs.db").exists()
