@@ -17,6 +17,30 @@ from connector.storage.database import Database
 POSTGRES_URL = os.environ.get("COMMUNS_TEST_POSTGRES")  # e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A PostgreSQL that was asked for but does not answer stops the run at once, naming it,
+    instead of every PostgreSQL test waiting out its own connection timeout."""
+    if POSTGRES_URL and not session.config.option.collectonly:
+        import asyncio
+
+        import asyncpg
+
+        async def reach() -> None:
+            connection = await asyncpg.connect(_asyncpg_url(), timeout=5)
+            await connection.close()
+
+        try:
+            asyncio.run(reach())
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            pytest.exit(f"PostgreSQL (COMMUNS_TEST_POSTGRES={POSTGRES_URL}) cannot be reached: {exc}; "
+                        "start it (.ci/services.sh does) or unset COMMUNS_TEST_POSTGRES", returncode=3)
+
+
+def _asyncpg_url() -> str:
+    assert POSTGRES_URL
+    return POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+
+
 def database_backends() -> list:
     return [
         "sqlite",
@@ -44,9 +68,8 @@ async def open_test_database(kind: str, folder: Path) -> AsyncIterator[Database]
         return
     import asyncpg
 
-    assert POSTGRES_URL
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    admin = await asyncpg.connect(_asyncpg_url())
     await admin.execute(f'CREATE SCHEMA "{schema}"')
     try:
         db = await Database.open(
