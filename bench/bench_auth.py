@@ -35,9 +35,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from nodes import init  # noqa: E402
 
-from connector.app.keys import NODE  # noqa: E402
 from connector.app.middleware import problems  # noqa: E402
-from connector.app.node import Node, open_node  # noqa: E402
 from connector.auth import routes as auth_routes  # noqa: E402
 from connector.auth.caller import caller_of  # noqa: E402
 from connector.auth.client import authorization  # noqa: E402
@@ -50,6 +48,7 @@ from connector.identity import routes as identity  # noqa: E402
 from connector.identity.did import Signer  # noqa: E402
 from connector.identity.keys import generate_key  # noqa: E402
 from connector.identity.service import issue_credential  # noqa: E402
+from connector.node import NODE, Node, open_node  # noqa: E402
 
 dsp = web.RouteTableDef()
 

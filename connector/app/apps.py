@@ -9,9 +9,7 @@ from importlib.metadata import version
 from aiohttp import web
 
 from connector.app import docs, health
-from connector.app.keys import NODE
 from connector.app.middleware import bearer_auth, checked_bodies, observe, problems
-from connector.app.node import Node
 from connector.auth import routes as auth
 from connector.auth.middleware import dcp_auth
 from connector.auth.resources import auth_context
@@ -22,6 +20,7 @@ from connector.compute.manager import compute_context, management_compute
 from connector.identity import routes as identity
 from connector.negotiation import routes as negotiation
 from connector.negotiation.manager import management_negotiations, negotiation_context
+from connector.node import NODE, Node
 from connector.selfdescription import routes as selfdescription
 from connector.sparql import SPARQL, SparqlSettings, open_sparql
 from connector.sparql import public as sparql

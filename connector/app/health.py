@@ -8,7 +8,7 @@ import time
 
 from aiohttp import web
 
-from connector.app.keys import NODE
+from connector.node import NODE
 from connector.storage.database import Database
 
 log = logging.getLogger("communs.health")

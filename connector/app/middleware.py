@@ -17,11 +17,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from connector.app.logs import request_id
-from connector.app.metrics import Metrics
-from connector.app.request import charset_of, json_body
 from connector.auth.middleware import dsp_error
 from connector.catalog.resources import DSP_PATH
 from connector.errors import ConnectorError, Reason
+from connector.metrics import Metrics
+from connector.request import charset_of, json_body
 from vocab.errors import VocabError
 
 log = logging.getLogger("communs.http")

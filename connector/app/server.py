@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from connector.app.apps import build_management_app, build_public_app
-from connector.app.node import Node, open_node
 from connector.catalog.resources import CATALOG, service_for
 from connector.config import NodeConfig, read_token
 from connector.negotiation.manager import NEGOTIATIONS
 from connector.negotiation.manager import service_for as negotiation_service
+from connector.node import Node, open_node
 from connector.selfdescription.publisher import preload_shapes
 from connector.transfer.manager import TRANSFERS
 from connector.transfer.manager import service_for as transfer_service

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from connector.app.keys import NODE
 from connector.auth.credential_service import Holder
 from connector.auth.replay import ReplayGuard
 from connector.auth.sql import SqlJtiStore
 from connector.auth.verifier import CallerVerifier
 from connector.credentials.trust import TrustAnchors
+from connector.node import NODE
 
 
 @dataclass

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from connector.app.request import json_body
 from connector.auth.credential_service import Unsupported
 from connector.auth.resources import AUTH
+from connector.request import json_body
 
 public = web.RouteTableDef()
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from connector.catalog.model import summary
-from connector.cli.common import config, home, run
-from connector.cli.management import call, serving
-from connector.cli.output import fields, print_json, table
 from connector.errors import ConnectorError, Reason
+from connector.terminal.common import config, home, run
+from connector.terminal.management import call, serving
+from connector.terminal.output import fields, print_json, table
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -91,8 +91,8 @@ def _for_node(args: argparse.Namespace) -> dict[str, Any]:
 
 def _locally(args: argparse.Namespace, work):  # type: ignore[no-untyped-def]
     """WORK(service) on the node's folder, as the operator (any readable file may be published)."""
-    from connector.app.node import open_node
     from connector.catalog.resources import service_for
+    from connector.node import open_node
 
     async def opened():  # type: ignore[no-untyped-def]
         async with open_node(config(args)) as node:
@@ -246,10 +246,10 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    from connector.app.node import http_session, open_keys
     from connector.catalog.client import fetch_catalog
     from connector.config import CONFIG_FILE
     from connector.identity.did import Signer, did_web_from_url
+    from connector.node import http_session, open_keys
 
     async def browse() -> dict:
         signer = None

@@ -1,4 +1,4 @@
-"""What the catalog commands send to a serving node that `connector.cli.management.call` (JSON
+"""What the catalog commands send to a serving node that `connector.terminal.management.call` (JSON
 in, JSON out) cannot: a file streamed as a multipart upload, a catalog file as a raw body, and
 a request whose answer has no body (a 204).
 
@@ -18,9 +18,9 @@ from urllib.parse import quote, urlsplit
 
 from connector.answers import sentence
 from connector.catalog.files import CHUNK, Source
-from connector.cli.common import config, home
 from connector.config import read_token
 from connector.errors import ConnectorError, Reason
+from connector.terminal.common import config, home
 
 DATASETS = "/api/v1/datasets"
 IMPORT = "/api/v1/catalog/import"

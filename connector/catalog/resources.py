@@ -11,13 +11,15 @@ from connector.catalog.mirror import CatalogSink, SparqlSink
 from connector.catalog.service import DATA_DIR, CatalogService
 from connector.catalog.sql import SqlCatalogStore
 from connector.config import TOKEN_FILE
+from connector.node import NODE, Node
+from connector.sparql import SPARQL
 
 CATALOG = web.AppKey("catalog", CatalogService)
 DSP_PATH = "/dsp"  # what /.well-known/dspace-version advertises
 
 
-def service_for(node, sink: CatalogSink | None = None, operator: bool = False) -> CatalogService:  # type: ignore[no-untyped-def]
-    """The service on a Node (connector.app.node.Node): its database, DID, folder and anchors.
+def service_for(node: Node, sink: CatalogSink | None = None, operator: bool = False) -> CatalogService:
+    """The service on a node: its database, DID, folder and anchors.
     OPERATOR: for the operator's own shell, which may publish any file it can read; otherwise
     (the management API) files come from the folders of the node's [catalog] settings."""
     config = node.config
@@ -42,7 +44,7 @@ def publish_roots(config) -> tuple[Path, ...]:  # type: ignore[no-untyped-def]
     return tuple(config.home / Path(root).expanduser() for root in config.catalog.publish_roots)
 
 
-def node_secrets(node) -> tuple[bytes, ...]:  # type: ignore[no-untyped-def]
+def node_secrets(node: Node) -> tuple[bytes, ...]:
     """What no published file may contain: the management token and the private keys."""
     found = [node.keys.key(crv).private_jwk()["d"].encode() for crv in ("Ed25519", "P-256")]
     try:
@@ -55,9 +57,6 @@ def node_secrets(node) -> tuple[bytes, ...]:  # type: ignore[no-untyped-def]
 async def catalog_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx for the public app, after sparql_context: mirrors the public catalog into the
     SPARQL store (one named graph per dataset) and keeps it in step."""
-    from connector.app.keys import NODE
-    from connector.sparql import SPARQL
-
     node = app[NODE]
     sparql = app.get(SPARQL)
     # a service set beforehand (shared with the management app) gets the sink too
@@ -74,8 +73,6 @@ async def catalog_context(app: web.Application) -> AsyncIterator[None]:
 async def management_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx for the management app. No sink here: the management app may run without
     the public one; see the report for sharing the public app's service instead."""
-    from connector.app.keys import NODE
-
     if CATALOG not in app:
         app[CATALOG] = service_for(app[NODE])
     yield

@@ -14,13 +14,13 @@ from typing import Any, TypeVar
 from aiohttp import BodyPartReader, web
 
 from connector import strictjson
-from connector.app.request import json_body
 from connector.auth.caller import caller_of
 from connector.catalog import codec, export, formats, schemas
 from connector.catalog.model import Access, summary
 from connector.catalog.resources import CATALOG, DSP_PATH
 from connector.catalog.service import MAX_IMPORT_BYTES, CatalogService
 from connector.errors import ConnectorError, Reason
+from connector.request import json_body
 
 try:  # the auth feature marks routes that anonymous callers may use
     from connector.auth.middleware import allow_anonymous

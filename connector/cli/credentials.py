@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from connector.cli.common import config, read_input, run
-from connector.cli.management import request, serving
-from connector.cli.output import fields, print_json, table
 from connector.errors import ConnectorError, Reason
+from connector.terminal.common import config, read_input, run
+from connector.terminal.management import request, serving
+from connector.terminal.output import fields, print_json, table
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -113,8 +113,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 async def _issued(args: argparse.Namespace, body: dict) -> dict:
-    from connector.app.node import open_node
     from connector.credentials import service as credentials
+    from connector.node import open_node
 
     async with open_node(config(args)) as node:
         stored, issued = await credentials.issue(
@@ -124,16 +124,16 @@ async def _issued(args: argparse.Namespace, body: dict) -> dict:
 
 
 async def _listed(args: argparse.Namespace, query: dict[str, str]) -> list[dict]:
-    from connector.app.node import open_node
     from connector.credentials import service as credentials
+    from connector.node import open_node
 
     async with open_node(config(args)) as node:
         return [c.summary() for c in await credentials.list_filtered(node.credentials, query)]
 
 
 async def _held(args: argparse.Namespace, text: str) -> dict:
-    from connector.app.node import open_node
     from connector.credentials import service as credentials
+    from connector.node import open_node
 
     async with open_node(config(args)) as node:
         stored, _ = await credentials.hold(node.credentials, node.resolver, node.did, text)

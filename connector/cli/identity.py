@@ -6,12 +6,12 @@ import argparse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from connector.app.node import http_session, open_keys, open_node
-from connector.cli.common import config, home, run
-from connector.cli.output import print_json
 from connector.config import CONFIG_FILE, load
 from connector.identity.did import did_web_from_url, node_did_document
 from connector.identity.resolver import DidResolver
+from connector.node import http_session, open_keys, open_node
+from connector.terminal.common import config, home, run
+from connector.terminal.output import print_json
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

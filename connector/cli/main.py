@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 
-from connector.cli.output import error
 from connector.errors import ConnectorError
+from connector.terminal.output import error
 from ledger.errors import LedgerError
 from vocab.errors import VocabError
 

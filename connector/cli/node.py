@@ -8,10 +8,7 @@ import shutil
 from pathlib import Path
 
 from connector.app import logs
-from connector.app.node import KEYS_DIR, open_node, passphrase_from_env
 from connector.app.server import serve
-from connector.cli.common import config, home, run
-from connector.cli.output import fields, print_json
 from connector.config import (
     CONFIG_FILE,
     TOKEN_FILE,
@@ -22,7 +19,10 @@ from connector.config import (
 )
 from connector.errors import ConnectorError, Reason
 from connector.identity.keys import KeyStore
+from connector.node import KEYS_DIR, open_node, passphrase_from_env
 from connector.selfdescription.model import RegistrationNumber, check_subdivision
+from connector.terminal.common import config, home, run
+from connector.terminal.output import fields, print_json
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

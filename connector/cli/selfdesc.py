@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from connector.app.node import open_node
-from connector.cli.common import config, read_input, run
 from connector.cli.identity import cli_resolver
-from connector.cli.output import print_json
+from connector.node import open_node
 from connector.selfdescription.publisher import VARIANTS, framework_of
 from connector.selfdescription.routes import view
 from connector.selfdescription.validate import validate_self_description
+from connector.terminal.common import config, read_input, run
+from connector.terminal.output import print_json
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

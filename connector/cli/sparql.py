@@ -7,11 +7,11 @@ import sys
 
 import aiohttp
 
-from connector.cli.common import read_input, run
-from connector.cli.output import print_json, table
 from connector.errors import ConnectorError, Reason
 from connector.sparql import client
 from connector.sparql.formats import SHORT_NAMES
+from connector.terminal.common import read_input, run
+from connector.terminal.output import print_json, table
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

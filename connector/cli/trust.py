@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from connector.cli.common import config, home
-from connector.cli.output import print_json, table
 from connector.credentials import trust
+from connector.terminal.common import config, home
+from connector.terminal.output import print_json, table
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

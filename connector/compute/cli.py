@@ -15,11 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from connector.cli.common import read_input, run
-from connector.cli.management import call
-from connector.cli.output import fields, print_json, table
 from connector.compute.archive import file_hash, unpack
 from connector.errors import ConnectorError, Reason
+from connector.terminal.common import read_input, run
+from connector.terminal.management import call
+from connector.terminal.output import fields, print_json, table
 
 RESULT_STATES = ("SUCCEEDED", "RELEASED")
 FINAL = (*RESULT_STATES, "FAILED", "KILLED", "REJECTED")

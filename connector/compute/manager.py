@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from connector.catalog.resources import CATALOG
 from connector.compute.consumer import ComputeClient
 from connector.compute.executor import Executor, Job, Limits
 from connector.compute.inputs import stage
@@ -26,6 +27,8 @@ from connector.compute.sandbox import LocalSandbox
 from connector.compute.service import ComputeService, now
 from connector.compute.sql import SqlComputeStore
 from connector.errors import ConnectorError
+from connector.negotiation.manager import NEGOTIATIONS
+from connector.node import NODE, Node
 
 log = logging.getLogger(__name__)
 COMPUTE = web.AppKey("compute", ComputeService)
@@ -105,7 +108,7 @@ async def recover(service: ComputeService) -> int:
 _SERVICES: dict[int, ComputeService] = {}  # by id(node), dropped with the node
 
 
-def service_for(node: Any, negotiations: Any = None, catalog: Any = None) -> ComputeService:
+def service_for(node: Node, negotiations: Any = None, catalog: Any = None) -> ComputeService:
     service = _SERVICES.get(id(node))
     if service is None:
         service = ComputeService(
@@ -120,7 +123,7 @@ def service_for(node: Any, negotiations: Any = None, catalog: Any = None) -> Com
     return service
 
 
-def executor_for(node: Any) -> tuple[Executor | None, str | None]:
+def executor_for(node: Node) -> tuple[Executor | None, str | None]:
     """The default executor, or None and why jobs cannot run on this machine."""
     try:
         return LocalSandbox.checked(allow_unisolated=node.config.compute.allow_unisolated), None
@@ -133,10 +136,6 @@ def executor_for(node: Any) -> tuple[Executor | None, str | None]:
 
 async def compute_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx for the public app, after negotiation_context: the service and its run loop."""
-    from connector.app.keys import NODE
-    from connector.catalog.resources import CATALOG
-    from connector.negotiation.manager import NEGOTIATIONS
-
     node = app[NODE]
     service = service_for(node, app.get(NEGOTIATIONS), app.get(CATALOG))
     app[COMPUTE] = service
@@ -148,7 +147,7 @@ async def compute_context(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
-async def start_workers(service: ComputeService, node: Any) -> None:
+async def start_workers(service: ComputeService, node: Node) -> None:
     """Probe the sandbox off the event loop (a real empty job: node start does not wait for it),
     then run `parallel` workers; with no usable executor, refuse jobs and end the queued ones."""
     executor, problem = await asyncio.to_thread(executor_for, node)
@@ -171,10 +170,6 @@ async def start_workers(service: ComputeService, node: Any) -> None:
 
 async def management_compute(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx for the management app, after management_negotiations."""
-    from connector.app.keys import NODE
-    from connector.catalog.resources import CATALOG
-    from connector.negotiation.manager import NEGOTIATIONS
-
     node = app[NODE]
     app[COMPUTE] = service_for(node, app.get(NEGOTIATIONS), app.get(CATALOG))
     app[CLIENT] = ComputeClient(

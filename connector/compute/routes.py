@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from connector.app.request import json_body
 from connector.auth.caller import caller_of
 from connector.auth.middleware import DSP_CONTEXT
 from connector.catalog.resources import DSP_PATH
@@ -24,6 +23,7 @@ from connector.compute.manager import CLIENT, COMPUTE
 from connector.compute.model import JobState, Role
 from connector.compute.service import ComputeRefusal, parse_json, status_json, summary
 from connector.errors import ConnectorError, Reason
+from connector.request import json_body
 
 public = web.RouteTableDef()
 management = web.RouteTableDef()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from connector.app.keys import NODE
-from connector.app.request import json_body
 from connector.credentials import service as credentials
 from connector.errors import ConnectorError, Reason
 from connector.identity.did import node_did_document
+from connector.node import NODE
+from connector.request import json_body
 
 public = web.RouteTableDef()
 management = web.RouteTableDef()

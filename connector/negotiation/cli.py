@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from connector.cli.management import request
-from connector.cli.output import fields, print_json, table
 from connector.errors import ConnectorError, Reason
 from connector.negotiation.model import Role, State
+from connector.terminal.management import request
+from connector.terminal.output import fields, print_json, table
 
 FINAL = ("FINALIZED", "TERMINATED")
 

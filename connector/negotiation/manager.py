@@ -16,12 +16,15 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from connector.auth.client import deliver
+from connector.catalog.resources import CATALOG, DSP_PATH
+from connector.catalog.service import CatalogService
 from connector.identity.addresses import AddressPolicy, AddressRefused
 from connector.identity.callbacks import Callbacks
 from connector.negotiation.model import MessageKind, Role
 from connector.negotiation.service import NegotiationService, now
 from connector.negotiation.sql import SqlNegotiationStore
 from connector.negotiation.store import OutboxMessage
+from connector.node import NODE, Node
 from connector.storage.outbox import PERMANENT
 from connector.storage.sender import OutboxSender
 
@@ -64,9 +67,7 @@ class Manager(OutboxSender):
             await self.service.fail(message.negotiation_id)
 
 
-def service_for(node, catalog=None) -> NegotiationService:  # type: ignore[no-untyped-def]
-    from connector.catalog.resources import DSP_PATH
-
+def service_for(node: Node, catalog: CatalogService | None = None) -> NegotiationService:
     config = node.config
     return NegotiationService(
         store=SqlNegotiationStore(node.database), did=node.did,
@@ -82,9 +83,6 @@ def service_for(node, catalog=None) -> NegotiationService:  # type: ignore[no-un
 
 async def negotiation_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx for the public app, after catalog_context: the service and its sender."""
-    from connector.app.keys import NODE
-    from connector.catalog.resources import CATALOG
-
     if NEGOTIATIONS not in app:  # the server gives both apps one service
         app[NEGOTIATIONS] = service_for(app[NODE], app.get(CATALOG))
     task = asyncio.create_task(Manager(app[NEGOTIATIONS]).run(), name="negotiation-outbox")
@@ -96,8 +94,6 @@ async def negotiation_context(app: web.Application) -> AsyncIterator[None]:
 
 async def management_negotiations(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx for the management app: the service (the public app's manager sends)."""
-    from connector.app.keys import NODE
-
     if NEGOTIATIONS not in app:
         app[NEGOTIATIONS] = service_for(app[NODE])
     yield

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from connector.app.request import json_body
 from connector.auth.caller import Caller, caller_of
 from connector.catalog.resources import DSP_PATH
 from connector.errors import ConnectorError, Reason
@@ -18,6 +17,7 @@ from connector.negotiation import codec
 from connector.negotiation.manager import NEGOTIATIONS
 from connector.negotiation.model import Role, State
 from connector.negotiation.service import CALLBACK, NegotiationError, NegotiationService, summary
+from connector.request import json_body
 
 public = web.RouteTableDef()
 management = web.RouteTableDef()

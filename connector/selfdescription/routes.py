@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from connector.app.keys import NODE
+from connector.node import NODE
 from connector.selfdescription.publisher import framework_of
 from connector.selfdescription.service import SelfDescription
 from connector.selfdescription.validate import validate_self_description

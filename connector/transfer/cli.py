@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from connector.cli.common import config, run
-from connector.cli.management import call
-from connector.cli.output import fields, print_json, table
 from connector.errors import ConnectorError, Reason
+from connector.terminal.common import config, run
+from connector.terminal.management import call
+from connector.terminal.output import fields, print_json, table
 
 LIVE = ("STARTED",)
 ENDED = ("COMPLETED", "TERMINATED")

@@ -25,8 +25,13 @@ import aiohttp
 from aiohttp import web
 
 from connector.auth.client import deliver
+from connector.catalog.resources import CATALOG, DSP_PATH
+from connector.catalog.service import CatalogService
 from connector.identity.addresses import AddressRefused
+from connector.negotiation.manager import NEGOTIATIONS
 from connector.negotiation.model import Role
+from connector.negotiation.service import NegotiationService
+from connector.node import NODE, Node
 from connector.storage.outbox import PERMANENT, backoff
 from connector.storage.sender import POLL, OutboxSender
 from connector.transfer import codec
@@ -201,9 +206,8 @@ async def _remote_chunks(session: aiohttp.ClientSession, url: str) -> AsyncItera
             yield chunk
 
 
-def service_for(node, negotiations, catalog=None) -> TransferService:  # type: ignore[no-untyped-def]
-    from connector.catalog.resources import DSP_PATH
-
+def service_for(node: Node, negotiations: NegotiationService,
+                catalog: CatalogService | None = None) -> TransferService:
     public = node.config.public_url.rstrip("/")
     return TransferService(store=SqlTransferStore(node.database), did=node.did, dsp_url=public + DSP_PATH,
                            public_url=public, signer=node.signer, session=node.session,
@@ -213,10 +217,6 @@ def service_for(node, negotiations, catalog=None) -> TransferService:  # type: i
 async def transfer_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx for the public app, after negotiation_context: the service, its sender, the
     PUSH worker and the policy monitor."""
-    from connector.app.keys import NODE
-    from connector.catalog.resources import CATALOG
-    from connector.negotiation.manager import NEGOTIATIONS
-
     if TRANSFERS not in app:  # the server may give both apps one service
         app[TRANSFERS] = service_for(app[NODE], app[NEGOTIATIONS], app.get(CATALOG))
     manager = Manager(app[TRANSFERS])
@@ -238,10 +238,6 @@ async def transfer_context(app: web.Application) -> AsyncIterator[None]:
 async def management_transfers(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx for the management app, after management_negotiations (the public app's
     manager sends what it queues)."""
-    from connector.app.keys import NODE
-    from connector.catalog.resources import CATALOG
-    from connector.negotiation.manager import NEGOTIATIONS
-
     if TRANSFERS not in app:
         app[TRANSFERS] = service_for(app[NODE], app[NEGOTIATIONS], app.get(CATALOG))
     yield

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from connector.app.request import json_body
 from connector.auth.caller import caller_of
 from connector.catalog.resources import DSP_PATH
 from connector.errors import ConnectorError, Reason
 from connector.negotiation.model import Role
+from connector.request import json_body
 from connector.transfer import codec
 from connector.transfer.manager import TRANSFERS
 from connector.transfer.model import FORMATS, PULL, MessageKind, State

@@ -15,8 +15,8 @@ from aiohttp import web
 
 from connector.answers import sentence
 from connector.cli.main import main
-from connector.cli.output import table
 from connector.config import load, save
+from connector.terminal.output import table
 from tests.conftest import serving as serving_app
 from tests.nodes import client, init_node, serving
 

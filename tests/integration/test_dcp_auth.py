@@ -22,9 +22,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp import web
 
-from connector.app.keys import NODE
 from connector.app.middleware import problems
-from connector.app.node import Node, open_node
 from connector.auth import routes as auth_routes
 from connector.auth.caller import caller_of
 from connector.auth.client import authorization, dsp_request
@@ -47,6 +45,7 @@ from connector.identity.keys import KeyStore, generate_key
 from connector.identity.proofs import VC_V2
 from connector.identity.service import issue_credential
 from connector.identity.verification import utcnow
+from connector.node import NODE, Node, open_node
 from tests.nodes import free_port, init_node, serving
 
 dsp = web.RouteTableDef()

@@ -139,7 +139,7 @@ async def test_a_node_with_a_public_address_reaches_no_loopback_or_private_addre
         # as it was started, its resolver refuses loopback DIDs too
         node.resolver.policy = wired
         node.resolver.forget()
-        assert wired == AddressPolicy()  # from its config (connector/app/node.py)
+        assert wired == AddressPolicy()  # from its config (connector/node.py)
         request["consumerPid"] = "urn:uuid:c2"
         status, body = await post(member, f"{public.public}/dsp/negotiations/request", request, public.did)
         assert status == 401 and member.did in body["reason"][0], body

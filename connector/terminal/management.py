@@ -18,9 +18,9 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from connector.answers import sentence
-from connector.cli.common import config, home
 from connector.config import read_token
 from connector.errors import ConnectorError, Reason
+from connector.terminal.common import config, home
 
 CONNECT_SECONDS = 10
 READ_SECONDS = 120  # a long poll or a big download may take long, but never silently

@@ -1,4 +1,5 @@
-"""The composition root: the one place that opens a node's resources and wires them together."""
+"""A node's resources (keys, DID, database, outbound session, resolver...), opened together,
+and NODE, the app key under which every feature's routes and resources find them."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+from aiohttp import web
 
-from connector.app.metrics import Metrics
 from connector.config import NodeConfig
 from connector.credentials.sql import SqlCredentialStore
 from connector.credentials.store import CredentialStore
@@ -19,6 +20,7 @@ from connector.identity.addresses import AddressPolicy
 from connector.identity.did import Signer, did_web_from_url, node_did_document
 from connector.identity.keys import KeyStore
 from connector.identity.resolver import DidResolver
+from connector.metrics import Metrics
 from connector.selfdescription.publisher import SelfDescriptions, participant_of
 from connector.storage.database import Database, sqlite_file
 
@@ -53,6 +55,9 @@ class Node:
     def signer(self) -> Signer:
         """Ed25519 signs by default: it is the key every peer implementation verifies."""
         return Signer.for_store(self.keys, self.did)
+
+
+NODE = web.AppKey("node", Node)
 
 
 def http_session() -> aiohttp.ClientSession:
