@@ -1,7 +1,8 @@
-"""The ledger's logs: one JSON object a line, the same fields as a connector node's
-(`ts`, `level`, `logger`, `msg`, and `exc` for a traceback), so one tool reads both.
+"""The ledger's logs: one JSON object a line (`ts`, `level`, `logger`, `msg`, a record's own
+`fields` given as `extra={"fields": {...}}`, and `exc` for a traceback).
 
-Its own small formatter: the ledger depends on nothing else of ours.
+A connector node writes these same lines, adding the id of the request it serves, so that one
+tool reads both; the ledger depends on nothing else of ours.
 """
 
 from __future__ import annotations
@@ -20,14 +21,17 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
 
-def configure(level: str = "INFO") -> None:
+def configure(level: str = "INFO") -> logging.Handler:
+    """Every record to standard error as JSON lines; the handler, for a caller's filters."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    return handler

@@ -1,38 +1,23 @@
-"""Structured logs: one JSON object a line, with the request id when there is one."""
+"""Structured logs: the ledger's JSON lines (ledger.logs), with the request id when there is one."""
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
 from contextvars import ContextVar
-from datetime import UTC, datetime
+
+from ledger import logs as ledger_logs
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        rid = request_id.get()
-        if rid:
-            entry["requestId"] = rid
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+def with_request_id(record: logging.LogRecord) -> bool:
+    """A handler's filter: the id of the request being served joins the record's fields."""
+    if rid := request_id.get():
+        record.fields = {"requestId": rid, **getattr(record, "fields", {})}
+    return True
 
 
 def configure(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    ledger_logs.configure(level).addFilter(with_request_id)
     # aiohttp's own access log would duplicate ours (and print raw headers in debug)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
