@@ -18,7 +18,8 @@ CATALOG = web.AppKey("catalog", CatalogService)
 DSP_PATH = "/dsp"  # what /.well-known/dspace-version advertises
 
 
-def service_for(node: Node, sink: CatalogSink | None = None, operator: bool = False) -> CatalogService:
+def service_for(node: Node, sink: CatalogSink | None = None,
+                operator: bool = False) -> CatalogService:
     """The service on a node: its database, DID, folder and anchors.
     OPERATOR: for the operator's own shell, which may publish any file it can read; otherwise
     (the management API) files come from the folders of the node's [catalog] settings."""

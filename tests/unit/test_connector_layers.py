@@ -13,7 +13,10 @@ import connector
 from tests.imports import graph
 
 # composer -> the folders whose modules may import it
-IMPORTERS = {"connector.app": ("connector.app", "connector.cli"), "connector.cli": ("connector.cli",)}
+IMPORTERS = {
+    "connector.app": ("connector.app", "connector.cli"),
+    "connector.cli": ("connector.cli",),
+}
 
 
 def within(name: str, folder: str) -> bool:
