@@ -14,7 +14,7 @@ def modules(*packages: ModuleType) -> dict[str, Path]:
     for package in packages:
         root = Path(package.__file__).parent
         for path in sorted(root.rglob("*.py")):
-            parts = path.relative_to(root.parent).with_suffix("").parts
+            parts = (*package.__name__.split("."), *path.relative_to(root).with_suffix("").parts)
             found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return found
 
@@ -40,3 +40,21 @@ def graph(*packages: ModuleType) -> dict[str, set[str]]:
     """Module -> the modules of PACKAGES it imports."""
     found = modules(*packages)
     return {name: imports(name, path, set(found)) for name, path in found.items()}
+
+
+def cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of GRAPH, as the list of modules along it, or None."""
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> list[str] | None:
+        if name in path:
+            return path[path.index(name) :] + [name]
+        if name in done:
+            return None
+        for nxt in sorted(graph[name]):
+            if found := visit(nxt, [*path, name]):
+                return found
+        done.add(name)
+        return None
+
+    return next((c for name in sorted(graph) if (c := visit(name, []))), None)

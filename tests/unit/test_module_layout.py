@@ -7,28 +7,10 @@ from __future__ import annotations
 import ledger
 import policies
 import vocab
-from tests.imports import graph, modules
+from tests.imports import cycle, graph, modules
 
 PACKAGES = (ledger, vocab, policies)
 MAX_LINES = 500
-
-
-def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """One import cycle, as the list of modules along it, or None."""
-    done: set[str] = set()
-
-    def visit(name: str, path: list[str]) -> list[str] | None:
-        if name in path:
-            return path[path.index(name) :] + [name]
-        if name in done:
-            return None
-        for nxt in sorted(graph[name]):
-            if found := visit(nxt, [*path, name]):
-                return found
-        done.add(name)
-        return None
-
-    return next((c for name in sorted(graph) if (c := visit(name, []))), None)
 
 
 def test_modules_stay_small() -> None:
@@ -40,8 +22,8 @@ def test_modules_import_one_another_without_a_cycle() -> None:
     found = graph(*PACKAGES)
     assert {"ledger.types.block", "vocab.shacl.report"} <= set(found)
     assert "ledger.types.validators" in found["ledger.types.commit"]  # relative imports count
-    assert _cycle(found) is None, " -> ".join(_cycle(found) or [])
+    assert cycle(found) is None, " -> ".join(cycle(found) or [])
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
-    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
