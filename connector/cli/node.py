@@ -35,7 +35,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     init.add_argument("--registration-number", required=True,
                       help="TYPE:VALUE, TYPE one of vatID, leiCode, EORI, EUID, taxID, local")
     init.add_argument("--management-port", type=int, help="default: the public port + 1")
-    init.add_argument("--dev", action="store_true", help="a development node: DIDs on private networks resolve")
+    init.add_argument("--dev", action="store_true", help="a development node: it reaches private networks and this host (DIDs, callbacks, PUSH)")
     init.set_defaults(func=cmd_init)
     serve_cmd = commands.add_parser("serve", parents=[common], help="serve the public and management APIs")
     serve_cmd.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
