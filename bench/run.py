@@ -12,14 +12,16 @@ HERE = Path(__file__).parent
 
 def main() -> int:
     scripts = sorted(HERE.glob("bench_*.py"))
-    only = set(sys.argv[1:])
+    # names pick benchmarks; options (--quick...) go to each of them
+    only = {arg for arg in sys.argv[1:] if not arg.startswith("-")}
+    options = [arg for arg in sys.argv[1:] if arg.startswith("-")]
     failed = []
     for script in scripts:
         if only and script.stem not in only:
             continue
         print(f"\n=== {script.stem} ===", flush=True)
         started = time.perf_counter()
-        code = subprocess.call([sys.executable, str(script)], cwd=HERE.parent)
+        code = subprocess.call([sys.executable, str(script), *options], cwd=HERE.parent)
         print(f"--- {script.stem}: exit {code} in {time.perf_counter() - started:.1f} s", flush=True)
         if code:
             failed.append(script.stem)
