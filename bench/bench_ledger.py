@@ -129,7 +129,10 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rate", type=int, default=1200)
     ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--quick", action="store_true", help="5 s instead of --seconds")
     args = ap.parse_args()
+    if args.quick:
+        args.seconds = 5
     txs = make_txs(int(args.rate * args.seconds) + 1000, str(os.getpid()))
     base_rate = baseline(make_txs(5000, "baseline"))
     root = Path(tempfile.mkdtemp(prefix="bench-ledger-"))

@@ -40,7 +40,10 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--validators", type=int, default=100)
     ap.add_argument("--heights", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="2 heights instead of --heights")
     args = ap.parse_args()
+    if args.quick:
+        args.heights = 2
     base = measure(4, args.heights)
     rows = [base, measure(args.validators, args.heights),
             measure(args.validators, max(2, args.heights // 2),
