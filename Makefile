@@ -52,10 +52,10 @@ clean-node:
 	rm -rf -- "$(NODE_DIR)"
 
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n 2
 
 test-all: $(BIN)/.installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py
