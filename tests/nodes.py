@@ -92,3 +92,12 @@ async def serving(folder: Path) -> AsyncIterator[TestNode]:
 async def client() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         yield session
+
+
+async def publish(http: aiohttp.ClientSession, node: TestNode, path: Path, title: str = "Air quality",
+                  policy: str = "open") -> dict:
+    """PATH published on NODE through its management API, as the dataset's summary."""
+    body = {"source": str(path), "title": title, "policy": policy}
+    async with http.post(f"{node.management}/api/v1/datasets", json=body, headers=node.auth) as response:
+        assert response.status == 201, await response.text()
+        return await response.json()

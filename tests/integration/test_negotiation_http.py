@@ -14,7 +14,7 @@ import pytest
 from connector.auth.client import dsp_request
 from connector.config import load, save
 from connector.negotiation import codec
-from tests.nodes import client, init_federation, serving
+from tests.nodes import client, init_federation, publish, serving
 
 CTX = ["https://w3id.org/dspace/2025/1/context.jsonld"]
 
@@ -22,13 +22,6 @@ CTX = ["https://w3id.org/dspace/2025/1/context.jsonld"]
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
     return init_federation(tmp_path_factory)
-
-
-async def publish(http, node, path, title, policy) -> dict:
-    body = {"source": str(path), "title": title, "policy": policy}
-    async with http.post(f"{node.management}/api/v1/datasets", json=body, headers=node.auth) as response:
-        assert response.status == 201, await response.text()
-        return await response.json()
 
 
 async def negotiate(http, consumer, provider, dataset_id) -> dict:

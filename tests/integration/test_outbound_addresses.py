@@ -21,7 +21,7 @@ from connector.identity.addresses import AddressPolicy
 from connector.identity.did import Signer, did_web_from_url, node_did_document
 from connector.identity.keys import generate_key
 from tests.conftest import serving as serving_app
-from tests.nodes import client, free_port, init_federation, init_node, serving
+from tests.nodes import client, free_port, init_federation, init_node, publish, serving
 
 CTX = ["https://w3id.org/dspace/2025/1/context.jsonld"]
 
@@ -40,13 +40,6 @@ def public_folder(tmp_path_factory):
     (folder / "data").mkdir(exist_ok=True)
     (folder / "data/air.csv").write_text("station,pm10\nA,12\n")
     return folder
-
-
-async def publish(http, node, path) -> dict:
-    body = {"source": str(path), "title": "Air quality", "policy": "open"}
-    async with http.post(f"{node.management}/api/v1/datasets", json=body, headers=node.auth) as response:
-        assert response.status == 201, await response.text()
-        return await response.json()
 
 
 async def agreed(http, consumer, provider, dataset_id) -> str:
