@@ -21,9 +21,10 @@ held = {"NAME": node["node"]["name"], "URL": node["public"]["url"],
         "REGISTRATION": node["node"].get("registration_number")}
 differ = [f"{v}={os.environ[v]} (it holds {held[v]})" for v in os.environ["GIVEN"].split()
           if os.environ[v].strip().rstrip("/") != (held[v] or "")]
+folder = os.path.dirname(sys.argv[1])
 if differ:
-    sys.exit(f"{os.path.dirname(sys.argv[1])} already holds a node with other settings: "
-             + ", ".join(differ) + ". Run `make clean-node` to delete it (its keys and data)"
+    sys.exit(f"{folder} already holds a node with other settings: " + ", ".join(differ)
+             + f". Run `make clean-node NODE_DIR={folder}` to delete it (its keys and data)"
              + " and start afresh, or give the new node its own folder with NODE_DIR=...")
 endef
 export SAME_IDENTITY
