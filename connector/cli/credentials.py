@@ -14,7 +14,7 @@ import json
 from connector.errors import ConnectorError, Reason
 from connector.terminal.common import config, read_input, run
 from connector.terminal.management import request, serving
-from connector.terminal.output import fields, print_json, table
+from connector.terminal.output import fields, print_document, print_json, table
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -55,12 +55,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
         shown = request(args, "POST", "/api/v1/credentials/issue", body)
     else:
         shown = run(_issued(args, body))
-    if args.json:
-        print_json(shown)
-    elif isinstance(shown["credential"], str):
-        print(shown["credential"])
-    else:
-        print_json(shown["credential"])
+    print_document(shown, "credential", args.json)
     return 0
 
 

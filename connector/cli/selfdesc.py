@@ -10,7 +10,7 @@ from connector.selfdescription.publisher import VARIANTS, framework_of
 from connector.selfdescription.routes import view
 from connector.selfdescription.validate import validate_self_description
 from connector.terminal.common import config, read_input, run
-from connector.terminal.output import print_json
+from connector.terminal.output import print_document, print_json
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -29,12 +29,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             return view(node.self_descriptions.get(framework_of(args.variant)))
 
     shown = run(show())
-    if args.json:
-        print_json(shown)
-    elif isinstance(shown["presentation"], str):
-        print(shown["presentation"])
-    else:
-        print_json(shown["presentation"])
+    print_document(shown, "presentation", args.json)
     return 0
 
 

@@ -21,6 +21,16 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def print_document(shown: dict[str, Any], key: str, whole: bool) -> None:
+    """SHOWN whole (--json, which the counterpart command reads back), else its signed document
+    under KEY as it travels: a JWT as its text, JSON-LD as JSON."""
+    document = shown if whole else shown[key]
+    if isinstance(document, str):
+        print(document)
+    else:
+        print_json(document)
+
+
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
     shapes = [_shape(column, [row[i] for row in cells]) for i, column in enumerate(columns)]
