@@ -26,9 +26,6 @@ from connector.storage.database import Database, sqlite_file
 
 KEYS_DIR = "keys"
 PASSPHRASE_ENV = "COMMUNS_PASSPHRASE"
-# what a node's folder holds once `init` made it (its keys and settings, written with the
-# database), served (its SPARQL store) or published (its files)
-TRACES = ("keys", "communs.toml", "sparql", "data")
 
 
 def passphrase_from_env() -> str | None:
@@ -67,25 +64,23 @@ def http_session() -> aiohttp.ClientSession:
 
 
 def check_database_present(config: NodeConfig) -> None:
-    """A missing SQLite file beside a used node's folder was lost, not never made: opening would
-    silently start an empty one, every negotiation, agreement and dataset record gone."""
+    """A node's folder (its keys open before this) gets its SQLite file from `init`: a missing
+    one was lost, and opening would silently start an empty one, every negotiation, agreement
+    and dataset record gone."""
     file = sqlite_file(config.database_url)
-    if file is None or file.exists():
-        return
-    traces = [name for name in TRACES if (config.home / name).exists()]
-    if traces:
+    if file is not None and not file.exists():
         raise ConnectorError(
             Reason.STORAGE,
-            f"the database {file} is missing, but {config.home} holds this node's {' and '.join(traces)}: "
-            "restore the file from a backup, or start afresh with an empty database "
+            f"the database {file} is missing, but {config.home} holds this node's keys and "
+            "communs.toml: restore the file from a backup, or start afresh with an empty database "
             "(communs serve --new-database)",
         )
 
 
 @asynccontextmanager
 async def open_node(config: NodeConfig, *, new_database: bool = False) -> AsyncIterator[Node]:
-    """The node's resources; `new_database` lets a missing database be created empty even where
-    the folder shows the node was used (see check_database_present)."""
+    """The node's resources; `new_database` lets a missing database be created empty (`init`,
+    `serve --new-database`; see check_database_present)."""
     keys = open_keys(config.home)  # fails before anything else is opened
     if not new_database:
         check_database_present(config)
