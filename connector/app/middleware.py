@@ -21,7 +21,7 @@ from connector.auth.middleware import dsp_error
 from connector.catalog.resources import DSP_PATH
 from connector.errors import ConnectorError, Reason
 from connector.metrics import Metrics
-from connector.request import charset_of, json_body
+from connector.request import charset_of
 from vocab.errors import VocabError
 
 log = logging.getLogger("communs.http")
@@ -121,9 +121,8 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
 @web.middleware
 async def checked_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The door for request bodies, after authentication (nobody else makes us read): no
-    content coding and a charset we know. On DSP paths, whose messages are all JSON and whose
-    handlers parse them with codecs of their own, the JSON is parsed strictly here first
-    (connector.strictjson); elsewhere `json_body` does that. Handlers never meet hostile JSON."""
+    content coding and a charset we know. The JSON itself is parsed strictly where it is read
+    (`json_body`, the DSP codecs: connector.strictjson), once."""
     if request.body_exists and request.match_info.http_exception is None:  # unknown paths: 404
         coding = request.headers.get("Content-Encoding", "identity").strip().lower()
         if coding not in ("identity", ""):
@@ -135,8 +134,6 @@ async def checked_bodies(request: web.Request, handler: Handler) -> web.StreamRe
             response.headers["Accept-Encoding"] = "identity"
             return response
         charset_of(request)
-        if request.path.startswith(DSP_PATH):
-            await json_body(request)
     return await handler(request)
 
 

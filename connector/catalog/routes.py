@@ -109,7 +109,7 @@ async def catalog_request(request: web.Request) -> web.Response:
     try:
         offset, limit = _paging(request)
         try:
-            message = strictjson.loads(await request.text())
+            message = strictjson.loads(await request.read())
         except ValueError as exc:
             return _dsp_error(400, f"the body is not valid JSON: {exc}")
         if errors := schemas.problems(schemas.CATALOG_REQUEST, message):

@@ -53,10 +53,10 @@ async def submit(request: web.Request) -> web.Response:
         if caller is None:  # pragma: no cover - the auth middleware lets no anonymous caller in
             raise ComputeRefusal(401, "authenticate with a DCP ID token")
         try:
-            text = await request.text()
+            body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             raise ComputeRefusal(413, "the request body is too large") from None
-        created, job = await request.config_dict[COMPUTE].submit(caller, parse_json(text))
+        created, job = await request.config_dict[COMPUTE].submit(caller, parse_json(body))
     except ComputeRefusal as exc:
         return _error(exc.status, str(exc))
     return web.json_response(status_json(job), status=201 if created else 200)

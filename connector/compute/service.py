@@ -322,7 +322,7 @@ def summary(job: ComputeJob) -> dict[str, Any]:
     }
 
 
-def parse_json(text: str) -> Any:
+def parse_json(text: str | bytes) -> Any:
     try:
         return strictjson.loads(text)
     except ValueError as exc:
