@@ -147,16 +147,16 @@ class CallerVerifier:
             if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback_host(parts.hostname or "")):
                 raise refuse("the caller's credential service is not an https URL")
             # the resolver's SSRF rules: public addresses only (unless configured), no rebinding
-            target, headers, server_name = await self.resolver.checked_target(url)
+            target = await self.resolver.policy.check(url)
         except ConnectorError as exc:
             raise _unusable(caller, getattr(exc, "detail", None) or str(exc)) from None
         bearer = issue_id_token(self.signer, caller, access_token=access_token,
                                 ttl=timedelta(minutes=1), now=now)
         query = {"@context": [DCP_CONTEXT], "type": "PresentationQueryMessage", "scope": list(self.scopes)}
-        headers = {**headers, "Authorization": f"Bearer {bearer}", "Accept": "application/json"}
+        headers = {**target.headers, "Authorization": f"Bearer {bearer}", "Accept": "application/json"}
         try:
             async with asyncio.timeout(self.timeout):
-                body = await self._post(target, query, headers, server_name)
+                body = await self._post(target.url, query, headers, target.server_hostname)
         except TimeoutError:
             raise _unusable(caller, f"no answer within {self.timeout:g} s") from None
         except aiohttp.ClientError as exc:

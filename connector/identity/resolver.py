@@ -160,16 +160,6 @@ class DidResolver:
 
     # --- did:web over HTTP ---------------------------------------------------------------------
 
-    async def checked_target(self, url: str) -> tuple[str, dict[str, str], str | None]:
-        """The URL to connect to, with the host replaced by an address that was checked
-        (`AddressPolicy.check`), the headers and the TLS server name that keep the original
-        host; a DID_RESOLUTION error otherwise."""
-        try:
-            target = await self.policy.check(url)
-        except AddressRefused as exc:
-            raise _fail(str(exc)) from None
-        return target.url, target.headers, target.server_hostname
-
     async def _fetch(self, url: str) -> dict[str, Any]:
         """The DID document at URL; ValueError saying what is wrong with it otherwise."""
         try:
