@@ -7,10 +7,10 @@ the presentation can be validated as one RDF graph, as gx-compliance does.
 from __future__ import annotations
 
 import binascii
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from connector import strictjson
 from connector.identity.base64url import decode as b64u_decode
 from connector.selfdescription import report as r
 
@@ -51,8 +51,8 @@ def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if len(parts) != 3:
         raise ParseProblem(r.INPUT, "the token is not a JWT (three dot-separated parts)")
     try:
-        header, payload = json.loads(b64u_decode(parts[0])), json.loads(b64u_decode(parts[1]))
-    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        header, payload = strictjson.loads(b64u_decode(parts[0])), strictjson.loads(b64u_decode(parts[1]))
+    except (ValueError, binascii.Error):
         raise ParseProblem(r.INPUT, "the JWT's header or payload is not base64url JSON") from None
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise ParseProblem(r.INPUT, "the JWT's header and payload must be JSON objects")
@@ -98,11 +98,9 @@ def _text_value(source: str | bytes) -> Any:
     if text.count(".") == 2 and not text.startswith(("{", "[", '"')):
         return text
     try:
-        return json.loads(text)
-    except ValueError as exc:
+        return strictjson.loads(text)
+    except ValueError as exc:  # nested too deeply, lone surrogates and NaN included
         raise ParseProblem(r.INPUT, f"the document is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise ParseProblem(r.INPUT, "the document's JSON is nested too deeply") from None
 
 
 def _credential(position: int, item: Any) -> Credential:
