@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
+MEMBERSHIP = "MembershipCredential"  # the credential type that makes a caller a member
+
 
 @dataclass(frozen=True)
 class Caller:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from connector.auth.caller import Caller
+from connector.auth.caller import MEMBERSHIP, Caller
 from connector.catalog import codec, dcat, fences, files, formats, importer
 from connector.catalog.mirror import CatalogSink, DurableSink, state_of
 from connector.catalog.model import Access, Dataset, Distribution, visible_levels
@@ -33,7 +33,6 @@ from policies.serialize import to_jsonld
 from policies.templates import members_offer, open_offer
 
 log = logging.getLogger("communs.catalog")
-MEMBERSHIP = "MembershipCredential"
 DATA_DIR = fences.NODE_DATA
 MAX_FILE_BYTES = 4 << 30
 MAX_UPLOAD_BYTES = 1 << 30

@@ -29,7 +29,7 @@ import aiohttp
 
 from connector import strictjson
 from connector.answers import sentence
-from connector.auth.caller import Caller
+from connector.auth.caller import MEMBERSHIP, Caller
 from connector.auth.client import dsp_request
 from connector.catalog.client import dsp_base
 from connector.errors import ConnectorError
@@ -64,7 +64,6 @@ from policies.operands import Context, Scope
 from policies.parse import parse_policy
 from policies.serialize import DEFAULT_CONTEXT
 
-MEMBERSHIP = "MembershipCredential"
 CALLBACK = "/callback"  # the consumer's callbacks live under {dsp}/callback
 
 

@@ -14,11 +14,9 @@ import ipaddress
 
 from aiohttp import web
 
-from connector.auth.caller import Caller
+from connector.auth.caller import MEMBERSHIP, Caller
 from connector.sparql.engine import Limits
 from connector.sparql.share import Client
-
-MEMBERSHIP = "MembershipCredential"
 
 
 async def client_of(request: web.Request, limits: Limits) -> Client:
