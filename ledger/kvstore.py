@@ -87,7 +87,7 @@ class KVStore:
             return "val", ValidatorUpdate(pk, int(power))
         return "kv", _kv(tx)
 
-    def check_tx(self, tx: bytes) -> ResponseCheckTx:
+    def check_tx(self, tx: bytes, recheck: bool = False) -> ResponseCheckTx:
         try:
             kind, body = self._parse(tx)
         except (ValueError, LedgerError) as e:
@@ -175,7 +175,8 @@ class KVStore:
             self._pending = None
         return 0
 
-    def query(self, path: str, data: bytes, height: int = 0) -> ResponseQuery:
+    def query(self, path: str, data: bytes, height: int = 0,
+              prove: bool = False) -> ResponseQuery:
         if path in ("", "/key", "key"):
             key = data.decode("utf-8", "replace")
             if key not in self.state:

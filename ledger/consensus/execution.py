@@ -12,6 +12,7 @@ from .. import merkle
 from ..abci import (
     MISBEHAVIOR_DUPLICATE_VOTE,
     Application,
+    CommitInfo,
     Misbehavior,
     RequestFinalizeBlock,
     RequestInitChain,
@@ -19,6 +20,7 @@ from ..abci import (
     RequestProcessProposal,
     ResponseFinalizeBlock,
     ValidatorUpdate,
+    VoteInfo,
 )
 from ..encoding import Value, encode
 from ..errors import InvalidError
@@ -106,6 +108,22 @@ def misbehavior(evs: Sequence[DuplicateVoteEvidence]) -> tuple[Misbehavior, ...]
                              e.timestamp, e.total_voting_power) for e in evs)
 
 
+def commit_info(commit: Commit | None, vals: ValidatorSet | None) -> CommitInfo:
+    """What the application learns of the last commit: who signed it, with what power."""
+    if commit is None or vals is None:
+        return CommitInfo()
+    return CommitInfo(commit.round, tuple(
+        VoteInfo(v.address, v.voting_power, s.flag)
+        for v, s in zip(vals.validators, commit.signatures, strict=True)))
+
+
+def finalize_request(block: Block, last_validators: ValidatorSet | None) -> RequestFinalizeBlock:
+    return RequestFinalizeBlock(
+        block.txs, block.hash(), block.height, block.header.time,
+        block.header.proposer_address, misbehavior(block.evidence),
+        commit_info(block.last_commit, last_validators))
+
+
 def make_block(state: ChainState, app: Application, proposer: bytes, txs: Sequence[bytes],
                evidence: Sequence[DuplicateVoteEvidence], last_commit: Commit | None) -> Block:
     """PrepareProposal, then a header that commits to everything."""
@@ -178,9 +196,7 @@ def process_proposal(state: ChainState, app: Application, block: Block,
 def apply_block(state: ChainState, app: Application,
                 block: Block) -> tuple[ChainState, ResponseFinalizeBlock]:
     """FinalizeBlock + Commit, and the next state (CometBFT's updateState)."""
-    res = app.finalize_block(RequestFinalizeBlock(
-        block.txs, block.hash(), block.height, block.header.time,
-        block.header.proposer_address, misbehavior(block.evidence)))
+    res = app.finalize_block(finalize_request(block, state.last_validators))
     if len(res.tx_results) != len(block.txs):
         raise InvalidError("application returned the wrong number of results")
     app.commit()

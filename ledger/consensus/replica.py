@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..abci import Application, RequestFinalizeBlock, ResponseCheckTx, ResponseFinalizeBlock
+from ..abci import Application, ResponseCheckTx, ResponseFinalizeBlock
 from ..encoding import decode, encode
 from ..errors import DecodeError, InvalidError, LedgerError
 from ..types import (
@@ -242,9 +242,7 @@ class Replica:
             b = self.blocks.block(h)
             if b is None:
                 raise LedgerError(f"block {h} missing from the block store")
-            self.app.finalize_block(RequestFinalizeBlock(
-                b.txs, b.hash(), h, b.header.time, b.header.proposer_address,
-                ex.misbehavior(b.evidence)))
+            self.app.finalize_block(ex.finalize_request(b, self.states.validators(h - 1)))
             self.app.commit()
         if self.app.info().last_block_app_hash != state.app_hash and state.last_block_height:
             raise LedgerError("replayed application state does not match the stored app hash")
