@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from .encoding import decode, encode
 from .errors import InvalidError, LedgerError, Reason
 from .kvstore import KVStore
 from .mempool import Mempool, tx_hash
+from .node_api import RpcApi
 from .p2p import NodeKey, PeerAddress, PeerManager
 from .types import PRECOMMIT, PREVOTE, Block, Commit, Genesis, Proposal, ValidatorSet, Vote
 
@@ -251,8 +252,8 @@ class Node:
             host=self.config.p2p_host, port=self.config.p2p_port,
             persistent_peers=[PeerAddress.parse(p) for p in self.config.peers],
             network=self.genesis.chain_id.encode(), on_connect=self._on_connect)
-        self.feed = rpc.EventFeed()
-        self.rpc = rpc.RpcServer(self, self.config.rpc_host, self.config.rpc_port)
+        self.api = RpcApi(self)
+        self.rpc = rpc.RpcServer(self.api, self.config.rpc_host, self.config.rpc_port)
         self._timers: set[asyncio.TimerHandle] = set()
         self._tx_batch: list[bytes] = []
         self._stopping = False
@@ -268,7 +269,7 @@ class Node:
         self._stopping = True
         for t in self._timers:
             t.cancel()
-        self.feed.close()
+        self.api.close()
         await self.rpc.stop()
         await self.peers.stop()
         self.wal.close()
@@ -307,39 +308,17 @@ class Node:
                 b = a.block
                 log.info("committed height %d (%d txs, round %d)", b.height, len(b.txs),
                          a.commit.round)
-                self.feed.publish({"height": b.height, "hash": b.hash().hex(),
-                                   "time": b.header.time, "num_txs": len(b.txs),
-                                   "app_hash": a.result.app_hash.hex()})
+                self.api.committed(a.block, a.commit, a.result)
 
     def _flush_txs(self) -> None:
         batch, self._tx_batch = self._tx_batch, []
         if batch:
             self.peers.broadcast(CH_MEMPOOL, encode_msg(TxMsg(tuple(batch))))
 
-    # ---------------------------------------------------------------- NodeApi
+    # ------------------------------------------------------------ the RPC's side
 
-    def status(self) -> dict[str, Any]:
-        st = self.replica.state
-        c = self.replica.core
-        val = st.validators.get(self.address)
-        return {"chain_id": st.chain_id, "moniker": self.config.moniker,
-                "node_id": self.peers.id, "height": st.last_block_height,
-                "hash": st.last_block_hash.hex(), "app_hash": st.app_hash.hex(),
-                "time": st.last_block_time, "validator_address": self.address.hex(),
-                "voting_power": 0 if val is None else val.voting_power,
-                "round": c.round, "step": c.step, "peers": len(self.peers.peers()),
-                "mempool_size": len(self.mempool)}
-
-    def block(self, height: int | None) -> dict[str, Any] | None:
-        h = self.blocks.height() if height is None else height
-        b = self.blocks.block(h)
-        return None if b is None else views.block_json(b, self.blocks.commit(h))
-
-    def validators(self, height: int | None) -> list[dict[str, Any]]:
-        vs = self.states.validators(self.replica.state.next_height if height is None else height)
-        return [] if vs is None else views.validators_json(vs)
-
-    def broadcast_tx(self, tx: bytes) -> dict[str, Any]:
+    def submit_tx(self, tx: bytes) -> dict[str, Any]:
+        """CheckTx and the mempool for a transaction a client sent; gossiped in batches."""
         res, actions = self.replica.submit_tx(tx, gossip=False)
         self._perform(actions)
         h = tx_hash(tx)
@@ -350,21 +329,6 @@ class Node:
             self._tx_batch.append(tx)
         return {"ok": res.ok, "code": "ok" if res.ok else "rejected", "hash": h.hex(),
                 "log": res.log}
-
-    async def wait_tx(self, tx_hash: bytes, timeout: float) -> dict[str, Any] | None:
-        info = await self.mempool.wait_committed(tx_hash, timeout)
-        if info is None:
-            return None
-        return {"hash": tx_hash.hex(), "height": info.height, "index": info.index,
-                "log": info.log}
-
-    def query(self, path: str, data: bytes, height: int | None) -> dict[str, Any]:
-        r = self.app.query(path, data, height or 0)
-        return {"code": r.code, "value": views.b64(r.value), "value_text":
-                r.value.decode("utf-8", "replace"), "log": r.log, "height": r.height}
-
-    def subscribe_blocks(self) -> AsyncIterator[dict[str, Any]]:
-        return self.feed.subscribe()
 
 
 async def run_node(home: Path) -> None:

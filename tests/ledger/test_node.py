@@ -170,7 +170,7 @@ async def test_single_validator_restarts_from_disk_and_penalizes_garbage(tmp_pat
     node = Node(home)
     await node.start()
     try:
-        assert node.broadcast_tx(b"a=1")["ok"]
+        assert node.submit_tx(b"a=1")["ok"]
         await _wait_height(node, 3)
         # A peer that sends garbage is penalized, and the node goes on.
         evil = PeerManager(NodeKey.generate(), lambda *a: None, port=0,
@@ -194,7 +194,7 @@ async def test_single_validator_restarts_from_disk_and_penalizes_garbage(tmp_pat
     await node.start()
     try:
         assert node.replica.height >= h  # replayed from the block store
-        assert node.query("/key", b"a", None)["value_text"] == "1"
+        assert node.api.query("/key", b"a", None)["value_text"] == "1"
         await _wait_height(node, h + 2)
         # Over the real RPC: submit-and-wait, the live block feed, blocks and validators.
         async with RpcClient(node.rpc.url, timeout=10) as c:
