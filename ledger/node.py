@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import crypto, privval, rpc, store, wal
+from .abci import ExecTxResult
 from .consensus import views
 from .consensus.execution import ChainState
 from .consensus.messages import TxMsg, encode_msg
@@ -215,8 +216,9 @@ class MempoolAdapter:
     def reap(self, max_bytes: int) -> list[bytes]:
         return self.mp.reap(max_bytes)
 
-    def update(self, height: int, committed: Sequence[bytes]) -> None:
-        self.mp.update(height, committed)
+    def update(self, height: int, committed: Sequence[bytes],
+               results: Sequence[ExecTxResult]) -> None:
+        self.mp.update(height, committed, results)
 
     def __len__(self) -> int:
         return len(self.mp)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from ..abci import ExecTxResult
 from ..types import Block, Commit, ValidatorSet
 from .execution import ChainState
 
@@ -33,5 +34,6 @@ class WAL(Protocol):
 class Mempool(Protocol):
     def add(self, tx: bytes) -> bool: ...  # False if already present or full
     def reap(self, max_bytes: int) -> list[bytes]: ...
-    def update(self, height: int, committed: Sequence[bytes]) -> None: ...
+    def update(self, height: int, committed: Sequence[bytes],
+               results: Sequence[ExecTxResult]) -> None: ...
     def __len__(self) -> int: ...

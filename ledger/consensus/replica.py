@@ -369,7 +369,7 @@ class Replica:
         self.state, res = ex.apply_block(self.state, self.app, block)
         self.states.save(self.state)
         self.wal.end_height(block.height)
-        self.mempool.update(block.height, block.txs)
+        self.mempool.update(block.height, block.txs, res.tx_results)
         for ev in self.evidence.update(block.height, block.evidence):
             self._out.append(Send(None, encode_msg(EvidenceMsg(ev))))
         self._out.append(Committed(block, commit, res))

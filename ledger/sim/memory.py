@@ -86,7 +86,8 @@ class MemMempool:
             size += len(tx)
         return out
 
-    def update(self, height: int, committed: Sequence[bytes]) -> None:
+    def update(self, height: int, committed: Sequence[bytes],
+               results: Sequence[object] = ()) -> None:
         for tx in committed:
             self.txs.pop(tx, None)
 
