@@ -60,6 +60,10 @@ class BlockStore:
             " height INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE,"
             " block BLOB NOT NULL, commit_ BLOB NOT NULL)"
         )
+        # Hashes of the evidence blocks hold: a restart reads these, never the whole chain.
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS evidence (hash BLOB PRIMARY KEY, height INTEGER NOT NULL)"
+        )
         row = self._db.execute("SELECT MIN(height), MAX(height) FROM blocks").fetchone()
         self._base: int = row[0] or 0
         self._height: int = row[1] or 0
@@ -74,7 +78,8 @@ class BlockStore:
         """Lowest stored height (0 when empty)."""
         return self._base
 
-    def save_block(self, height: int, block_hash: bytes, block: bytes, commit: bytes) -> None:
+    def save_block(self, height: int, block_hash: bytes, block: bytes, commit: bytes,
+                   evidence: Iterable[bytes] = ()) -> None:
         if height < 1:
             raise StoreError(f"invalid height {height}")
         with self._lock:
@@ -93,6 +98,10 @@ class BlockStore:
                     self._db.execute(
                         "INSERT INTO blocks (height, hash, block, commit_) VALUES (?, ?, ?, ?)",
                         (height, bytes(block_hash), bytes(block), bytes(commit)),
+                    )
+                    self._db.executemany(
+                        "INSERT OR IGNORE INTO evidence (hash, height) VALUES (?, ?)",
+                        [(bytes(e), height) for e in evidence],
                     )
             except sqlite3.IntegrityError as exc:
                 raise StoreError(f"block hash {block_hash.hex()} already stored") from exc
@@ -113,6 +122,14 @@ class BlockStore:
     def _load_hash(self, height: int) -> bytes | None:
         row = self._db.execute("SELECT hash FROM blocks WHERE height = ?", (height,)).fetchone()
         return None if row is None else bytes(row[0])
+
+    def evidence_since(self, height: int) -> list[bytes]:
+        """Hashes of the evidence committed in blocks at `height` or above."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT hash FROM evidence WHERE height >= ?", (height,)
+            ).fetchall()
+        return [bytes(r[0]) for r in rows]
 
     def load_hash(self, height: int) -> bytes | None:
         with self._lock:

@@ -193,13 +193,24 @@ def process_proposal(state: ChainState, app: Application, block: Block,
         block.header.proposer_address, misbehavior(block.evidence)))
 
 
-def apply_block(state: ChainState, app: Application,
-                block: Block) -> tuple[ChainState, ResponseFinalizeBlock]:
-    """FinalizeBlock + Commit, and the next state (CometBFT's updateState)."""
+def apply_block(state: ChainState, app: Application, block: Block,
+                save: Callable[[ChainState], None] = lambda state: None,
+                ) -> tuple[ChainState, ResponseFinalizeBlock]:
+    """FinalizeBlock, the next state (CometBFT's updateState), `save` of it, then Commit.
+
+    Saving the state before the application commits means a crash leaves the application at
+    most one block behind the stored state, never ahead: the restart handshake then replays
+    that one block into it, and nothing is ever executed twice."""
     res = app.finalize_block(finalize_request(block, state.last_validators))
     if len(res.tx_results) != len(block.txs):
         raise InvalidError("application returned the wrong number of results")
+    new = _next_state(state, block, res)
+    save(new)
     app.commit()
+    return new, res
+
+
+def _next_state(state: ChainState, block: Block, res: ResponseFinalizeBlock) -> ChainState:
     nvals = state.next_validators
     if res.validator_updates:
         try:
@@ -207,7 +218,6 @@ def apply_block(state: ChainState, app: Application,
         except InvalidError:
             nvals = state.next_validators  # a bad update from the app changes nothing
     results = merkle.root([_result_leaf(r.code, r.data) for r in res.tx_results])
-    new = ChainState(state.chain_id, state.initial_height, block.height, block.hash(),
+    return ChainState(state.chain_id, state.initial_height, block.height, block.hash(),
                      block.header.time, state.validators, state.next_validators,
                      nvals.copy_increment(1), state.params, res.app_hash, results)
-    return new, res

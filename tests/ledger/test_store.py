@@ -71,3 +71,14 @@ def test_state_store_atomic_batches(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         st.put_many([("ok", b"1"), ("bad", None)])  # type: ignore[list-item]
     assert st.get("ok") is None  # the whole batch rolled back
+
+
+def test_committed_evidence_is_found_by_height_after_reopen(tmp_path: Path) -> None:
+    store = BlockStore(tmp_path / "blocks.db")
+    for h in range(1, 6):
+        store.save_block(h, *_block(h), evidence=[bytes([h]) * 32] if h % 2 else [])
+    store.save_block(5, *_block(5), evidence=[b"x" * 32])  # an idempotent replay adds nothing
+    store.close()
+    store = BlockStore(tmp_path / "blocks.db")
+    assert sorted(store.evidence_since(2)) == [b"\x03" * 32, b"\x05" * 32]
+    assert len(store.evidence_since(1)) == 3
