@@ -1,0 +1,64 @@
+"""Accounts and the ante checks every transaction passes before its messages run (as the
+SDK's x/auth ante handler): chain id, sequence, minimum fee, fee payment, sequence increment.
+
+Store layout: b"acc/" + address -> encode({"pub_key": bytes, "sequence": int}); an account
+appears with its first signed transaction (until then its sequence is 0)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..abci import Event
+from ..encoding import decode, encode
+from . import address, bank
+from .errors import INSUFFICIENT_FEE, INSUFFICIENT_FUNDS, WRONG_CHAIN_ID, WRONG_SEQUENCE, AppError
+from .params import Params
+from .state import State
+from .tx import Tx
+
+ACCOUNT = b"acc/"
+
+
+def account(state: State, addr: bytes) -> dict[str, Any] | None:
+    raw = state.get(ACCOUNT + addr)
+    return None if raw is None else decode(raw)
+
+
+def sequence(state: State, addr: bytes) -> int:
+    acc = account(state, addr)
+    return 0 if acc is None else int(acc["sequence"])
+
+
+def min_fee(tx: Tx, params: Params) -> int:
+    return tx.gas(params) * params.min_gas_price
+
+
+def ante(state: State, tx: Tx, params: Params, chain_id: str, check: bool) -> list[Event]:
+    """Refuse the transaction (AppError) or charge its fee and advance its sequence.
+
+    In CheckTx (`check`), the balance must also cover what the messages spend, so that the
+    mempool does not keep what is sure to fail."""
+    if tx.chain_id != chain_id:
+        raise AppError(WRONG_CHAIN_ID, f"wrong chain id: this chain is {chain_id}, "
+                                       f"the transaction is for {tx.chain_id[:64]}")
+    signer = tx.signer
+    seq = sequence(state, signer)
+    if tx.sequence != seq:
+        raise AppError(WRONG_SEQUENCE,
+                       f"account sequence mismatch: expected {seq}, got {tx.sequence}")
+    need = min_fee(tx, params)
+    if tx.fee < need:
+        n = len(tx.msgs)
+        raise AppError(INSUFFICIENT_FEE, f"fee {bank.coins(tx.fee)} is below the minimum "
+                                         f"{bank.coins(need)} for {n} message{'s' * (n != 1)}")
+    total = tx.fee + (tx.spend() if check else 0)
+    have = bank.balance(state, signer)
+    if have < total:
+        raise AppError(INSUFFICIENT_FUNDS, f"insufficient funds: {address.to_text(signer)} has "
+                                           f"{bank.coins(have)}, needs {bank.coins(total)}")
+    events = bank.transfer(state, signer, bank.module(bank.FEE_COLLECTOR), tx.fee)
+    state.set(ACCOUNT + signer, encode({"pub_key": tx.pub_key, "sequence": seq + 1}))
+    signer_text = address.to_text(signer)
+    events.append(bank.event("tx", fee=bank.coins(tx.fee), fee_payer=signer_text,
+                             acc_seq=f"{signer_text}/{seq}"))
+    return events

@@ -1,0 +1,119 @@
+"""Message types and their stateless checks (the SDK's ValidateBasic).
+
+On the wire a message is a dict with a "type"; addresses are 20 raw bytes, amounts integers in
+ucom:
+  {"type": "bank/send", "from": addr, "to": addr, "amount": n}
+  {"type": "bank/multi_send", "inputs": [{"address": addr, "amount": n}],
+                              "outputs": [{"address": addr, "amount": n}, ...]}
+A multi-send has exactly one input (as the SDK since v0.46) and inputs equal outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import address
+from .errors import INVALID_ADDRESS, INVALID_REQUEST, TX_DECODE, UNKNOWN_REQUEST, AppError
+from .params import Params
+
+MAX_OUTPUTS = 1000
+
+
+@dataclass(frozen=True)
+class MsgSend:
+    sender: bytes
+    recipient: bytes
+    amount: int
+    type = "bank/send"
+
+    @property
+    def signer(self) -> bytes:
+        return self.sender
+
+    def spend(self) -> int:
+        return self.amount
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.type, "from": self.sender, "to": self.recipient,
+                "amount": self.amount}
+
+
+@dataclass(frozen=True)
+class MsgMultiSend:
+    sender: bytes
+    amount: int
+    outputs: tuple[tuple[bytes, int], ...]
+    type = "bank/multi_send"
+
+    @property
+    def signer(self) -> bytes:
+        return self.sender
+
+    def spend(self) -> int:
+        return self.amount
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.type, "inputs": [{"address": self.sender, "amount": self.amount}],
+                "outputs": [{"address": a, "amount": n} for a, n in self.outputs]}
+
+
+Msg = MsgSend | MsgMultiSend
+
+
+def gas(msg: Msg, params: Params) -> int:
+    g = params.gas.get(msg.type, 0)
+    if isinstance(msg, MsgMultiSend):
+        g += params.gas["bank/multi_send_output"] * len(msg.outputs)
+    return g
+
+
+def parse(d: Any) -> Msg:
+    """A message from its wire form; AppError(TX_DECODE or INVALID_*) with the reason."""
+    if not isinstance(d, dict) or not isinstance(d.get("type"), str):
+        raise AppError(TX_DECODE, "a message is an object with a type")
+    kind = d["type"]
+    if kind == MsgSend.type:
+        _fields(d, {"type", "from", "to", "amount"})
+        return MsgSend(_addr(d["from"], "from"), _addr(d["to"], "to"), _amount(d["amount"]))
+    if kind == MsgMultiSend.type:
+        _fields(d, {"type", "inputs", "outputs"})
+        ins, outs = _entries(d["inputs"], "inputs"), _entries(d["outputs"], "outputs")
+        if len(ins) != 1:
+            raise AppError(INVALID_REQUEST, "a multi-send has exactly one input")
+        if not outs or len(outs) > MAX_OUTPUTS:
+            raise AppError(INVALID_REQUEST, f"a multi-send has 1 to {MAX_OUTPUTS} outputs")
+        total = sum(n for _, n in outs)
+        if total != ins[0][1]:
+            raise AppError(INVALID_REQUEST, f"multi-send inputs and outputs differ: "
+                                            f"{ins[0][1]} ucom in, {total} ucom out")
+        return MsgMultiSend(ins[0][0], ins[0][1], tuple(outs))
+    raise AppError(UNKNOWN_REQUEST, f"unknown message type {kind[:64]!r}")
+
+
+def _fields(d: dict[str, Any], want: set[str]) -> None:
+    if set(d) != want:
+        raise AppError(TX_DECODE, f"a {d['type']} message has exactly the fields "
+                                  f"{', '.join(sorted(want))}")
+
+
+def _addr(v: Any, name: str) -> bytes:
+    if not isinstance(v, bytes) or len(v) != address.ADDRESS_SIZE:
+        raise AppError(INVALID_ADDRESS, f"{name} must be a 20-byte address")
+    return v
+
+
+def _amount(v: Any) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+        raise AppError(INVALID_REQUEST, "an amount is a positive integer of ucom")
+    return v
+
+
+def _entries(v: Any, name: str) -> list[tuple[bytes, int]]:
+    if not isinstance(v, list):
+        raise AppError(TX_DECODE, f"{name} must be a list")
+    out = []
+    for e in v:
+        if not isinstance(e, dict) or set(e) != {"address", "amount"}:
+            raise AppError(TX_DECODE, f"each of {name} is an object with address and amount")
+        out.append((_addr(e["address"], "address"), _amount(e["amount"])))
+    return out
