@@ -2,7 +2,10 @@
 
 Transactions:
   `key=value`                 set a key (UTF-8, key non-empty)
-  `val:<hex pub key>!<power>` validator update (power 0 removes), effective two heights later
+  `val:<hex pub key>!<power>` validator update (power 0 removes), effective two heights later;
+                               refused unless built with validator_txs=True (the simulator's
+                               tests of validator-set changes): an unsigned transaction must
+                               never change who validates
   `stx:` + encoding of {pub, nonce, kv, sig}  a signed `key=value` (the benchmark's load);
                                each (pub, nonce) is accepted once
 The app hash chains the previous hash with the block's sorted writes, so it is cheap to compute
@@ -40,7 +43,8 @@ _PARSED_MAX = 200_000
 
 
 class KVStore:
-    def __init__(self) -> None:
+    def __init__(self, validator_txs: bool = False) -> None:
+        self.validator_txs = validator_txs
         self.state: dict[str, str] = {}
         self.nonces: set[tuple[bytes, int]] = set()
         self.misbehavior: dict[bytes, list[int]] = {}
@@ -54,13 +58,16 @@ class KVStore:
         """Parse a transaction or raise ValueError/LedgerError; pure, so CheckTx and
         ProcessProposal agree, and memoized: a tx is checked on arrival, then again in
         ProcessProposal, FinalizeBlock and mempool rechecks (signature checks dominate)."""
-        hit = _PARSED.get(tx)
-        if hit is not None:
-            return hit
-        parsed = self._parse_uncached(tx)
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.clear()
-        _PARSED[tx] = parsed
+        parsed = _PARSED.get(tx)
+        if parsed is None:
+            parsed = self._parse_uncached(tx)
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[tx] = parsed
+        # Per instance, after the cache: the cache is shared by every KVStore.
+        if parsed[0] == "val" and not self.validator_txs:
+            raise ValueError("validator changes by transaction are disabled: the validator set "
+                             "comes from genesis")
         return parsed
 
     def _parse_uncached(self, tx: bytes) -> tuple[str, Any]:

@@ -48,12 +48,26 @@ def test_invalid_transactions_are_refused(tx: bytes) -> None:
     assert not KVStore().check_tx(tx).ok
 
 
-def test_validator_update_transaction() -> None:
-    app = KVStore()
+def test_validator_update_transaction_only_when_explicitly_enabled() -> None:
     pk = bytes(range(32))
-    res = app.finalize_block(RequestFinalizeBlock((b"val:" + pk.hex().encode() + b"!7",), b"",
-                                                  1, 0, b""))
-    assert [(u.pub_key, u.power) for u in res.validator_updates] == [(pk, 7)]
+    tx = b"val:" + pk.hex().encode() + b"!7"
+    req = RequestFinalizeBlock((tx,), b"", 1, 0, b"")
+    app = KVStore(validator_txs=True)  # the simulator's tests of validator-set changes
+    assert app.check_tx(tx).ok
+    assert [(u.pub_key, u.power) for u in app.finalize_block(req).validator_updates] == [(pk, 7)]
+
+
+def test_validator_update_transaction_is_refused_by_default() -> None:
+    """An unsigned transaction must never change who validates (only genesis, later staking)."""
+    pk = bytes(range(32))
+    tx = b"val:" + pk.hex().encode() + b"!7"
+    KVStore(validator_txs=True).check_tx(tx)  # warm the shared parse cache first
+    app = KVStore()
+    res = app.check_tx(tx)
+    assert res.code != 0 and "validator changes by transaction are disabled" in res.log
+    assert not app.process_proposal(RequestProcessProposal((tx,), b"", 1, 0, b""))
+    out = app.finalize_block(RequestFinalizeBlock((tx,), b"", 1, 0, b""))
+    assert out.validator_updates == () and out.tx_results[0].code != 0
 
 
 def test_block_validation_checks_every_header_field() -> None:
