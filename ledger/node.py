@@ -23,13 +23,14 @@ from . import crypto, privval, rpc, store, wal
 from .abci import ExecTxResult
 from .consensus import views
 from .consensus.execution import ChainState
-from .consensus.messages import TxMsg, encode_msg
+from .consensus.messages import TxMsg, decode_msg, encode_msg
 from .consensus.replica import Committed, Penalize, Replica, Send, SetTimer, Timer
 from .consensus.timeouts import TimeoutConfig
 from .encoding import decode, encode
-from .errors import InvalidError, LedgerError, Reason
+from .errors import DecodeError, InvalidError, LedgerError, Reason
+from .ingest import BUSY, Ingest
 from .kvstore import KVStore
-from .mempool import Mempool, tx_hash
+from .mempool import FULL, AddResult, Mempool, tx_hash
 from .node_api import RpcApi
 from .p2p import NodeKey, PeerAddress, PeerManager
 from .types import PRECOMMIT, PREVOTE, Block, Commit, Genesis, Proposal, ValidatorSet, Vote
@@ -253,7 +254,12 @@ class Node:
             NodeKey.load_or_generate(home / "node_key.json"), self._on_message,
             host=self.config.p2p_host, port=self.config.p2p_port,
             persistent_peers=[PeerAddress.parse(p) for p in self.config.peers],
-            network=self.genesis.chain_id.encode(), on_connect=self._on_connect)
+            network=self.genesis.chain_id.encode(), on_connect=self._on_connect,
+            bulk_channels=(CH_MEMPOOL,))
+        # Transactions wait in a bounded queue and are checked in short slices, so that
+        # proposals and votes never queue behind a flood of them.
+        self.ingest = Ingest(self._admit, signatures=getattr(self.app, "signatures", None),
+                             room=lambda: self.mempool.max_txs - len(self.mempool))
         self.api = RpcApi(self)
         self.rpc = rpc.RpcServer(self.api, self.config.rpc_host, self.config.rpc_port)
         self._timers: set[asyncio.TimerHandle] = set()
@@ -262,6 +268,7 @@ class Node:
 
     async def start(self) -> None:
         self._perform(self.replica.start())
+        self.ingest.start()
         await self.peers.start()
         await self.rpc.start()
         log.info("node %s at height %d: p2p %s, rpc %s", self.config.moniker,
@@ -274,6 +281,7 @@ class Node:
         self.api.close()
         await self.rpc.stop()
         await self.peers.stop()
+        await self.ingest.stop()
         self.wal.close()
 
     # ------------------------------------------------------------ replica I/O
@@ -282,8 +290,27 @@ class Node:
         self.peers.send(peer, CH_CONSENSUS, self.replica.hello())
 
     def _on_message(self, peer: str, channel: int, payload: bytes) -> None:
-        if not self._stopping:
+        if self._stopping:
+            return
+        if channel == CH_MEMPOOL:
+            self._on_txs(peer, payload)
+        else:
             self._perform(self.replica.on_message(peer, payload))
+
+    def _on_txs(self, peer: str, payload: bytes) -> None:
+        """Gossiped transactions go to the ingestion queue; beyond its bound they are dropped
+        (the peer did nothing wrong: its own client's transaction stays in its mempool)."""
+        try:
+            msg = decode_msg(payload)
+        except DecodeError as e:
+            self.peers.penalize(peer, f"decode: {e}", PENALTY["decode"])
+            return
+        if not isinstance(msg, TxMsg):
+            self.peers.penalize(peer, "decode: not a transaction batch", PENALTY["decode"])
+            return
+        for tx in msg.txs:
+            if tx_hash(tx) not in self.mempool:
+                self.ingest.offer(tx, peer)
 
     def _fire(self, handle_box: list[asyncio.TimerHandle], timer: Timer) -> None:
         self._timers.discard(handle_box[0])
@@ -319,18 +346,43 @@ class Node:
 
     # ------------------------------------------------------------ the RPC's side
 
-    def submit_tx(self, tx: bytes) -> dict[str, Any]:
-        """CheckTx and the mempool for a transaction a client sent; gossiped in batches."""
-        res, actions = self.replica.submit_tx(tx, gossip=False)
-        self._perform(actions)
-        h = tx_hash(tx)
-        if res.ok:
-            # Gossip in batches: one message per few milliseconds instead of one per tx.
+    def _admit(self, tx: bytes, sender: str | None) -> AddResult:
+        """The ingestion worker's step: CheckTx and the mempool; a client's transaction is
+        then gossiped in batches (one message per few milliseconds instead of one per tx)."""
+        res = self.mempool.add(tx, sender)
+        if res.ok and sender is None:
             if not self._tx_batch:
                 asyncio.get_event_loop().call_later(0.01, self._flush_txs)
             self._tx_batch.append(tx)
+        return res
+
+    def waiting(self) -> int:
+        """Transactions accepted or queued but not yet committed."""
+        return len(self.ingest) + len(self.mempool)
+
+    def busy_answer(self, h: bytes) -> dict[str, Any]:
+        return {"ok": False, "code": BUSY, "hash": h.hex(), "pending": self.waiting(),
+                "log": f"the node is busy ({self.waiting()} transactions waiting): "
+                       f"retry later"}
+
+    async def submit_tx(self, tx: bytes) -> dict[str, Any]:
+        """Queue a client's transaction for CheckTx; its result, or a busy answer at once when
+        the ingestion queue or the mempool is full."""
+        h = tx_hash(tx)
+        fut = self.ingest.offer(tx)
+        if fut is None:
+            return self.busy_answer(h)
+        res = await fut
+        if res.code == FULL:
+            return self.busy_answer(h)
         return {"ok": res.ok, "code": "ok" if res.ok else "rejected", "hash": h.hex(),
                 "log": res.log}
+
+    def ingest_status(self) -> dict[str, int]:
+        """For the RPC's status: how much is waiting to be checked and how much was refused."""
+        return {"ingest_queue": len(self.ingest), "ingest_capacity": self.ingest.capacity,
+                "ingest_busy": self.ingest.stats["busy"],
+                "ingest_dropped": self.ingest.stats["dropped"]}
 
 
 async def run_node(home: Path) -> None:

@@ -83,6 +83,7 @@ class PeerManager:
         dial_backoff: tuple[float, float] = (0.1, 5.0),
         on_connect: Callable[[str], None] | None = None,
         on_disconnect: Callable[[str], None] | None = None,
+        bulk_channels: Iterable[int] = (),
     ) -> None:
         self.key = key
         self.id = key.id
@@ -104,6 +105,7 @@ class PeerManager:
         self.dial_backoff = dial_backoff
         self.on_connect = on_connect
         self.on_disconnect = on_disconnect
+        self.bulk_channels = frozenset(bulk_channels)  # best-effort, after all other frames
         self.stats = {"handshake_failed": 0, "frame_errors": 0, "duplicates": 0, "bans": 0}
         self._conns: dict[str, Connection] = {}
         self._scores: dict[str, tuple[float, float]] = {}  # id -> (score, when)
@@ -242,7 +244,8 @@ class PeerManager:
                 writer.close()
                 return
             conn = Connection(
-                reader, writer, session, self.handler, outbound=False, max_frame=self.max_frame
+                reader, writer, session, self.handler, outbound=False, max_frame=self.max_frame,
+                bulk_channels=self.bulk_channels
             )
             await self._serve(conn)
         finally:
@@ -340,7 +343,8 @@ class PeerManager:
                 continue
             delay = low
             conn = Connection(
-                reader, writer, session, self.handler, outbound=True, max_frame=self.max_frame
+                reader, writer, session, self.handler, outbound=True, max_frame=self.max_frame,
+                bulk_channels=self.bulk_channels
             )
             await self._serve(conn)
             if not conn.close_reason.startswith("duplicate"):

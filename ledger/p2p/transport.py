@@ -14,12 +14,18 @@ it, and one ``call_soon`` flush per loop iteration writes all queued frames with
 every whole frame in them, calling the handler synchronously: no task per frame.
 
 Channel 0 is reserved for keepalive (ping/pong); callers use channels 1..255.
+
+Priority: ``bulk_channels`` (transaction gossip) never delay the others. Frames are sealed
+when written, not when queued, so a flush writes every other frame first and bulk frames only
+while the socket's write buffer is below ``bulk_watermark``; the bulk backlog is bounded
+(``max_bulk_pending`` bytes) and a bulk message beyond it is dropped (gossip is best effort).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
@@ -60,6 +66,9 @@ class Connection:
         outbound: bool,
         max_frame: int = 8 << 20,
         max_send_buffer: int = 64 << 20,
+        bulk_channels: frozenset[int] = frozenset(),
+        bulk_watermark: int = 256 << 10,
+        max_bulk_pending: int = 4 << 20,
     ) -> None:
         self.reader = reader
         self.writer = writer
@@ -74,40 +83,74 @@ class Connection:
         self.closed = False
         self.close_reason = ""
         self.on_handler_error: Callable[[Connection, Exception], None] | None = None
-        self._pending: list[bytes] = []
+        self.bulk_channels = bulk_channels
+        self.bulk_watermark = bulk_watermark
+        self.max_bulk_pending = max_bulk_pending
+        self.bulk_dropped = 0
+        self._pending: list[tuple[int, bytes]] = []  # (channel, payload), not yet sealed
+        self._bulk: deque[tuple[int, bytes]] = deque()
+        self._bulk_bytes = 0
         self._flush_scheduled = False
 
     # -- sending -------------------------------------------------------------------------
 
     def send(self, channel: int, payload: bytes) -> bool:
-        """Queue a message; False if the connection is closed or the peer is too slow."""
+        """Queue a message; False if the connection is closed, the peer is too slow, or (bulk
+        channels only) the bulk backlog is full."""
         if self.closed:
             return False
-        size = len(payload) + _OVERHEAD
-        if size > self.max_frame:
+        if len(payload) + _OVERHEAD > self.max_frame:
             raise ValueError(f"message of {len(payload)} bytes exceeds the frame limit")
-        header = size.to_bytes(4, "big")
-        self._pending.append(header)
-        self._pending.append(self.session.seal(bytes((channel,)) + payload, header))
+        if channel in self.bulk_channels:
+            if self._bulk_bytes + len(payload) > self.max_bulk_pending:
+                self.bulk_dropped += 1
+                return False
+            self._bulk.append((channel, payload))
+            self._bulk_bytes += len(payload)
+        else:
+            self._pending.append((channel, payload))
+        self._schedule(0.0)
+        return True
+
+    def _schedule(self, delay: float) -> None:
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            self.loop.call_soon(self._flush)
-        return True
+            if delay:
+                self.loop.call_later(delay, self._flush)
+            else:
+                self.loop.call_soon(self._flush)
+
+    def _seal(self, frames: list[tuple[int, bytes]]) -> bytes:
+        out: list[bytes] = []
+        for channel, payload in frames:
+            header = (len(payload) + _OVERHEAD).to_bytes(4, "big")
+            out.append(header)
+            out.append(self.session.seal(bytes((channel,)) + payload, header))
+        return b"".join(out)
 
     def _flush(self) -> None:
         self._flush_scheduled = False
-        if self.closed or not self._pending:
+        if self.closed:
             return
-        data = b"".join(self._pending)
-        self._pending.clear()
-        try:
-            self.writer.write(data)
-        except (ConnectionError, RuntimeError) as exc:
-            self.close(f"write failed: {exc}")
-            return
+        frames, self._pending = self._pending, []
+        buffered = self.writer.transport.get_write_buffer_size()
+        room = self.bulk_watermark - buffered
+        while self._bulk and room > 0:
+            frame = self._bulk.popleft()
+            self._bulk_bytes -= len(frame[1])
+            room -= len(frame[1]) + _OVERHEAD + 4
+            frames.append(frame)
+        if frames:
+            try:
+                self.writer.write(self._seal(frames))
+            except (ConnectionError, RuntimeError) as exc:
+                self.close(f"write failed: {exc}")
+                return
         if self.writer.transport.get_write_buffer_size() > self.max_send_buffer:
             # Never buffer without bound for a peer that does not read: drop it instead.
             self.close("send buffer overflow (slow peer)")
+        elif self._bulk:
+            self._schedule(0.005)  # the socket is still busy: try the bulk frames again soon
 
     def ping(self) -> None:
         self.send(CH_KEEPALIVE, _PING)
@@ -174,10 +217,12 @@ class Connection:
         self.close_reason = reason
         if self._pending:  # best effort: hand what we queued to the transport
             try:
-                self.writer.write(b"".join(self._pending))
+                self.writer.write(self._seal(self._pending))
             except (ConnectionError, RuntimeError):
                 pass
             self._pending.clear()
+        self._bulk.clear()
+        self._bulk_bytes = 0
         self.writer.close()
         # Wake a pending read so that run() notices the close promptly.
         self.reader.feed_eof()

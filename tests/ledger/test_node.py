@@ -170,7 +170,7 @@ async def test_single_validator_restarts_from_disk_and_penalizes_garbage(tmp_pat
     node = Node(home)
     await node.start()
     try:
-        assert node.submit_tx(b"a=1")["ok"]
+        assert (await node.submit_tx(b"a=1"))["ok"]
         await _wait_height(node, 3)
         # A peer that sends garbage is penalized, and the node goes on.
         evil = PeerManager(NodeKey.generate(), lambda *a: None, port=0,

@@ -1,0 +1,144 @@
+"""Bounded ingestion on a real single-validator node: a flood of transactions from clients or
+peers never holds up consensus; beyond the bound clients are told "busy" and gossip is dropped
+without blaming the peer."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ledger import crypto
+from ledger.cli import main as cli
+from ledger.consensus.messages import TxMsg, encode_msg
+from ledger.crypto import PrivateKey
+from ledger.ingest import Ingest
+from ledger.kvstore import make_signed_tx
+from ledger.mempool import AddResult, tx_hash
+from ledger.node import CH_MEMPOOL, Node, NodeConfig
+from ledger.p2p import NodeKey, PeerAddress, PeerManager
+
+
+def signed_txs(count: int, tag: str) -> list[bytes]:
+    keys = [PrivateKey.from_secret(f"ingest-{tag}-{i}".encode()) for i in range(8)]
+    return [make_signed_tx(keys[i % 8], i, f"k{i}=v{i}".encode()) for i in range(count)]
+
+
+@pytest.fixture
+async def node(tmp_path: Path) -> AsyncIterator[Node]:
+    assert cli(["ledger", "init", "--validators", "1", "--dir", str(tmp_path),
+                "--base-port", "0", "--json"]) == 0
+    home = tmp_path / "node0"
+    cfg = NodeConfig.load(home)
+    cfg.p2p_port = cfg.rpc_port = 0
+    cfg.save(home)
+    n = Node(home)
+    await n.start()
+    yield n
+    await n.stop()
+
+
+async def _until(cond: object, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_blocks_keep_coming_while_a_large_backlog_is_checked(node: Node) -> None:
+    node.ingest.capacity = 10_000
+    txs = signed_txs(6000, "flood")
+    await _until(lambda: node.replica.height >= 2)
+    commits: list[float] = []
+    last = node.replica.height
+
+    async def watch() -> None:
+        nonlocal last
+        while True:
+            if node.replica.height != last:
+                last = node.replica.height
+                commits.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    watcher = asyncio.create_task(watch())
+    start = time.monotonic()
+    results = await asyncio.gather(*(node.submit_tx(t) for t in txs))
+    flood_end = time.monotonic()
+    watcher.cancel()
+    assert all(r["ok"] for r in results)
+    # While the 6000 signatures were being checked, blocks were committed at a steady pace.
+    marks = [start, *commits, flood_end]
+    gaps = [b - a for a, b in zip(marks, marks[1:], strict=False)]
+    assert len(commits) >= 3 and max(gaps) < 1.0, (len(commits), max(gaps), flood_end - start)
+
+
+async def test_submit_answers_busy_when_full_and_accepts_once_drained(node: Node) -> None:
+    node.ingest.capacity = 5
+    txs = signed_txs(12, "busy")
+    results = await asyncio.gather(*(node.submit_tx(t) for t in txs[:10]))
+    assert [r["ok"] for r in results] == [True] * 5 + [False] * 5
+    busy = results[5]
+    assert busy["code"] == "busy" and busy["hash"] == tx_hash(txs[5]).hex()
+    assert busy["log"].startswith("the node is busy (") and busy["log"].endswith(
+        "transactions waiting): retry later")
+    assert node.ingest_status()["ingest_busy"] == 5
+    # Drained: the next ones are accepted, including one refused before.
+    assert len(node.ingest) == 0
+    again = await asyncio.gather(*(node.submit_tx(t) for t in (txs[5], txs[10])))
+    assert all(r["ok"] and r["code"] == "ok" for r in again)
+    # A full mempool is busy too, not "accepted".
+    node.mempool.max_txs = len(node.mempool)
+    r = await node.submit_tx(txs[11])
+    assert not r["ok"] and r["code"] == "busy"
+
+
+async def test_gossip_beyond_the_bound_is_dropped_without_penalty(node: Node) -> None:
+    node.ingest.capacity = 10
+    peer = PeerManager(NodeKey.generate(), lambda *a: None, port=0,
+                       persistent_peers=[PeerAddress(node.peers.id, "127.0.0.1",
+                                                     node.peers.address.port)],
+                       network=node.genesis.chain_id.encode())
+    await peer.start()
+    try:
+        await _until(lambda: bool(peer.peers()))
+        txs = signed_txs(50, "gossip")
+        assert peer.send(node.peers.id, CH_MEMPOOL, encode_msg(TxMsg(tuple(txs))))
+        await _until(lambda: node.ingest.stats["dropped"] >= 40 and len(node.ingest) == 0)
+        assert node.ingest.stats["dropped"] == 40
+        assert node.ingest.stats["accepted"] == 10  # the first ten reached the mempool
+        assert all(tx_hash(t) in node.mempool or node.mempool.committed(tx_hash(t))
+                   for t in txs[:10])
+        assert node.peers.score(peer.id) == 0  # not the peer's fault
+        assert peer.peers() == [node.peers.id]  # still connected
+    finally:
+        await peer.stop()
+
+
+async def test_listed_signatures_are_verified_off_the_loop_and_cached() -> None:
+    key = PrivateKey.from_secret(b"ingest-sig")
+    msgs = [f"m{i}".encode() for i in range(200)]
+    txs = {m: key.sign(m) for m in msgs}
+    bad = msgs[7]
+    txs[bad] = bytes(64)
+    seen: list[bytes] = []
+
+    def admit(tx: bytes, sender: str | None) -> AddResult:
+        seen.append(tx)
+        return AddResult(True, "ok", tx_hash(tx))
+
+    ing = Ingest(admit, signatures=lambda m: [(key.pub_key, m, txs[m])], batch=64)
+    ing.start()
+    try:
+        futs = [ing.offer(m) for m in msgs]
+        await asyncio.gather(*(f for f in futs if f is not None))
+    finally:
+        await ing.stop()
+    assert seen == msgs and ing.stats["preverified"] == 199
+    # The valid ones are in verify's cache: checking them again costs a lookup.
+    t0 = time.perf_counter()
+    assert all(crypto.verify(key.pub_key, m, txs[m]) for m in msgs if m != bad)
+    assert time.perf_counter() - t0 < 0.02
+    assert not crypto.verify(key.pub_key, bad, txs[bad])
