@@ -6,6 +6,7 @@ against BIP-173's test vectors in the tests."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from .. import crypto
@@ -71,7 +72,9 @@ def bech32_decode(text: str) -> tuple[str, bytes] | None:
     return None if data is None else (hrp, bytes(data))
 
 
+@functools.lru_cache(maxsize=65_536)
 def to_text(addr: bytes) -> str:
+    """Memoized: every event names accounts, and the checksum is pure-Python arithmetic."""
     return bech32_encode(HRP, addr)
 
 

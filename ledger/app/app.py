@@ -51,10 +51,14 @@ class LedgerApp:
             self.chain_id = decode(base.get(CHAIN_ID) or encode(""))
             gv = decode(base.get(genesis.GENESIS_VERSION) or encode(v))
             self.height = v - 1 if v > gv else v
-        self._check = self._fresh()
+        self._reset_check()
 
     def _fresh(self) -> State:
         return State(View(self.store, self.height))
+
+    def _reset_check(self) -> None:
+        self._check = self._fresh()
+        self._check_ctx = self._context(self._check)  # parameters read once per height
 
     def _context(self, state: State) -> deliver.Context:
         return deliver.Context(self.chain_id, params.load(state), self.cache)
@@ -75,7 +79,7 @@ class LedgerApp:
         state.set(CHAIN_ID, encode(req.chain_id))
         root = self.store.commit(state.writes, version)
         self.chain_id, self.height = req.chain_id, version
-        self._check = self._fresh()
+        self._reset_check()
         return ResponseInitChain((), root)
 
     # -------------------------------------------------------------- mempool
@@ -85,13 +89,13 @@ class LedgerApp:
         may send sequences n, n+1, n+2 back to back) and is reset at Commit, after which the
         mempool rechecks what remains, in order."""
         branch = self._check.branch()
-        res = deliver.run_tx(branch, tx, self._context(branch), check=True)
+        res = deliver.run_tx(branch, tx, self._check_ctx, check=True)
         if res.code == 0:
             branch.write()
         return ResponseCheckTx(res.code, res.log, res.gas_wanted, res.codespace)
 
     def signatures(self, tx: bytes) -> list[tuple[bytes, bytes, bytes]]:
-        p = params.load(self._check)
+        p = self._check_ctx.params
         if len(tx) > p.max_tx_bytes:
             return []
         try:
@@ -118,7 +122,7 @@ class LedgerApp:
 
     def process_proposal(self, req: RequestProcessProposal) -> bool:
         """Deterministic: every transaction decodes and carries a valid signature."""
-        p = params.load(self._fresh())
+        p = self._check_ctx.params
         try:
             for tx in req.txs:
                 self.cache.get(tx, p)
@@ -145,7 +149,7 @@ class LedgerApp:
         if self._pending is not None:
             self.height = self._pending[0]
             self._pending = None
-            self._check = self._fresh()
+            self._reset_check()
         return 0
 
     # ---------------------------------------------------------------- query
