@@ -272,3 +272,21 @@ def test_peer_address_parsing() -> None:
     for bad in ["", "nohost", f"{nid}@host", f"{nid}@host:port", "abc@127.0.0.1:1"]:
         with pytest.raises(ValueError):
             PeerAddress.parse(bad)
+
+
+async def test_consensus_frames_overtake_a_backlog_of_bulk_gossip(
+    nodes: Callable[..., Node],
+) -> None:
+    a, b = nodes(bulk_channels=(30,)), nodes()
+    await b.pm.start()
+    await a.pm.start()
+    a.pm.add_persistent_peer(b.pm.address)
+    await until(lambda: a.pm.is_connected(b.pm.id) and b.pm.is_connected(a.pm.id))
+    blob = b"x" * (200 << 10)
+    sent = sum(a.pm.send(b.pm.id, 30, blob) for _ in range(40))  # 8 MiB of tx gossip ...
+    assert a.pm.send(b.pm.id, 0x20, b"vote")  # ... then one consensus message
+    assert sent < 40  # the bulk backlog is bounded: the excess was dropped, not queued
+    await until(lambda: any(ch == 0x20 for _, ch, _ in b.msgs))
+    order = [ch for _, ch, _ in b.msgs]
+    assert order.index(0x20) <= 2, order  # at most what was already on the wire went first
+    await until(lambda: len(b.msgs) == sent + 1)

@@ -151,3 +151,45 @@ def test_four_validators_survive_kill_stop_restart_and_quorum_loss(net: Net) -> 
         blocks = [net.get(i, f"/block?height={height}") for i in range(N)]
         assert len({json.dumps(b["header"], sort_keys=True) for b in blocks}) == 1, height
         assert not blocks[0]["evidence"], f"evidence at height {height}: someone double-signed"
+
+
+def test_chain_keeps_committing_while_a_client_floods_one_node(net: Net) -> None:
+    """A client pushes transactions into node 0 as fast as it can: the node answers "busy"
+    when its queue is full, and blocks keep coming at a steady pace on every node."""
+    import asyncio
+
+    from ledger.crypto import PrivateKey
+    from ledger.kvstore import make_signed_tx
+    from ledger.rpc import RpcClient
+
+    keys = [PrivateKey.from_secret(f"flood-{i}".encode()) for i in range(8)]
+    txs = [make_signed_tx(keys[i % 8], i, f"f{i}=v".encode()) for i in range(16000)]
+    net.wait(list(range(N)), 2)
+    start_height = net.height(0)
+
+    async def flood() -> list[dict[str, Any]]:
+        answers: list[dict[str, Any]] = []
+        todo = iter(range(0, len(txs), 400))
+        deadline = time.monotonic() + 8
+
+        async def sender() -> None:
+            async with RpcClient(f"http://127.0.0.1:{net.base + 1}", timeout=30) as c:
+                for k in todo:
+                    if time.monotonic() > deadline:
+                        return
+                    answers.extend(await c.broadcast_txs(txs[k:k + 400]))
+
+        await asyncio.gather(*(sender() for _ in range(4)))
+        return answers
+
+    answers = asyncio.run(flood())
+    end_height = net.height(0)
+    assert end_height >= start_height + 5, (start_height, end_height)
+    accepted = sum(1 for a in answers if a["ok"])
+    assert accepted > 1000
+    assert all(a["ok"] or a["code"] == "busy" for a in answers)
+    times = [net.get(0, f"/block?height={h}")["header"]["time"]
+             for h in range(start_height, end_height + 1)]
+    gaps = [(b - a) / 1000 for a, b in zip(times, times[1:], strict=False)]
+    assert max(gaps) <= 3.0, gaps
+    net.wait(list(range(N)), end_height)  # every validator kept up
