@@ -24,7 +24,7 @@ from ..abci import (
 )
 from ..encoding import decode, encode
 from . import deliver, fees, genesis, invariants, params, query
-from .errors import CODESPACE, INVALID_REQUEST, AppError
+from .errors import CODESPACE, INVALID_REQUEST, NOT_FOUND, AppError
 from .state import State
 from .storeview import VersionedStore, View
 from .tx import ParseCache, decode_unsigned
@@ -164,7 +164,10 @@ class LedgerApp:
         if version > latest:
             return ResponseQuery(INVALID_REQUEST, b"", f"height {version} is not available: "
                                  f"the latest is {latest}", latest, codespace=CODESPACE)
-        return query.answer(self.store, version, path, data, prove, self.proof_type)
+        try:
+            return query.answer(self.store, version, path, data, prove, self.proof_type)
+        except LookupError as e:  # the store's VersionNotFound: a pruned height
+            return ResponseQuery(NOT_FOUND, b"", str(e), version, codespace=CODESPACE)
 
     def invariant_problems(self) -> list[str]:
         """The invariants over the committed state (empty: all hold)."""

@@ -16,6 +16,7 @@ from ledger.app.errors import (
     WRONG_SEQUENCE,
     AppError,
 )
+from ledger.app.store import PROOF_TYPE, VersionedStore, verify_proof
 from ledger.encoding import decode, encode
 from tests.ledger.app.apphelpers import (
     ALICE,
@@ -23,7 +24,6 @@ from tests.ledger.app.apphelpers import (
     CAROL,
     CHAIN,
     VAL1,
-    MemStore,
     new_app,
     run_block,
     signed_by,
@@ -244,13 +244,13 @@ def test_two_apps_agree_on_every_app_hash() -> None:
 
 
 def test_restart_reopens_one_below_and_replays_the_last_block_idempotently() -> None:
-    store = MemStore()
+    store = VersionedStore.open(None)
     app = new_app(store=store)
     b1 = [client.send(ALICE, CHAIN, 0, text(BOB), 5)]
     b2 = [client.send(ALICE, CHAIN, 1, text(BOB), 6)]
     run_block(app, b1)
     r2 = app.finalize_block(_req(b2, 2))  # killed before Commit
-    reopened = LedgerApp(store, proof_type="")
+    reopened = LedgerApp(store)
     assert reopened.info().last_block_height == 1
     assert reopened.info().last_block_app_hash == app.info().last_block_app_hash
     again = reopened.finalize_block(_req(b2, 2))  # the engine replays block 2
@@ -260,7 +260,7 @@ def test_restart_reopens_one_below_and_replays_the_last_block_idempotently() -> 
     assert balance(reopened, BOB) == 50_011
     # After a clean stop at 2 the store cannot tell Commit ran: it reopens at 1 again, and the
     # replay of block 2 is again a no-op on the store.
-    third = LedgerApp(store, proof_type="")
+    third = LedgerApp(store)
     assert third.info().last_block_height == 1
     assert third.finalize_block(_req(b2, 2)) == r2
 
@@ -271,10 +271,10 @@ def _req(txs: list[bytes], h: int):  # type: ignore[no-untyped-def]
 
 
 def test_init_chain_twice_is_harmless_and_genesis_is_validated() -> None:
-    store = MemStore()
+    store = VersionedStore.open(None)
     app = new_app(store=store)
     root = app.info().last_block_app_hash
-    again = LedgerApp(store, proof_type="").init_chain(RequestInitChain(0, CHAIN, (), {}, 1))
+    again = LedgerApp(store).init_chain(RequestInitChain(0, CHAIN, (), {}, 1))
     assert again.app_hash == root and store.version == 0
 
 
@@ -300,7 +300,7 @@ GENESIS_ERRORS = [
 
 @pytest.mark.parametrize("state,log", GENESIS_ERRORS)
 def test_genesis_errors(state: object, log: str) -> None:
-    app = LedgerApp(MemStore(), proof_type="")
+    app = LedgerApp(VersionedStore.open(None))
     with pytest.raises(AppError) as e:
         app.init_chain(RequestInitChain(0, CHAIN, (), state, 1))
     assert (e.value.code, str(e.value)) == (INVALID_REQUEST, log)
@@ -314,3 +314,48 @@ def test_genesis_amounts_as_text_params_and_reward_accounts() -> None:
     run_block(app, [client.send(ALICE, CHAIN, 0, text(BOB), 1)])
     run_block(app, [], signed_by(VAL1))
     assert balance(app, CAROL) == 2000 and balance(app, VAL1) == 0
+
+
+def test_query_proofs_verify_against_the_app_hash_of_their_height() -> None:
+    app = new_app()
+    res = run_block(app, [client.send(ALICE, CHAIN, 0, text(BOB), 5)])
+    for path, data, key in (("/bank/balance", text(BOB).encode(), bank.BALANCE + BOB.address),
+                            ("/bank/supply", b"", bank.SUPPLY),
+                            ("/auth/account", ALICE.address, b"acc/" + ALICE.address),
+                            ("/params", b"", b"params"),
+                            ("/store", bank.BALANCE + BOB.address, bank.BALANCE + BOB.address),
+                            ("/store", bank.BALANCE + CAROL.address,
+                             bank.BALANCE + CAROL.address)):
+        q = app.query(path, data, prove=True)
+        assert (q.code, q.height, q.key, q.proof_type) == (0, 1, key, PROOF_TYPE), path
+        raw = app.query("/store", key).value or None
+        assert verify_proof(res.app_hash, key, raw, q.proof), path
+        assert not verify_proof(res.app_hash, key, b"forged", q.proof)
+    old = app.query("/store", bank.BALANCE + BOB.address, height=0, prove=True)
+    assert old.proof and app.query("/bank/balance", BOB.address).proof == b""
+
+
+def test_restart_from_a_sqlite_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "app.sqlite"
+    store = VersionedStore.open(path)
+    app = new_app(store=store)
+    txs = [[client.send(ALICE, CHAIN, n, text(BOB), 5)] for n in range(3)]
+    results = [run_block(app, t) for t in txs]
+    store.close()
+    store = VersionedStore.open(path)
+    again = LedgerApp(store)
+    assert again.info().last_block_height == 2 and again.chain_id == CHAIN
+    assert again.finalize_block(_req(txs[2], 3)) == results[2]  # the engine's replay
+    again.commit()
+    assert again.info().last_block_app_hash == results[2].app_hash
+    assert balance(again, BOB) == 50_015
+    assert check(again, client.send(ALICE, CHAIN, 3, text(BOB), 1)) == (0, "")
+    store.close()
+
+
+def test_a_pruned_height_is_not_found() -> None:
+    app = new_app(store=VersionedStore.open(None, retain=2))
+    for n in range(4):
+        run_block(app, [client.send(ALICE, CHAIN, n, text(BOB), 1)])
+    r = app.query("/bank/balance", BOB.address, height=1)
+    assert r.code == 38 and "pruned" in r.log
