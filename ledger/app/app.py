@@ -6,7 +6,7 @@ makes H the height that Info reports and queries read, and resets the CheckTx st
 A restart cannot tell whether Commit(H) ran after version H was written, so on opening a store
 whose latest version V is a block, Info reports V-1: the engine's handshake replays block V,
 and a FinalizeBlock for a height the store already holds re-executes over version V-1 (same
-results and events) without writing, and returns root_at(V). Nothing is ever applied twice,
+results and events), checks that its writes are what version V holds, and returns root_at(V). Nothing is ever applied twice,
 and a crash between FinalizeBlock and Commit reopens at the previous height."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ..abci import (
     ResponseQuery,
 )
 from ..encoding import decode, encode
+from ..errors import LedgerError
 from . import deliver, fees, genesis, invariants, params, query
 from .errors import CODESPACE, INVALID_REQUEST, NOT_FOUND, AppError
 from .state import State
@@ -139,6 +140,10 @@ class LedgerApp:
         results = tuple(deliver.run_tx(state, tx, ctx) for tx in req.txs)
         latest = self.store.version
         if latest is not None and latest >= req.height:  # replayed after a restart
+            for key, value in sorted(state.writes.items()):
+                if self.store.get(key, req.height) != value:
+                    raise LedgerError(f"re-executing block {req.height} does not give the "
+                                      f"state the store holds for it (key {key.hex()})")
             root = self.store.root_at(req.height)
         else:
             root = self.store.commit(state.writes, req.height)

@@ -9,8 +9,9 @@ A multi-send has exactly one input (as the SDK since v0.46) and inputs equal out
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from . import address
 from .errors import INVALID_ADDRESS, INVALID_REQUEST, TX_DECODE, UNKNOWN_REQUEST, AppError
@@ -19,12 +20,24 @@ from .params import Params
 MAX_OUTPUTS = 1000
 
 
+class Msg(Protocol):
+    """What every message type provides (a module adds its own with `register`)."""
+
+    type: ClassVar[str]
+
+    @property
+    def signer(self) -> bytes: ...
+    def spend(self) -> int: ...  # ucom it takes from the signer, for CheckTx's funds check
+    def gas(self, params: Params) -> int: ...
+    def to_obj(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class MsgSend:
     sender: bytes
     recipient: bytes
     amount: int
-    type = "bank/send"
+    type: ClassVar[str] = "bank/send"
 
     @property
     def signer(self) -> bytes:
@@ -32,6 +45,9 @@ class MsgSend:
 
     def spend(self) -> int:
         return self.amount
+
+    def gas(self, params: Params) -> int:
+        return params.gas[self.type]
 
     def to_obj(self) -> dict[str, Any]:
         return {"type": self.type, "from": self.sender, "to": self.recipient,
@@ -43,7 +59,7 @@ class MsgMultiSend:
     sender: bytes
     amount: int
     outputs: tuple[tuple[bytes, int], ...]
-    type = "bank/multi_send"
+    type: ClassVar[str] = "bank/multi_send"
 
     @property
     def signer(self) -> bytes:
@@ -52,42 +68,57 @@ class MsgMultiSend:
     def spend(self) -> int:
         return self.amount
 
+    def gas(self, params: Params) -> int:
+        return params.gas[self.type] + params.gas["bank/multi_send_output"] * len(self.outputs)
+
     def to_obj(self) -> dict[str, Any]:
         return {"type": self.type, "inputs": [{"address": self.sender, "amount": self.amount}],
                 "outputs": [{"address": a, "amount": n} for a, n in self.outputs]}
 
 
-Msg = MsgSend | MsgMultiSend
-
-
 def gas(msg: Msg, params: Params) -> int:
-    g = params.gas.get(msg.type, 0)
-    if isinstance(msg, MsgMultiSend):
-        g += params.gas["bank/multi_send_output"] * len(msg.outputs)
-    return g
+    return msg.gas(params)
 
 
 def parse(d: Any) -> Msg:
     """A message from its wire form; AppError(TX_DECODE or INVALID_*) with the reason."""
     if not isinstance(d, dict) or not isinstance(d.get("type"), str):
         raise AppError(TX_DECODE, "a message is an object with a type")
-    kind = d["type"]
-    if kind == MsgSend.type:
-        _fields(d, {"type", "from", "to", "amount"})
-        return MsgSend(_addr(d["from"], "from"), _addr(d["to"], "to"), _amount(d["amount"]))
-    if kind == MsgMultiSend.type:
-        _fields(d, {"type", "inputs", "outputs"})
-        ins, outs = _entries(d["inputs"], "inputs"), _entries(d["outputs"], "outputs")
-        if len(ins) != 1:
-            raise AppError(INVALID_REQUEST, "a multi-send has exactly one input")
-        if not outs or len(outs) > MAX_OUTPUTS:
-            raise AppError(INVALID_REQUEST, f"a multi-send has 1 to {MAX_OUTPUTS} outputs")
-        total = sum(n for _, n in outs)
-        if total != ins[0][1]:
-            raise AppError(INVALID_REQUEST, f"multi-send inputs and outputs differ: "
-                                            f"{ins[0][1]} ucom in, {total} ucom out")
-        return MsgMultiSend(ins[0][0], ins[0][1], tuple(outs))
-    raise AppError(UNKNOWN_REQUEST, f"unknown message type {kind[:64]!r}")
+    parser = PARSERS.get(d["type"])
+    if parser is None:
+        raise AppError(UNKNOWN_REQUEST, f"unknown message type {d['type'][:64]!r}")
+    return parser(d)
+
+
+def _parse_send(d: dict[str, Any]) -> Msg:
+    _fields(d, {"type", "from", "to", "amount"})
+    return MsgSend(_addr(d["from"], "from"), _addr(d["to"], "to"), _amount(d["amount"]))
+
+
+def _parse_multi_send(d: dict[str, Any]) -> Msg:
+    _fields(d, {"type", "inputs", "outputs"})
+    ins, outs = _entries(d["inputs"], "inputs"), _entries(d["outputs"], "outputs")
+    if len(ins) != 1:
+        raise AppError(INVALID_REQUEST, "a multi-send has exactly one input")
+    if not outs or len(outs) > MAX_OUTPUTS:
+        raise AppError(INVALID_REQUEST, f"a multi-send has 1 to {MAX_OUTPUTS} outputs")
+    total = sum(n for _, n in outs)
+    if total != ins[0][1]:
+        raise AppError(INVALID_REQUEST, f"multi-send inputs and outputs differ: "
+                                        f"{ins[0][1]} ucom in, {total} ucom out")
+    return MsgMultiSend(ins[0][0], ins[0][1], tuple(outs))
+
+
+PARSERS: dict[str, Callable[[dict[str, Any]], Msg]] = {
+    MsgSend.type: _parse_send,
+    MsgMultiSend.type: _parse_multi_send,
+}
+
+
+def register(type_: str, parser: Callable[[dict[str, Any]], Msg]) -> None:
+    """Add a module's message type (its handler goes to `deliver.HANDLERS`)."""
+    assert type_ not in PARSERS, type_
+    PARSERS[type_] = parser
 
 
 def _fields(d: dict[str, Any], want: set[str]) -> None:

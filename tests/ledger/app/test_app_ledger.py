@@ -359,3 +359,13 @@ def test_a_pruned_height_is_not_found() -> None:
         run_block(app, [client.send(ALICE, CHAIN, n, text(BOB), 1)])
     r = app.query("/bank/balance", BOB.address, height=1)
     assert r.code == 38 and "pruned" in r.log
+
+
+def test_replaying_a_different_block_over_a_stored_height_is_an_error() -> None:
+    from ledger.errors import LedgerError
+    store = VersionedStore.open(None)
+    app = new_app(store=store)
+    app.finalize_block(_req([client.send(ALICE, CHAIN, 0, text(BOB), 5)], 1))
+    reopened = LedgerApp(store)
+    with pytest.raises(LedgerError, match="^re-executing block 1 does not give the state"):
+        reopened.finalize_block(_req([client.send(ALICE, CHAIN, 0, text(BOB), 6)], 1))
