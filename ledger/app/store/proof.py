@@ -80,8 +80,8 @@ def _verify(root: bytes, key: bytes, value: bytes | None, proof: bytes) -> bool:
     bitmap = proof[2 : 2 + nbm]
     pos = 2 + nbm
     present = [bool(bitmap[i >> 3] & (0x80 >> (i & 7))) for i in range(depth)]
-    if len(bitmap) != nbm:
-        return False
+    if len(bitmap) != nbm or (depth & 7 and bitmap[-1] & (0xFF >> (depth & 7))):
+        return False  # short, or padding bits set: one proof has one encoding
     sib_end = pos + 32 * sum(present)
     tail = proof[sib_end:]
     kh = key_hash(key)

@@ -67,7 +67,7 @@ class VersionedStore:
 
     def _missing(self, version: int) -> None:
         oldest = self._backend.oldest()
-        if oldest is not None and version < oldest:
+        if self._retain and oldest is not None and version < oldest:
             raise VersionNotFound(f"version {version} has been pruned (oldest kept: {oldest})")
         raise VersionNotFound(f"version {version} was never committed (latest: {self.version})")
 
