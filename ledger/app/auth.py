@@ -49,13 +49,13 @@ def ante(state: State, tx: Tx, params: Params, chain_id: str, check: bool) -> li
     need = min_fee(tx, params)
     if tx.fee < need:
         n = len(tx.msgs)
-        raise AppError(INSUFFICIENT_FEE, f"fee {bank.coins(tx.fee)} is below the minimum "
-                                         f"{bank.coins(need)} for {n} message{'s' * (n != 1)}")
+        raise AppError(INSUFFICIENT_FEE, f"fee {bank.shown(tx.fee)} is below the minimum "
+                                         f"{bank.shown(need)} for {n} message{'s' * (n != 1)}")
     total = tx.fee + (tx.spend() if check else 0)
     have = bank.balance(state, signer)
     if have < total:
         raise AppError(INSUFFICIENT_FUNDS, f"insufficient funds: {address.to_text(signer)} has "
-                                           f"{bank.coins(have)}, needs {bank.coins(total)}")
+                                           f"{bank.shown(have)}, needs {bank.shown(total)}")
     events = bank.transfer(state, signer, bank.module(bank.FEE_COLLECTOR), tx.fee)
     state.set(ACCOUNT + signer, encode({"pub_key": tx.pub_key, "sequence": seq + 1}))
     signer_text = address.to_text(signer)

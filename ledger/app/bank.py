@@ -30,7 +30,13 @@ def module(name: str) -> bytes:
 
 
 def coins(amount: int) -> str:
+    """An amount as event attributes write it (the SDK's coin string)."""
     return f"{amount}{DENOM}"
+
+
+def shown(amount: int) -> str:
+    """An amount as a sentence for people writes it."""
+    return f"{amount} {DENOM}"
 
 
 def event(kind: str, **attrs: str) -> Event:
@@ -61,7 +67,7 @@ def _debit(state: State, addr: bytes, amount: int) -> None:
     have = balance(state, addr)
     if have < amount:
         raise AppError(INSUFFICIENT_FUNDS, f"insufficient funds: {address.to_text(addr)} has "
-                                           f"{coins(have)}, needs {coins(amount)}")
+                                           f"{shown(have)}, needs {shown(amount)}")
     state.set_int(BALANCE + addr, have - amount)
 
 

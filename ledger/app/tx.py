@@ -115,7 +115,7 @@ class ParseCache:
     arrival, then in rechecks, ProcessProposal and FinalizeBlock. Keyed by the raw bytes and
     the parameters' identity (params.load returns one object per stored value), since the size and message limits are parameters."""
 
-    def __init__(self, size: int = 100_000) -> None:
+    def __init__(self, size: int = 50_000) -> None:
         self.size = size
         self._memo: OrderedDict[bytes, Tx | AppError] = OrderedDict()
         self._params: Params | None = None

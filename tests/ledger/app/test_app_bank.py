@@ -56,7 +56,7 @@ def test_insufficient_funds_never_goes_negative() -> None:
     with pytest.raises(AppError) as e:
         bank.send(s, ALICE.address, BOB.address, 11)
     assert e.value.code == INSUFFICIENT_FUNDS
-    assert str(e.value) == f"insufficient funds: {text(ALICE)} has 10ucom, needs 11ucom"
+    assert str(e.value) == f"insufficient funds: {text(ALICE)} has 10 ucom, needs 11 ucom"
     assert bank.balance(s, ALICE.address) == 10
 
 

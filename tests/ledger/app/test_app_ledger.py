@@ -81,14 +81,14 @@ REFUSALS = [
     ("future sequence", lambda: client.send(ALICE, CHAIN, 3, text(BOB), 1),
      WRONG_SEQUENCE, "account sequence mismatch: expected 0, got 3"),
     ("fee too low", lambda: client.send(ALICE, CHAIN, 0, text(BOB), 1, fee=100),
-     INSUFFICIENT_FEE, "fee 100ucom is below the minimum 2000ucom for 1 message"),
+     INSUFFICIENT_FEE, "fee 100 ucom is below the minimum 2000 ucom for 1 message"),
     ("fee too low, 2 msgs", lambda: client.sign(
         ALICE, CHAIN, 0, [msgs.MsgSend(ALICE.address, BOB.address, 1)] * 2, fee=3999),
-     INSUFFICIENT_FEE, "fee 3999ucom is below the minimum 4000ucom for 2 messages"),
+     INSUFFICIENT_FEE, "fee 3999 ucom is below the minimum 4000 ucom for 2 messages"),
     ("insufficient funds", lambda: client.send(CAROL, CHAIN, 0, text(BOB), 10),
-     INSUFFICIENT_FUNDS, f"insufficient funds: {text(CAROL)} has 0ucom, needs 2010ucom"),
+     INSUFFICIENT_FUNDS, f"insufficient funds: {text(CAROL)} has 0 ucom, needs 2010 ucom"),
     ("fee plus amount", lambda: client.send(BOB, CHAIN, 0, text(ALICE), 48_001),
-     INSUFFICIENT_FUNDS, f"insufficient funds: {text(BOB)} has 50000ucom, needs 50001ucom"),
+     INSUFFICIENT_FUNDS, f"insufficient funds: {text(BOB)} has 50000 ucom, needs 50001 ucom"),
     ("module account", lambda: client.send(ALICE, CHAIN, 0, bank.module(bank.GOV), 5),
      UNAUTHORIZED, f"{text_of(bank.module(bank.GOV))} is a module account (gov) and cannot "
                    f"receive sends"),
@@ -146,7 +146,7 @@ def test_check_state_tracks_spending_across_pending_transactions() -> None:
     b = client.send(BOB, CHAIN, 1, text(ALICE), 30_000)
     assert check(app, a)[0] == 0
     assert check(app, b) == (INSUFFICIENT_FUNDS, f"insufficient funds: {text(BOB)} has "
-                                                 f"18000ucom, needs 32000ucom")
+                                                 f"18000 ucom, needs 32000 ucom")
 
 
 def test_failed_message_reverts_but_fee_and_sequence_stand() -> None:
@@ -156,7 +156,7 @@ def test_failed_message_reverts_but_fee_and_sequence_stand() -> None:
     res = run_block(app, [spend_all, too_much]).tx_results
     assert res[0].code == 0
     assert (res[1].code, res[1].log) == (
-        INSUFFICIENT_FUNDS, f"insufficient funds: {text(BOB)} has 6000ucom, needs 40000ucom")
+        INSUFFICIENT_FUNDS, f"insufficient funds: {text(BOB)} has 6000 ucom, needs 40000 ucom")
     assert res[1].gas_used == 2000 and [e.type for e in res[1].events][-1] == "tx"
     assert balance(app, BOB) == 50_000 - 40_000 - 2000 - 2000
     seq = json.loads(app.query("/auth/account", BOB.address).value)["sequence"]
@@ -167,7 +167,7 @@ def test_unpayable_fee_changes_nothing() -> None:
     app = new_app()
     res = run_block(app, [client.send(CAROL, CHAIN, 0, text(BOB), 1)]).tx_results[0]
     assert (res.code, res.log) == (
-        INSUFFICIENT_FUNDS, f"insufficient funds: {text(CAROL)} has 0ucom, needs 2000ucom")
+        INSUFFICIENT_FUNDS, f"insufficient funds: {text(CAROL)} has 0 ucom, needs 2000 ucom")
     assert json.loads(app.query("/auth/account", CAROL.address).value)["sequence"] == 0
 
 
