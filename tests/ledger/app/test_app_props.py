@@ -65,3 +65,16 @@ def test_supply_and_determinism_over_random_blocks(blocks: list) -> None:  # typ
         assert ra == rb
         assert a.invariant_problems() == []
     assert a.info() == b.info()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(block, min_size=1, max_size=5))
+def test_what_check_tx_accepts_in_order_succeeds_in_the_block(blocks: list) -> None:  # type: ignore[type-arg]
+    app = new_app()
+    for actions, signers in blocks:
+        pending: dict[int, int] = {}
+        offered = [build(app, pending, x) for x in actions]
+        accepted = [t for t in offered if app.check_tx(t).ok]
+        res = run_block(app, accepted, signed_by(*[(VAL1, VAL2)[i] for i in signers]))
+        assert [(r.code, r.log) for r in res.tx_results] == [(0, "")] * len(accepted)
+        assert app.invariant_problems() == []
