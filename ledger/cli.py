@@ -158,6 +158,11 @@ def cmd_tx(args: argparse.Namespace) -> int:
         if commit is None:
             raise LedgerError(f"transaction {check['hash']} was accepted but not committed "
                               f"within {args.timeout:g} s", Reason.UNAVAILABLE)
+        if commit["code"] != 0:  # in a block, but FinalizeBlock refused it: nothing changed
+            if args.json:
+                _out(args, doc, "")
+            raise LedgerError(f"transaction {check['hash']} failed at height {commit['height']} "
+                              f"(code {commit['code']}): {commit['log'] or 'no log'}")
         _out(args, doc, f"transaction {check['hash']} committed at height {commit['height']}")
         return 0
     res = _client_call(args, lambda c: c.broadcast_tx(tx))
@@ -199,12 +204,12 @@ def cmd_query_tx(args: argparse.Namespace) -> int:
         h = bytes.fromhex(args.hash)
     except ValueError:
         raise LedgerError("the transaction hash must be hex") from None
-    r = _client_call(args, lambda c: c.wait_tx(h, 0.0))
+    r = _client_call(args, lambda c: c.tx(h))
     if r is None:
-        raise LedgerError(f"transaction {args.hash} is not committed (or not recent)",
-                          Reason.NOT_FOUND)
-    _out(args, r, f"transaction {args.hash} committed at height {r['height']}")
-    return 0
+        raise LedgerError(f"transaction {args.hash} is not committed", Reason.NOT_FOUND)
+    outcome = "succeeded" if r["code"] == 0 else f"failed (code {r['code']}): {r['log']}"
+    _out(args, r, f"transaction {args.hash} committed at height {r['height']}, {outcome}")
+    return 0 if r["code"] == 0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:

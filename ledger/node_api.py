@@ -1,72 +1,193 @@
-"""What a validator process answers through its RPC (`rpc.NodeApi`): status, blocks,
-validators, transactions and queries, read from the node's stores, replica and application.
-`committed` is told of every block the node commits."""
+"""What a validator process answers through its RPC (`rpc.NodeApi`), in CometBFT v0.38's
+shapes: status, blocks, commits, validators, results, transactions and queries, read from the
+node's stores, replica, application and transaction index (`data/tx_index.db`).
+`committed` is told of every block the node commits: it indexes it, then tells subscribers."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import rpc
 from .abci import ResponseFinalizeBlock
 from .consensus import views
+from .errors import LedgerError, Reason
+from .txindex import Condition, TxIndex
 from .types import Block, Commit
 
 if TYPE_CHECKING:
     from .node import Node
+
+VERSION = "0.38.0+communs"  # the CometBFT RPC version we speak (clients pick their decoder)
+CHANNELS = "2030"  # consensus and mempool, as CometBFT writes channel ids in hex
 
 
 class RpcApi:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.feed = rpc.EventFeed()
+        self.index = TxIndex(node.home / "data" / "tx_index.db")
+        self._parts: OrderedDict[int, bytes] = OrderedDict()
 
     def close(self) -> None:
         self.feed.close()
+        self.index.close()
 
     def committed(self, block: Block, commit: Commit, result: ResponseFinalizeBlock) -> None:
+        self.index.index_block(block.height, block.txs, result)  # a no-op if already there
         self.feed.publish({"height": block.height, "hash": block.hash().hex(),
                            "time": block.header.time, "num_txs": len(block.txs),
                            "app_hash": result.app_hash.hex()})
 
+    # ------------------------------------------------------------------ helpers
+
+    def _height(self, height: int | None, latest: int | None = None) -> int:
+        top = self.node.blocks.height() if latest is None else latest
+        if height is None:
+            return top
+        if height > top:
+            raise LedgerError(f"height {height} must be less than or equal to the current "
+                              f"blockchain height {top}", Reason.NOT_FOUND)
+        return height
+
+    def _block(self, height: int) -> Block:
+        b = self.node.blocks.block(height)
+        if b is None:
+            raise LedgerError(f"there is no block at height {height}", Reason.NOT_FOUND)
+        return b
+
+    def _parts_of(self, height: int) -> bytes | None:
+        """The part set hash of a stored block (cached: a header names its parent's)."""
+        hit = self._parts.get(height)
+        if hit is None:
+            b = self.node.blocks.block(height)
+            if b is None:
+                return None
+            hit = self._parts[height] = views.parts_hash(b)
+            if len(self._parts) > 256:
+                self._parts.popitem(last=False)
+        return hit
+
+    # --------------------------------------------------------------- the methods
+
     def status(self) -> dict[str, Any]:
         n = self.node
-        st = n.replica.state
-        c = n.replica.core
+        st, cfg = n.replica.state, n.config
+        first = n.blocks.block(1) if st.last_block_height else None
         val = st.validators.get(n.address)
-        return {"chain_id": st.chain_id, "moniker": n.config.moniker,
-                "node_id": n.peers.id, "height": st.last_block_height,
-                "hash": st.last_block_hash.hex(), "app_hash": st.app_hash.hex(),
-                "time": st.last_block_time, "validator_address": n.address.hex(),
-                "voting_power": 0 if val is None else val.voting_power,
-                "round": c.round, "step": c.step, "peers": len(n.peers.peers()),
-                "mempool_size": len(n.mempool)}
+        return {
+            "node_info": {"protocol_version": {"p2p": "8", "block": "11", "app": "0"},
+                          "id": n.peers.id, "listen_addr": f"tcp://{cfg.p2p_host}:{cfg.p2p_port}",
+                          "network": st.chain_id, "version": VERSION, "channels": CHANNELS,
+                          "moniker": cfg.moniker,
+                          "other": {"tx_index": "on",
+                                    "rpc_address": f"tcp://{cfg.rpc_host}:{cfg.rpc_port}"}},
+            "sync_info": {"latest_block_hash": views.hexu(st.last_block_hash),
+                          "latest_app_hash": views.hexu(st.app_hash),
+                          "latest_block_height": str(st.last_block_height),
+                          "latest_block_time": views.rfc3339(st.last_block_time),
+                          "earliest_block_hash": views.hexu(first.hash()) if first else "",
+                          "earliest_app_hash": views.hexu(first.header.app_hash) if first else "",
+                          "earliest_block_height": "1" if first else "0",
+                          "earliest_block_time": views.rfc3339(first.header.time if first else 0),
+                          "catching_up": False},
+            "validator_info": {"address": views.hexu(n.address),
+                               "pub_key": views.pub_key(n.pv.public_key),
+                               "voting_power": str(0 if val is None else val.voting_power)}}
 
-    def block(self, height: int | None) -> dict[str, Any] | None:
-        blocks = self.node.blocks
-        h = blocks.height() if height is None else height
-        b = blocks.block(h)
-        return None if b is None else views.block_json(b, blocks.commit(h))
-
-    def validators(self, height: int | None) -> list[dict[str, Any]]:
+    def net_info(self) -> dict[str, Any]:
         n = self.node
-        vs = n.states.validators(n.replica.state.next_height if height is None else height)
-        return [] if vs is None else views.validators_json(vs)
+        peers = n.peers.peers()
+        return {"listening": True, "listeners": [f"tcp://{n.config.p2p_host}:{n.config.p2p_port}"],
+                "n_peers": str(len(peers)),
+                "peers": [{"node_info": {"id": p}, "is_outbound": False, "connection_status": {},
+                           "remote_ip": ""} for p in peers]}
 
-    def broadcast_tx(self, tx: bytes) -> dict[str, Any]:
-        return self.node.submit_tx(tx)
+    def consensus_state(self) -> dict[str, Any]:
+        c = self.node.replica.core
+        return {"round_state": {"height/round/step": f"{c.height}/{c.round}/{c.step}"}}
+
+    def abci_info(self) -> dict[str, Any]:
+        i = self.node.app.info()
+        return {"data": type(self.node.app).__name__, "version": i.version,
+                "app_version": str(i.app_version), "last_block_height": str(i.last_block_height),
+                "last_block_app_hash": views.b64(i.last_block_app_hash)}
+
+    def abci_query(self, path: str, data: bytes, height: int | None,
+                   prove: bool) -> dict[str, Any]:
+        return views.query_json(self.node.app.query(path, data, height or 0, prove))
+
+    def block(self, height: int | None) -> dict[str, Any]:
+        h = self._height(height)
+        b = self._block(h)
+        return views.block_json(b, self._parts_of(h) or b"", self._parts_of(h - 1))
+
+    def block_results(self, height: int | None) -> dict[str, Any]:
+        h = self._height(height)
+        found = self.index.block_results(h)
+        if found is None:
+            raise LedgerError(f"the results of height {h} are not in this node's index",
+                              Reason.NOT_FOUND)
+        return found
+
+    def commit(self, height: int | None) -> dict[str, Any]:
+        h = self._height(height)
+        b = self._block(h)
+        after = self.node.blocks.block(h + 1)
+        canonical = after is not None and after.last_commit is not None
+        c = after.last_commit if canonical and after else self.node.blocks.commit(h)
+        return {"signed_header": {"header": views.header_json(b.header, self._parts_of(h - 1)),
+                                  "commit": views.commit_json(c, self._parts_of(h))},
+                "canonical": canonical}
+
+    def validators(self, height: int | None) -> tuple[int, list[dict[str, Any]]]:
+        n = self.node
+        h = self._height(height, n.replica.state.next_height)
+        vs = n.states.validators(h)
+        if vs is None:
+            raise LedgerError(f"the validators of height {h} are not stored", Reason.NOT_FOUND)
+        return h, views.validators_json(vs)
+
+    def blockchain(self, min_height: int | None, max_height: int | None) -> dict[str, Any]:
+        top = self.node.blocks.height()
+        hi = min(top, max_height or top)
+        lo = max(1, min_height or 1, hi - 19)  # at most 20 metas, as CometBFT
+        metas = []
+        for h in range(hi, lo - 1, -1):
+            b = self._block(h)
+            metas.append({"block_id": views.block_id(b.hash(), self._parts_of(h)),
+                          "block_size": str(sum(len(t) for t in b.txs)),
+                          "header": views.header_json(b.header, self._parts_of(h - 1)),
+                          "num_txs": str(len(b.txs))})
+        return {"last_height": str(top), "block_metas": metas}
+
+    def broadcast_tx(self, tx: bytes) -> Any:
+        return self.node.submit_tx(tx)  # a dict, or (soon) an awaitable of one
 
     async def wait_tx(self, tx_hash: bytes, timeout: float) -> dict[str, Any] | None:
         info = await self.node.mempool.wait_committed(tx_hash, timeout)
         if info is None:
             return None
-        return {"hash": tx_hash.hex(), "height": info.height, "index": info.index,
-                "log": info.log}
+        if info.height is None:
+            raise LedgerError(f"the transaction left the mempool without being committed: "
+                              f"{info.log}", Reason.INVALID)
+        return self.tx(tx_hash)
 
-    def query(self, path: str, data: bytes, height: int | None) -> dict[str, Any]:
-        r = self.node.app.query(path, data, height or 0)
-        return {"code": r.code, "value": views.b64(r.value), "value_text":
-                r.value.decode("utf-8", "replace"), "log": r.log, "height": r.height}
+    def tx(self, h: bytes) -> dict[str, Any] | None:
+        found = self.index.get(h)
+        return None if found is None else found.to_json()
+
+    def tx_search(self, conds: Sequence[Condition], desc: bool) -> list[tuple[int, int]]:
+        return self.index.search(conds, desc)
+
+    def txs_at(self, positions: Sequence[tuple[int, int]]) -> list[dict[str, Any]]:
+        return [t.to_json() for t in self.index.at(positions)]
+
+    def num_unconfirmed_txs(self) -> dict[str, Any]:
+        mp = self.node.mempool
+        return {"n_txs": str(len(mp)), "total": str(len(mp)), "total_bytes": str(mp.total_bytes),
+                "txs": None}
 
     def subscribe_blocks(self) -> AsyncIterator[dict[str, Any]]:
         return self.feed.subscribe()
