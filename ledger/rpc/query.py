@@ -11,7 +11,8 @@ from decimal import Decimal
 from ..txindex import ORDERS, Condition
 
 MAX_QUERY = 512
-_TOKEN = re.compile(r"""\s*(?:(?P<str>'[^']*')|(?P<op><=|>=|=|<|>)|(?P<num>\d+(?:\.\d+)?(?![\w.]))
+_TOKEN = re.compile(r"""\s*(?:(?P<str>'[^']*')|(?P<time>(?:TIME|DATE)\s+[\dTZ:.+-]+)
+                        |(?P<op><=|>=|=|<|>)|(?P<num>\d+(?:\.\d+)?(?![\w.]))
                         |(?P<word>[A-Za-z_][\w.\-]*)|(?P<bad>\S))""", re.X)
 
 
@@ -54,7 +55,7 @@ def parse(text: str) -> list[Condition]:
         elif kind in ("op", "word") and op in ("=", "<", "<=", ">", ">=", "CONTAINS"):
             pos += 1
             vkind, raw = toks[pos] if pos < len(toks) else ("end", "")
-            if vkind == "word" and raw in ("TIME", "DATE"):
+            if vkind == "time":
                 raise QueryError("TIME and DATE values are not supported by this node's index")
             if vkind == "str":
                 if op in ORDERS:
