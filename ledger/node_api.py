@@ -5,8 +5,11 @@ node's stores, replica, application and transaction index (`data/tx_index.db`).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from . import rpc
@@ -19,6 +22,7 @@ from .types import Block, Commit
 if TYPE_CHECKING:
     from .node import Node
 
+log = logging.getLogger("ledger.rpc")
 VERSION = "0.38.0+communs"  # the CometBFT RPC version we speak (clients pick their decoder)
 CHANNELS = "2030"  # consensus and mempool, as CometBFT writes channel ids in hex
 
@@ -27,18 +31,55 @@ class RpcApi:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.feed = rpc.EventFeed()
-        self.index = TxIndex(node.home / "data" / "tx_index.db")
+        path = node.home / "data" / "tx_index.db"
+        # Indexing a large block takes tens of milliseconds: a worker thread does it with its
+        # own connection, in commit order, while the event loop reads through another (WAL).
+        self._writer = TxIndex(path)
+        self.index = TxIndex(path)
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="txindex")
+        self._indexed = self.index.last_height()
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._parts: OrderedDict[int, bytes] = OrderedDict()
 
     def close(self) -> None:
         self.feed.close()
+        self._worker.shutdown(wait=True)  # what was committed gets indexed before we stop
+        self._writer.close()
         self.index.close()
 
     def committed(self, block: Block, commit: Commit, result: ResponseFinalizeBlock) -> None:
-        self.index.index_block(block.height, block.txs, result)  # a no-op if already there
-        self.feed.publish({"height": block.height, "hash": block.hash().hex(),
+        loop = asyncio.get_running_loop()
+        h = block.height
+        job = self._worker.submit(self._writer.index_block, h, block.txs, result)
+        job.add_done_callback(lambda f: loop.call_soon_threadsafe(self._done, h, f))
+        self.feed.publish({"height": h, "hash": block.hash().hex(),
                            "time": block.header.time, "num_txs": len(block.txs),
                            "app_hash": result.app_hash.hex()})
+
+    def _done(self, height: int, job: Any) -> None:
+        if job.exception() is not None:  # the node goes on; `tx` will not find this block
+            log.error("indexing height %d failed: %s", height, job.exception())
+        self._indexed = max(self._indexed, height)
+        keep = []
+        for h, fut in self._waiters:
+            if h <= self._indexed:
+                if not fut.done():
+                    fut.set_result(None)
+            else:
+                keep.append((h, fut))
+        self._waiters = keep
+
+    async def indexed(self, height: int, timeout: float) -> bool:
+        """Wait until the index holds `height` (False on timeout)."""
+        if height <= self._indexed:
+            return True
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((height, fut))
+        try:
+            await asyncio.wait_for(fut, timeout)
+            return True
+        except TimeoutError:
+            return False
 
     # ------------------------------------------------------------------ helpers
 
@@ -123,8 +164,9 @@ class RpcApi:
         b = self._block(h)
         return views.block_json(b, self._parts_of(h) or b"", self._parts_of(h - 1))
 
-    def block_results(self, height: int | None) -> dict[str, Any]:
+    async def block_results(self, height: int | None) -> dict[str, Any]:
         h = self._height(height)
+        await self.indexed(h, 5.0)  # just committed: its results may be on their way
         found = self.index.block_results(h)
         if found is None:
             raise LedgerError(f"the results of height {h} are not in this node's index",
@@ -172,6 +214,7 @@ class RpcApi:
         if info.height is None:
             raise LedgerError(f"the transaction left the mempool without being committed: "
                               f"{info.log}", Reason.INVALID)
+        await self.indexed(info.height, max(timeout, 5.0))
         return self.tx(tx_hash)
 
     def tx(self, h: bytes) -> dict[str, Any] | None:
