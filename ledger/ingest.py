@@ -2,9 +2,15 @@
 
 A validator's event loop also runs consensus; a flood of transactions checked the moment they
 arrive would starve proposals and votes. So the RPC and the mempool channel only *offer* a
-transaction: it is queued (or refused as busy when the queue is full), and one worker drains
-the queue in slices of a few milliseconds, yielding to the loop between slices, so consensus
-messages are handled within a slice of arriving whatever the backlog.
+transaction: it is queued (or refused as busy), and one worker drains the queue in slices of a
+few milliseconds, yielding to the loop between slices, so consensus messages are handled
+within a slice of arriving whatever the backlog.
+
+Two lanes: clients' transactions are checked before gossiped ones (a gossiped transaction is
+already in its origin's mempool and reaches a block through that node's proposals anyway), and
+gossip has a smaller bound. A client is told "busy" when the queue is full, the mempool is
+full, or the oldest client transaction has waited more than `max_wait` seconds: under
+overload an answer comes at once instead of after a long wait.
 
 When the application lists a transaction's signatures (`abci.SignedTxs`), a whole batch is
 verified on a worker thread first (libsodium releases the GIL) and the valid triples are
@@ -36,24 +42,29 @@ class _Item:
     hash: bytes
     sender: str | None
     reply: asyncio.Future[AddResult] | None  # None: gossiped, nobody waits
+    since: float = 0.0
 
 
 class Ingest:
     """`offer` queues a transaction; `admit(tx, sender)` (CheckTx + mempool) runs later."""
 
     def __init__(self, admit: Admit, *, signatures: Signatures | None = None,
-                 capacity: int = 5000, max_bytes: int = 16 << 20, batch: int = 256,
+                 capacity: int = 5000, gossip_capacity: int = 2000,
+                 max_bytes: int = 16 << 20, max_wait: float = 2.0, batch: int = 256,
                  slice_seconds: float = 0.004,
                  room: Callable[[], int] | None = None) -> None:
         self.admit = admit
         self.signatures = signatures
         self.capacity = capacity
+        self.gossip_capacity = gossip_capacity
         self.max_bytes = max_bytes
+        self.max_wait = max_wait
         self.batch = batch
         self.slice_seconds = slice_seconds
         self.room = room  # how many more the mempool takes (None: unbounded)
         self.stats = {"accepted": 0, "rejected": 0, "busy": 0, "dropped": 0, "preverified": 0}
-        self._queue: deque[_Item] = deque()
+        self._clients: deque[_Item] = deque()
+        self._gossip: deque[_Item] = deque()
         self._queued: dict[bytes, _Item] = {}  # by hash, queued or being checked
         self._bytes = 0
         self._wake = asyncio.Event()
@@ -76,14 +87,20 @@ class Ingest:
         for it in self._queued.values():
             if it.reply is not None and not it.reply.done():
                 it.reply.cancel()
-        self._queue.clear()
+        self._clients.clear()
+        self._gossip.clear()
         self._queued.clear()
 
-    def busy(self, extra: int = 1, size: int = 0) -> bool:
+    def busy(self, size: int = 0, gossip: bool = False) -> bool:
         n = len(self._queued)
-        if n + extra > self.capacity or self._bytes + size > self.max_bytes:
+        if n >= self.capacity or self._bytes + size > self.max_bytes:
             return True
-        return self.room is not None and self.room() < n + extra
+        if gossip and len(self._gossip) >= self.gossip_capacity:
+            return True
+        if self.room is not None and self.room() <= n:
+            return True
+        oldest = self._clients[0].since if self._clients else None
+        return oldest is not None and time.monotonic() - oldest > self.max_wait
 
     def offer(self, tx: bytes, sender: str | None = None,
               ) -> asyncio.Future[AddResult] | None:
@@ -98,12 +115,12 @@ class Ingest:
             if old.reply is None:
                 old.reply = asyncio.get_running_loop().create_future()
             return old.reply
-        if self.busy(1, len(tx)):
+        if self.busy(len(tx), gossip=sender is not None):
             self.stats["busy" if sender is None else "dropped"] += 1
             return None
         reply = None if sender is not None else asyncio.get_running_loop().create_future()
-        it = _Item(tx, h, sender, reply)
-        self._queue.append(it)
+        it = _Item(tx, h, sender, reply, time.monotonic())
+        (self._clients if sender is None else self._gossip).append(it)
         self._queued[h] = it
         self._bytes += len(tx)
         self._wake.set()
@@ -112,10 +129,10 @@ class Ingest:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            if not self._queue:
+            if not self._clients and not self._gossip:
                 self._wake.clear()
                 await self._wake.wait()
-            items = [self._queue.popleft() for _ in range(min(self.batch, len(self._queue)))]
+            items = self._take()
             if self.signatures is not None:
                 await self._preverify(loop, items)
             deadline = time.perf_counter() + self.slice_seconds
@@ -125,6 +142,13 @@ class Ingest:
                     await asyncio.sleep(0)  # let consensus messages and timers run first
                     deadline = time.perf_counter() + self.slice_seconds
             await asyncio.sleep(0)
+
+    def _take(self) -> list[_Item]:
+        items: list[_Item] = []
+        for lane in (self._clients, self._gossip):
+            while lane and len(items) < self.batch:
+                items.append(lane.popleft())
+        return items
 
     def _admit(self, it: _Item) -> None:
         try:

@@ -142,3 +142,25 @@ async def test_listed_signatures_are_verified_off_the_loop_and_cached() -> None:
     assert all(crypto.verify(key.pub_key, m, txs[m]) for m in msgs if m != bad)
     assert time.perf_counter() - t0 < 0.02
     assert not crypto.verify(key.pub_key, bad, txs[bad])
+
+
+async def test_clients_come_first_and_a_long_wait_means_busy() -> None:
+    order: list[bytes] = []
+
+    def admit(tx: bytes, sender: str | None) -> AddResult:
+        order.append(tx)
+        return AddResult(True, "ok", tx_hash(tx))
+
+    ing = Ingest(admit, max_wait=0.05)
+    assert ing.offer(b"g1", "peer") is None and ing.offer(b"g2", "peer") is None  # no reply
+    first = ing.offer(b"c1")
+    assert first is not None
+    await asyncio.sleep(0.1)  # nobody drains: the oldest client tx has waited too long
+    assert ing.offer(b"c2") is None and ing.stats["busy"] == 1
+    ing.start()
+    try:
+        assert (await first).ok
+        assert order == [b"c1", b"g1", b"g2"]  # the client's tx before the gossiped ones
+        assert ing.offer(b"c2") is not None  # drained: accepted again
+    finally:
+        await ing.stop()
