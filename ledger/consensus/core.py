@@ -8,6 +8,11 @@ persists its last signed step before returning: never double-sign) and the appli
 
 Every "upon" rule is re-evaluated after every state change until none fires, because a rule
 can become enabled by a step change as well as by a message.
+
+A Byzantine proposer may sign several blocks for one round. Each is kept by value (at most
+MAX_PROPOSALS_PER_ROUND, always making room for one a quorum names), and the rules use the
+proposal whose block the quorum names; a quorum naming a block we lack yields WantProposal, so
+the replica can fetch it (as CometBFT does with block parts).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from .votes import HeightVotes
 
 STEP_PROPOSE, STEP_PREVOTE, STEP_PRECOMMIT = 0, 1, 2
 MAX_ROUND_AHEAD = 1000  # votes further ahead than this are dropped (memory bound)
+MAX_PROPOSALS_PER_ROUND = 3  # distinct blocks kept per round (only a Byzantine proposer has 2+)
 
 
 class Signer(Protocol):
@@ -84,7 +90,16 @@ class Equivocation:
     second: Vote
 
 
-Output = SendProposal | SendVote | ScheduleTimeout | Decided | Equivocation
+@dataclass(frozen=True)
+class WantProposal:
+    """A quorum of votes names a block of this height and round that we have not received."""
+
+    height: int
+    round: int
+    block_hash: bytes
+
+
+Output = SendProposal | SendVote | ScheduleTimeout | Decided | Equivocation | WantProposal
 
 
 class Core:
@@ -113,10 +128,12 @@ class Core:
         self.valid_round = -1
         self.decided = False
         self.votes = HeightVotes(height, [v.voting_power for v in vals.validators])
-        self.proposals: dict[int, tuple[Proposal, Block]] = {}
+        # round -> block hash -> the proposal and its block, in order of arrival
+        self.proposals: dict[int, dict[bytes, tuple[Proposal, Block]]] = {}
         self.own: list[Proposal | Vote] = []
         self._valid: dict[bytes, bool] = {}
-        self._fired: set[tuple[str, int]] = set()
+        self._fired: set[tuple[object, ...]] = set()
+        self._wanted: list[tuple[int, bytes]] = []
         self._proposers: dict[int, int] = {}
         self._out = []
         self._start_round(0)
@@ -163,6 +180,15 @@ class Core:
     def all_votes(self) -> list[Vote]:
         return self.votes.all_votes()
 
+    def proposal_for(self, round_: int, block_hash: bytes) -> tuple[Proposal, Block] | None:
+        return self.proposals.get(round_, {}).get(block_hash)
+
+    def missing(self) -> list[tuple[int, bytes]]:
+        """(round, block hash) named by a quorum and not received yet: what to fetch."""
+        if self.decided:
+            return []
+        return [(r, h) for r, h in self._wanted if self.proposal_for(r, h) is None]
+
     # ------------------------------------------------------------- reception
 
     def _flush(self) -> list[Output]:
@@ -187,9 +213,17 @@ class Core:
             raise SignatureError("proposal not signed by the round's proposer")
         if block.hash() != p.block_hash or block.height != p.height:
             raise InvalidError("proposal does not match its block")
-        if p.round in self.proposals:
-            return  # a second proposal for the round: ignore (a Byzantine proposer)
-        self.proposals[p.round] = (p, block)
+        kept = self.proposals.setdefault(p.round, {})
+        if p.block_hash in kept:
+            return
+        if len(kept) >= MAX_PROPOSALS_PER_ROUND:  # a Byzantine proposer: bound the memory
+            if not self._named(p):
+                return
+            spare = [h for h, (q, _) in kept.items() if not self._named(q)]
+            if not spare:
+                return
+            del kept[spare[0]]
+        kept[p.block_hash] = (p, block)
         self.votes.note_sender(p.round, idx)
         if self.vals.validators[idx].address == self.address:
             self.own.append(p)  # ours, replayed from the WAL after a restart
@@ -233,16 +267,33 @@ class Core:
             ok = self._valid[h] = self.source.valid(b)
         return ok
 
+    def _named(self, p: Proposal) -> bool:
+        """Does a quorum name this proposal's block (the rules of lines 28, 36 and 49)?"""
+        v, h = self.votes, p.block_hash
+        return v.has_quorum_for(p.round, PREVOTE, h) or v.has_quorum_for(p.round, PRECOMMIT, h) \
+            or (p.pol_round >= 0 and v.has_quorum_for(p.pol_round, PREVOTE, h))
+
+    def _quorum_proposal(self, round_: int, type_: int) -> tuple[Proposal, Block] | None:
+        """The proposal of `round_` whose block a quorum of `type_` votes names; asks for the
+        block (once) when we lack it."""
+        bh = self.votes.quorum_block(round_, type_)
+        if bh is None:
+            return None
+        prop = self.proposal_for(round_, bh)
+        if prop is None and ("want", round_, bh) not in self._fired:
+            self._fired.add(("want", round_, bh))
+            self._wanted.append((round_, bh))
+            self._out.append(WantProposal(self.height, round_, bh))
+        return prop
+
     def _fire_one(self) -> bool:
         votes, r = self.votes, self.round
         # line 49: a proposal of some round r' and +2/3 precommits for it in r' -> decide.
         for (rr, t), rv in votes.rounds.items():
             if t != PRECOMMIT or not votes.quorum(rv.power_any):
                 continue
-            bh = votes.quorum_block(rr, PRECOMMIT)
-            prop = self.proposals.get(rr)
-            if bh is not None and prop is not None and prop[0].block_hash == bh \
-                    and self._is_valid(prop[1]):
+            prop = self._quorum_proposal(rr, PRECOMMIT)
+            if prop is not None and self._is_valid(prop[1]):
                 self._decide(rr, prop[1])
                 return True
         # line 55: f+1 messages of a higher round -> skip to it.
@@ -250,24 +301,25 @@ class Core:
         if ahead:
             self._start_round(max(ahead))
             return True
-        prop = self.proposals.get(r)
-        if self.step == STEP_PROPOSE and prop is not None:
-            p, b = prop
-            if p.pol_round == -1:  # line 22
-                ok = self._is_valid(b) and (self.locked_round == -1 or self._locked_is(b))
-                self._prevote(b.hash() if ok else None)
-                return True
-            if votes.has_quorum_for(p.pol_round, PREVOTE, p.block_hash):  # line 28
-                ok = self._is_valid(b) and (self.locked_round <= p.pol_round or self._locked_is(b))
-                self._prevote(b.hash() if ok else None)
-                return True
+        if self.step == STEP_PROPOSE:
+            for p, b in self.proposals.get(r, {}).values():  # the first that enables a rule
+                if p.pol_round == -1:  # line 22
+                    ok = self._is_valid(b) and (self.locked_round == -1 or self._locked_is(b))
+                    self._prevote(b.hash() if ok else None)
+                    return True
+                if p.pol_round < r and votes.has_quorum_for(p.pol_round, PREVOTE,
+                                                            p.block_hash):  # line 28
+                    ok = self._is_valid(b) and (self.locked_round <= p.pol_round
+                                                or self._locked_is(b))
+                    self._prevote(b.hash() if ok else None)
+                    return True
         if self.step == STEP_PREVOTE and votes.quorum_any(r, PREVOTE) \
                 and ("prevote-timeout", r) not in self._fired:  # line 34
             self._fired.add(("prevote-timeout", r))
             self._schedule(T_PREVOTE)
             return True
-        if self.step >= STEP_PREVOTE and prop is not None and ("lock", r) not in self._fired \
-                and votes.has_quorum_for(r, PREVOTE, prop[0].block_hash) \
+        prop = self._quorum_proposal(r, PREVOTE)  # asked for even before we prevote
+        if prop is not None and self.step >= STEP_PREVOTE and ("lock", r) not in self._fired \
                 and self._is_valid(prop[1]):  # line 36
             self._fired.add(("lock", r))
             if self.step == STEP_PREVOTE:
@@ -313,7 +365,7 @@ class Core:
         if signed is None:
             return False  # would conflict with what we signed before a crash: stay silent
         self.own.append(signed)
-        self.proposals[self.round] = (signed, block)
+        self.proposals.setdefault(self.round, {})[signed.block_hash] = (signed, block)
         self.votes.note_sender(self.round, me)
         self._out.append(SendProposal(signed, block))
         return True

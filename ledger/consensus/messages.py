@@ -45,11 +45,22 @@ class BlockResponse:
 
 
 @dataclass(frozen=True)
+class ProposalRequest:
+    """Ask a peer for the proposal of (height, round) with this block, which a quorum of votes
+    names and we lack; answered with the ProposalMsg, or not at all (never an offence)."""
+
+    height: int
+    round: int
+    block_hash: bytes
+
+
+@dataclass(frozen=True)
 class TxMsg:
     txs: tuple[bytes, ...]  # batched: one message carries many small transactions
 
 
-Message = ProposalMsg | VoteMsg | EvidenceMsg | StatusMsg | BlockRequest | BlockResponse | TxMsg
+Message = ProposalMsg | VoteMsg | EvidenceMsg | StatusMsg | BlockRequest | BlockResponse | TxMsg \
+    | ProposalRequest
 
 
 def encode_msg(m: Message) -> bytes:
@@ -65,6 +76,8 @@ def encode_msg(m: Message) -> bytes:
         body = {"t": "block_req", "h": m.height}
     elif isinstance(m, BlockResponse):
         body = {"t": "block", "b": m.block.to_obj(), "c": m.commit.to_obj()}
+    elif isinstance(m, ProposalRequest):
+        body = {"t": "prop_req", "h": m.height, "r": m.round, "b": m.block_hash}
     else:
         body = {"t": "tx", "txs": list(m.txs)}
     return encode(body)
@@ -75,6 +88,15 @@ def _height(d: dict[str, Any]) -> int:
     if not isinstance(h, int) or isinstance(h, bool) or not 0 <= h < 2**63:
         raise DecodeError("bad height")
     return h
+
+
+def _proposal_request(d: dict[str, Any]) -> ProposalRequest:
+    r, b = d.get("r"), d.get("b")
+    if not isinstance(r, int) or isinstance(r, bool) or not 0 <= r < 2**31:
+        raise DecodeError("bad round")
+    if not isinstance(b, bytes) or len(b) != 32:
+        raise DecodeError("bad block hash")
+    return ProposalRequest(_height(d), r, b)
 
 
 def decode_msg(data: bytes) -> Message:
@@ -94,6 +116,8 @@ def decode_msg(data: bytes) -> Message:
             return StatusMsg(_height(d))
         if t == "block_req":
             return BlockRequest(_height(d))
+        if t == "prop_req":
+            return _proposal_request(d)
         if t == "block":
             return BlockResponse(Block.from_obj(d["b"]), Commit.from_obj(d["c"]))
         txs = d.get("txs")

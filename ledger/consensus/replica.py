@@ -4,6 +4,12 @@ evidence, gossip, write-ahead log and block sync. Bytes and timer firings in, ac
 The simulator and the real node drive the same class, so what the simulator proves is what
 runs. Persist, then act: an accepted message is in the WAL before the core sees it; our own
 votes are signed (and persisted) by the signer before they are sent.
+
+Gossip (the paper assumes a correct process's messages reach every correct process): a vote or
+proposal of the current height is relayed once when first accepted; when a quorum names a block
+we lack, we ask the few peers that sent us those votes for it (ProposalRequest), at most once
+per gossip interval per (round, block); when consensus is stuck, each gossip tick re-sends our own
+messages and the others' proposals and votes that justify this round.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from .core import (
     SendProposal,
     SendVote,
     Signer,
+    WantProposal,
 )
 from .evidence import EvidencePool
 from .messages import (
@@ -43,6 +50,7 @@ from .messages import (
     EvidenceMsg,
     Message,
     ProposalMsg,
+    ProposalRequest,
     StatusMsg,
     TxMsg,
     VoteMsg,
@@ -53,6 +61,10 @@ from .ports import WAL, BlockStore, Mempool, StateStore
 from .timeouts import TimeoutConfig
 
 Timer = tuple[object, ...]
+MAX_HOLDERS = 4  # peers remembered per (round, block) as having sent votes for it
+MAX_HOLDER_KEYS = 256  # (round, block) pairs remembered per height; beyond, ask everyone
+MAX_ANSWERED = 1024  # (peer, round, block) answers remembered per height (rate limit)
+FETCH_PER_TICK = 4  # missing blocks asked for per gossip tick
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,7 @@ class Committed:
     block: Block
     commit: Commit
     result: ResponseFinalizeBlock
+    synced: bool = False  # learnt by block sync, not decided by our consensus
 
 
 Action = Send | SetTimer | Penalize | Committed
@@ -119,6 +132,12 @@ class Replica:
                                      states.validators, self._time_at)
         self._out: list[Action] = []
         self._seen: set[bytes] = set()  # vote messages already handled at this height
+        # Per height: proposals relayed, who sent votes for which block, what we asked for
+        # and what we answered (times), all keyed by (round, block hash).
+        self._relayed: set[tuple[int, bytes]] = set()
+        self._holders: dict[tuple[int, bytes], list[str]] = {}
+        self._asked: dict[tuple[int, bytes], int] = {}
+        self._answered: dict[tuple[str, int, bytes], int] = {}
         self._peer_height: dict[str, int] = {}
         self._requested: dict[int, int] = {}  # height -> clock time of the last request
         self._last_progress: tuple[int, int, int] = (0, -1, 0)
@@ -249,6 +268,10 @@ class Replica:
 
     def _start_height(self) -> None:
         self._seen.clear()
+        self._relayed.clear()
+        self._holders.clear()
+        self._asked.clear()
+        self._answered.clear()
         self._requested = {h: t for h, t in self._requested.items() if h > self.height}
         self._handle(self.core.start_height(self.state.next_height, self.state.validators,
                                             self.state.last_block_time + 1))
@@ -279,18 +302,16 @@ class Replica:
                     self._handle(self.core.on_vote(msg.vote))
                 return
             self._wal(encode(["msg", data]))
+            if msg.vote.block_hash is not None:  # before the core: this vote may complete a quorum
+                self._note_holder(peer, msg.vote.round, msg.vote.block_hash)
             self._handle(self.core.on_vote(msg.vote))
             self._seen.add(data)
             if peer != "wal" and msg.vote.validator_address != self.address:
                 self._out.append(Send(None, data, self.relay_fanout))
         elif isinstance(msg, ProposalMsg):
-            self._note_height(peer, msg.proposal.height - 1)
-            if msg.proposal.height == self.core.height and not self.core.decided:
-                if msg.proposal.round not in self.core.proposals:
-                    self._wal(encode(["msg", data]))
-            elif msg.proposal.height != self.core.height + 1:
-                return
-            self._handle(self.core.on_proposal(msg.proposal, msg.block))
+            self._proposal_msg(peer, msg, data)
+        elif isinstance(msg, ProposalRequest):
+            self._answer(peer, msg)
         elif isinstance(msg, EvidenceMsg):
             try:
                 if self.evidence.add(msg.evidence, self.state.next_height):
@@ -310,6 +331,64 @@ class Replica:
             for tx in msg.txs:
                 if self._check_tx(tx).ok:
                     self.mempool.add(tx)
+
+    def _proposal_msg(self, peer: str, msg: ProposalMsg, data: bytes) -> None:
+        p = msg.proposal
+        self._note_height(peer, p.height - 1)
+        if p.height == self.core.height + 1:
+            self._handle(self.core.on_proposal(p, msg.block))  # buffered by the core
+            return
+        key = (p.round, p.block_hash)
+        if p.height != self.core.height or self.core.decided \
+                or self.core.proposal_for(*key) is not None:
+            return  # stale or a duplicate: normal under gossip
+        self._wal(encode(["msg", data]))
+        self._handle(self.core.on_proposal(p, msg.block))
+        if peer != "wal" and key not in self._relayed \
+                and self.core.proposal_for(*key) is not None:  # accepted: relay it, once
+            self._relayed.add(key)
+            self._out.append(Send(None, data, self.relay_fanout))
+
+    def _note_holder(self, peer: str, round_: int, block_hash: bytes) -> None:
+        """A peer that sent a vote for a block is likely to have it (its voter did)."""
+        if peer in ("wal", "self"):
+            return
+        key = (round_, block_hash)
+        holders = self._holders.get(key)
+        if holders is None:
+            if len(self._holders) >= MAX_HOLDER_KEYS:
+                return
+            holders = self._holders[key] = []
+        if peer not in holders and len(holders) < MAX_HOLDERS:
+            holders.append(peer)
+
+    def _ask(self, round_: int, block_hash: bytes) -> None:
+        """Ask for a block a quorum names: the (at most MAX_HOLDERS) peers that sent us votes
+        for it, since one may be a faulty voter without it; every peer if none is known. At
+        most once per gossip interval, as a late block may cost the round."""
+        key, now = (round_, block_hash), self.clock()
+        last = self._asked.get(key)
+        if last is not None and now - last < self.gossip_interval:
+            return
+        self._asked[key] = now
+        data = encode_msg(ProposalRequest(self.core.height, round_, block_hash))
+        for target in self._holders.get(key) or [None]:
+            self._out.append(Send(target, data))
+
+    def _answer(self, peer: str, req: ProposalRequest) -> None:
+        """Send a proposal we hold to a peer that asks, at most once per gossip interval per
+        (peer, round, block); anything we do not hold is quietly ignored."""
+        if peer in ("wal", "self") or req.height != self.core.height:
+            return
+        prop = self.core.proposal_for(req.round, req.block_hash)
+        key, now = (peer, req.round, req.block_hash), self.clock()
+        last = self._answered.get(key)
+        if prop is None or (last is not None and now - last < self.gossip_interval):
+            return
+        if len(self._answered) >= MAX_ANSWERED:
+            self._answered.clear()
+        self._answered[key] = now
+        self._out.append(Send(peer, encode_msg(ProposalMsg(*prop))))
 
     def _note_height(self, peer: str, height: int) -> None:
         if peer in ("wal", "self"):
@@ -340,7 +419,7 @@ class Replica:
             raise InvalidError("synced commit is for another block")
         commit.verify(self.state.chain_id, self.state.validators, block.height, block.hash())
         ex.validate_block(self.state, block, self._check_evidence)
-        self._apply(block, commit)
+        self._apply(block, commit, synced=True)
         self._start_height()
         self._maybe_request(peer)
 
@@ -359,11 +438,15 @@ class Replica:
                 self._out.append(SetTimer(o.delay, ("c", o.kind, o.height, o.round)))
             elif isinstance(o, Equivocation):
                 self.evidence.report(o.first, o.second)
+            elif isinstance(o, WantProposal):
+                if o.height == self.core.height:
+                    self._ask(o.round, o.block_hash)
             elif isinstance(o, Decided):
                 self._apply(o.block, o.commit)
                 self._out.append(SetTimer(self.timeouts.commit, ("next", self.state.next_height)))
 
-    def _apply(self, block: Block, commit: Commit, save: bool = True) -> None:
+    def _apply(self, block: Block, commit: Commit, save: bool = True,
+               synced: bool = False) -> None:
         if save:
             self.blocks.save(block, commit)
         self.state, res = ex.apply_block(self.state, self.app, block)
@@ -372,31 +455,46 @@ class Replica:
         self.mempool.update(block.height, block.txs, res.tx_results)
         for ev in self.evidence.update(block.height, block.evidence):
             self._out.append(Send(None, encode_msg(EvidenceMsg(ev))))
-        self._out.append(Committed(block, commit, res))
+        self._out.append(Committed(block, commit, res, synced))
 
     def _gossip(self) -> None:
-        """Periodic: tell peers our height; if consensus made no progress since the last tick,
-        re-send our own messages of this height (the paper assumes eventual delivery)."""
+        """Periodic: tell peers our height and ask again for missing blocks; if consensus made
+        no progress since the last tick, re-send our own messages of this height and the
+        others' that this round needs (the paper assumes eventual delivery)."""
         self._out.append(Send(None, encode_msg(StatusMsg(self.height))))
         c = self.core
+        for round_, block_hash in c.missing()[:FETCH_PER_TICK]:
+            self._ask(round_, block_hash)
         progress = (c.height, c.round, c.step if not c.decided else 3)
         if progress == self._last_progress and not c.decided:
-            for m in c.own:
-                if isinstance(m, Vote):
-                    self._out.append(Send(None, encode_msg(VoteMsg(m))))
-                else:
-                    prop = c.proposals.get(m.round)
-                    if prop is not None:
-                        self._out.append(Send(None, encode_msg(ProposalMsg(*prop))))
-            # Others' votes of this round too: their sender may have crashed since.
-            for t in (PREVOTE, PRECOMMIT):
-                rv = c.votes.rounds.get((c.round, t))
-                for v in [] if rv is None else rv.votes.values():
-                    if v.validator_address != self.address:
-                        self._out.append(Send(None, encode_msg(VoteMsg(v)), self.relay_fanout))
+            self._resend(c)
         self._last_progress = progress
         for peer in sorted(self._peer_height):
             self._maybe_request(peer)
+
+    def _resend(self, c: Core) -> None:
+        for m in c.own:
+            if isinstance(m, Vote):
+                self._out.append(Send(None, encode_msg(VoteMsg(m))))
+            else:
+                prop = c.proposal_for(m.round, m.block_hash)
+                if prop is not None:
+                    self._out.append(Send(None, encode_msg(ProposalMsg(*prop))))
+        # Others' messages too (their sender may have crashed, or reach only some of us): this
+        # round's proposals, its votes, and the prevotes of the rounds that justify a lock or a
+        # proposal's pol_round (the paper's line 28 needs them).
+        fan = self.relay_fanout
+        props = list(c.proposals.get(c.round, {}).values())
+        for p, b in props:
+            if p not in c.own:
+                self._out.append(Send(None, encode_msg(ProposalMsg(p, b)), fan))
+        rounds = {c.round, c.valid_round} | {p.pol_round for p, _ in props}
+        wanted = [(r, PREVOTE) for r in sorted(rounds) if r >= 0] + [(c.round, PRECOMMIT)]
+        for key in wanted:
+            rv = c.votes.rounds.get(key)
+            for v in [] if rv is None else rv.votes.values():
+                if v.validator_address != self.address:
+                    self._out.append(Send(None, encode_msg(VoteMsg(v)), fan))
 
 
 def choose(rng: random.Random, peers: list[str], k: int | None) -> list[str]:

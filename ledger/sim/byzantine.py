@@ -3,6 +3,9 @@
 - silent: sends nothing at all;
 - equivocate: every vote goes out twice, signed for two different values, one to each half of
   the peers; every proposal is split the same way between two different valid blocks;
+- split-proposal: every proposal goes out as two different valid blocks, one to each half of
+  the peers, and its own votes for the first name the second, to everyone (so the block a
+  node received second gathers the quorum); not drawn by random scenarios;
 - invalid: proposes invalid blocks (bad app hash, invalid transaction, wrong time, forged last
   commit) and sends garbage, forged and oversized messages.
 """
@@ -17,7 +20,8 @@ from ..crypto import PrivateKey
 from ..types import Block, Commit, txs_hash
 
 SILENT, EQUIVOCATE, INVALID = "silent", "equivocate", "invalid"
-KINDS = (SILENT, EQUIVOCATE, INVALID)
+SPLIT_PROPOSAL = "split-proposal"
+KINDS = (SILENT, EQUIVOCATE, INVALID)  # what random scenarios draw from
 
 
 def split(rng: random.Random, peers: list[str]) -> tuple[list[str], list[str]]:

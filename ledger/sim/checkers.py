@@ -6,7 +6,6 @@ from __future__ import annotations
 from ..consensus import execution as ex
 from ..consensus.evidence import verify_evidence
 from ..errors import InvalidError
-from ..kvstore import KVStore
 from .world import World
 
 
@@ -31,7 +30,7 @@ def validity(w: World) -> list[str]:
     fresh application, checking each block and its commit exactly as a syncing node would."""
     bad: list[str] = []
     node = max(w.honest(), key=lambda n: n.blocks.height())
-    app = KVStore()
+    app = w.app_factory(-1)  # a fresh application, as a syncing node's
     state = ex.genesis_state(w.genesis, app)
     committed_ev: set[bytes] = set()
     for h in range(1, node.blocks.height() + 1):

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import heapq
 import random
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..consensus.messages import ProposalMsg, VoteMsg, decode_msg
+from ..abci import Application
+from ..consensus.messages import ProposalMsg, VoteMsg, decode_msg, encode_msg
 from ..consensus.replica import Committed, Penalize, Replica, Send, SetTimer, choose
 from ..consensus.timeouts import TimeoutConfig
 from ..crypto import PrivateKey
@@ -31,6 +33,19 @@ class Faults:
     partitions: list[tuple[int, int, list[set[int]]]] = field(default_factory=list)
     crashes: list[tuple[int, int, int | None]] = field(default_factory=list)  # node, at, back
     heal_at: int = 0
+    # Links that never carry anything, healed or not (a topology, e.g. a proposer that can
+    # reach only one validator directly): pairs of node indexes, both directions.
+    cut_links: list[tuple[int, int]] = field(default_factory=list)
+
+
+AppFactory = Callable[[int], Application]  # node index -> a fresh application
+# (count of transactions so far, the world's seeded randomness) -> a transaction, or None
+TxFactory = Callable[[int, random.Random], bytes | None]
+
+
+def kv_tx(k: int, rng: random.Random) -> bytes:
+    """The default load: kvstore writes over 50 keys, one in ten invalid."""
+    return f"k{k % 50}=v{k}".encode() if k % 10 else b"\xff bad tx"
 
 
 @dataclass
@@ -46,14 +61,18 @@ class SimNode:
     replica: Replica | None = None
     epoch: int = 0
     commit_times: dict[int, int] = field(default_factory=dict)
+    synced_heights: set[int] = field(default_factory=set)  # committed by block sync
 
 
 class World:
     def __init__(self, n: int, seed: int, byzantine: dict[int, str] | None = None,
                  faults: Faults | None = None, timeouts: TimeoutConfig | None = None,
                  tx_interval: int = 50, powers: list[int] | None = None,
-                 relay_fanout: int | None = None) -> None:
+                 relay_fanout: int | None = None, app_factory: AppFactory | None = None,
+                 tx_factory: TxFactory = kv_tx) -> None:
         self.rng = random.Random(seed)
+        self.app_factory: AppFactory = app_factory or (lambda i: KVStore())
+        self.tx_factory = tx_factory
         self.seed = seed
         self.faults = faults or Faults()
         self.timeouts = timeouts or TimeoutConfig.fast()
@@ -74,6 +93,7 @@ class World:
         self.equivocated: set[bytes] = set()
         self.penalized: list[tuple[int, str]] = []  # (by honest node, peer name)
         self.txs_submitted = 0
+        self.twins: dict[bytes, bytes] = {}  # split-proposal: our block hash -> the twin's
         for node in self.nodes:
             node.privval = MemPrivVal(node.key, self.genesis.chain_id)
             self._push(0, ("start", node.index))
@@ -139,7 +159,7 @@ class World:
         node.epoch += 1
         clock = (lambda i: lambda: self.genesis.genesis_time + self.time + self.skew[i])(node.index)
         assert node.privval is not None
-        node.replica = Replica(self.genesis, KVStore(), node.key.address, node.privval,
+        node.replica = Replica(self.genesis, self.app_factory(node.index), node.key.address, node.privval,
                                node.blocks, node.states, node.wal, MemMempool(), clock,
                                self.timeouts, self.relay_fanout,
                                gossip_interval=self.timeouts.propose)
@@ -159,8 +179,9 @@ class World:
             return
         node = self.rng.choice(live)
         self.txs_submitted += 1
-        k = self.txs_submitted
-        tx = f"k{k % 50}=v{k}".encode() if k % 10 else b"\xff bad tx"
+        tx = self.tx_factory(self.txs_submitted, self.rng)
+        if tx is None:
+            return
         assert node.replica is not None
         _, actions = node.replica.submit_tx(tx)
         self._perform(node, actions)
@@ -168,6 +189,8 @@ class World:
     # ------------------------------------------------------------- network
 
     def _cut(self, a: int, b: int) -> bool:
+        if (a, b) in self.faults.cut_links or (b, a) in self.faults.cut_links:
+            return True
         if self.time >= self.faults.heal_at:
             return False
         for start, end, groups in self.faults.partitions:
@@ -186,6 +209,8 @@ class World:
                     self.penalized.append((node.index, a.peer))
             elif isinstance(a, Committed):
                 node.commit_times.setdefault(a.block.height, self.time)
+                if a.synced:
+                    node.synced_heights.add(a.block.height)
 
     def _send(self, node: SimNode, a: Send) -> None:
         others = [n.name for n in self.nodes if n is not node]
@@ -209,6 +234,9 @@ class World:
                 for t in right:
                     self._transmit(node.index, int(t[1:]), twin)
                 return
+        if b == byz.SPLIT_PROPOSAL and a.peer is None:
+            self._split_proposal(node, a.data, targets)
+            return
         data = a.data
         if b == byz.INVALID:
             if isinstance(decode_msg(data), ProposalMsg):
@@ -216,6 +244,30 @@ class World:
             elif self.rng.random() < 0.2:
                 for t in targets:
                     self._transmit(node.index, int(t[1:]), byz.garbage(self.rng, data))
+        for t in targets:
+            self._transmit(node.index, int(t[1:]), data)
+
+    def _split_proposal(self, node: SimNode, data: bytes, targets: list[str]) -> None:
+        """Our proposal to one half of the peers, a valid twin to the other; then our own
+        votes name the twin, to everyone, so the twin can gather a quorum of prevotes."""
+        msg = decode_msg(data)
+        chain = self.genesis.chain_id
+        me = node.key.address
+        if isinstance(msg, ProposalMsg) and msg.block.header.proposer_address == me \
+                and msg.proposal.block_hash not in self.twins.values():
+            twin = byz.equivocate(data, node.key, chain)
+            assert twin is not None
+            twin_msg = decode_msg(twin)
+            assert isinstance(twin_msg, ProposalMsg)
+            self.twins[msg.proposal.block_hash] = twin_msg.proposal.block_hash
+            left, right = byz.split(self.rng, targets)
+            for t in targets:
+                self._transmit(node.index, int(t[1:]), data if t in left else twin)
+            return
+        if isinstance(msg, VoteMsg) and msg.vote.validator_address == me \
+                and msg.vote.block_hash in self.twins:
+            v = replace(msg.vote, block_hash=self.twins[msg.vote.block_hash])
+            data = encode_msg(VoteMsg(v.signed(node.key, chain)))
         for t in targets:
             self._transmit(node.index, int(t[1:]), data)
 

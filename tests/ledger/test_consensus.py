@@ -272,3 +272,61 @@ def test_signer_refusal_means_silence() -> None:
     signer.last = (1, 7, 3)  # as if we had signed at round 7 before a crash
     outs = h.core.on_timeout(T_PROPOSE, 1, 0)
     assert not sent(outs, PREVOTE) and h.core.step == 1
+
+
+# ------------------------------------------- several proposals in one round (a Byzantine proposer)
+
+
+def _two_blocks(h: Harness) -> tuple[Block, Block]:
+    key = h.keys[h.pidx(0)]
+    return h.block(b"a=1", key), h.block(b"b=2", key)
+
+
+def test_second_proposal_of_a_round_is_kept_and_its_polka_locks_and_decides() -> None:
+    """The proposer equivocates: we receive A first (and prevote it), then B; 2f+1 prevotes
+    name B. Line 36 must use B, the proposal the quorum names, not the first one received."""
+    h, _ = start_as_non_proposer()
+    a, b = _two_blocks(h)
+    outs = h.core.on_proposal(h.proposal(0, a), a)
+    assert [v.block_hash for v in sent(outs, PREVOTE)] == [a.hash()]
+    h.core.on_proposal(h.proposal(0, b), b)
+    outs = h.votes(others(h), PREVOTE, 0, b)
+    assert [v.block_hash for v in sent(outs, PRECOMMIT)] == [b.hash()]
+    assert h.core.locked_value is not None and h.core.locked_value.hash() == b.hash()
+    assert h.core.valid_round == 0
+    outs = h.votes(others(h), PRECOMMIT, 0, b)
+    dec = [x for x in outs if isinstance(x, Decided)]
+    assert len(dec) == 1 and dec[0].block.hash() == b.hash()
+
+
+def test_quorum_for_a_block_we_lack_asks_for_it_once_then_locks_and_decides() -> None:
+    from ledger.consensus.core import WantProposal
+
+    h, _ = start_as_non_proposer()
+    a, b = _two_blocks(h)
+    h.core.on_proposal(h.proposal(0, a), a)
+    outs = h.votes(others(h), PREVOTE, 0, b)
+    assert [x for x in outs if isinstance(x, WantProposal)] == [WantProposal(1, 0, b.hash())]
+    assert h.core.missing() == [(0, b.hash())]
+    outs = h.votes(others(h), PRECOMMIT, 0, b)  # no decision without the block, no second ask
+    assert not [x for x in outs if isinstance(x, (Decided, WantProposal))]
+    outs = h.core.on_proposal(h.proposal(0, b), b)
+    dec = [x for x in outs if isinstance(x, Decided)]
+    assert len(dec) == 1 and dec[0].block.hash() == b.hash() and h.core.missing() == []
+
+
+def test_proposals_per_round_are_bounded_but_the_one_a_quorum_names_gets_in() -> None:
+    from ledger.consensus.core import MAX_PROPOSALS_PER_ROUND
+
+    h, _ = start_as_non_proposer()
+    key = h.keys[h.pidx(0)]
+    blocks = [h.block(f"x={i}".encode(), key) for i in range(MAX_PROPOSALS_PER_ROUND + 2)]
+    for b in blocks[:-1]:
+        h.core.on_proposal(h.proposal(0, b), b)
+    assert len(h.core.proposals[0]) == MAX_PROPOSALS_PER_ROUND
+    assert blocks[-2].hash() not in h.core.proposals[0]  # beyond the bound: dropped
+    last = blocks[-1]
+    h.votes(others(h), PREVOTE, 0, last)
+    h.core.on_proposal(h.proposal(0, last), last)
+    assert len(h.core.proposals[0]) == MAX_PROPOSALS_PER_ROUND
+    assert h.core.locked_value is not None and h.core.locked_value.hash() == last.hash()

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from ledger.consensus.timeouts import TimeoutConfig
+from ledger.kvstore import KVStore
 from ledger.sim import byzantine as byz
 from ledger.sim import checkers
 from ledger.sim.scenario import make, run_seed
@@ -117,7 +118,7 @@ def test_partitioned_minority_catches_up_by_block_sync() -> None:
 
 
 def test_validator_update_takes_effect_two_heights_later() -> None:
-    w = _world(tx_interval=0)
+    w = _world(tx_interval=0, app_factory=lambda i: KVStore(validator_txs=True))
     assert w.run_until_height(2, 10_000)
     newcomer = bytes(range(32))
     assert w.submit(0, b"val:" + newcomer.hex().encode() + b"!5")
@@ -128,6 +129,55 @@ def test_validator_update_takes_effect_two_heights_later() -> None:
     assert sizes == {h: 4, h + 1: 4, h + 2: 5}
     # The newcomer never votes, but 40 of 45 is still more than two thirds.
     assert checkers.all_checks(w) == []
+
+
+def test_validator_update_by_transaction_is_refused_by_default() -> None:
+    w = _world(tx_interval=0)
+    assert w.run_until_height(2, 10_000)
+    assert not w.submit(0, b"val:" + bytes(range(32)).hex().encode() + b"!5")
+
+
+def _round0_proposer(w: World, height: int) -> int:
+    vals = w.nodes[0].states.validators(height)
+    assert vals is not None
+    addr = vals.proposer().address
+    return next(n.index for n in w.nodes if n.key.address == addr)
+
+
+@pytest.mark.parametrize("fanout", [None, 0])
+def test_equivocating_proposer_split_halves_every_honest_node_decides(fanout: int | None) -> None:
+    """The proposer sends block A to one half and B to the other, and votes B to everyone: B
+    gathers 2f+1 prevotes. A node that received A first still locks and decides B, in that
+    very round, without block sync: B reaches it by relay (fanout None) or, with relays off
+    (fanout 0), because it asks a peer for the block the quorum names."""
+    w = World(4, 3, byzantine={1: byz.SPLIT_PROPOSAL}, relay_fanout=fanout)
+    assert w.run_until_height(12, 60_000)
+    assert checkers.all_checks(w) == []
+    node = w.nodes[0]
+    byz_heights = [h for h in range(1, 13) if _round0_proposer(w, h) == 1]
+    assert len(byz_heights) >= 2 and w.twins
+    for h in byz_heights:
+        commit = node.blocks.commit(h)
+        block = node.blocks.block(h)
+        assert commit is not None and block is not None
+        assert commit.round == 0 and block.hash() in w.twins.values(), h
+    for n in w.honest():
+        assert n.synced_heights == set(), n.name  # every height decided by consensus
+
+
+def test_proposer_reaching_one_validator_decides_through_relays() -> None:
+    """n0 reaches only n1 directly (links to n2 and n3 cut for good): its proposals and votes
+    get through by relay, so its heights are decided in round 0 by everyone."""
+    w = _world(faults=Faults(cut_links=[(0, 2), (0, 3)]))
+    assert w.run_until_height(12, 60_000)
+    assert checkers.all_checks(w) == []
+    node = w.nodes[2]
+    by_n0 = [h for h in range(1, 13) if _round0_proposer(w, h) == 0]
+    assert len(by_n0) >= 2
+    for h in by_n0:
+        block, commit = node.blocks.block(h), node.blocks.commit(h)
+        assert block is not None and commit is not None
+        assert commit.round == 0 and block.header.proposer_address == w.nodes[0].key.address, h
 
 
 def test_invalid_transactions_never_committed_and_bad_peers_penalized() -> None:
