@@ -13,9 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from . import rpc
-from .abci import ResponseFinalizeBlock
+from .abci import Event, ResponseFinalizeBlock
 from .consensus import views
 from .errors import LedgerError, Reason
+from .mempool import tx_hash
 from .txindex import Condition, TxIndex
 from .types import Block, Commit
 
@@ -30,7 +31,8 @@ CHANNELS = "2030"  # consensus and mempool, as CometBFT writes channel ids in he
 class RpcApi:
     def __init__(self, node: Node) -> None:
         self.node = node
-        self.feed = rpc.EventFeed()
+        self.feed = rpc.EventFeed()  # block summaries, for our /subscribe
+        self.comet = rpc.EventFeed()  # CometBFT events (NewBlock, Tx...), for /websocket
         path = node.home / "data" / "tx_index.db"
         # Indexing a large block takes tens of milliseconds: a worker thread does it with its
         # own connection, in commit order, while the event loop reads through another (WAL).
@@ -43,6 +45,7 @@ class RpcApi:
 
     def close(self) -> None:
         self.feed.close()
+        self.comet.close()
         self._worker.shutdown(wait=True)  # what was committed gets indexed before we stop
         self._writer.close()
         self.index.close()
@@ -55,6 +58,33 @@ class RpcApi:
         self.feed.publish({"height": h, "hash": block.hash().hex(),
                            "time": block.header.time, "num_txs": len(block.txs),
                            "app_hash": result.app_hash.hex()})
+        if len(self.comet):  # rendered once per block, and only when someone listens
+            self.comet.publish(self._comet_events(block, result))
+
+    def _comet_events(self, block: Block, result: ResponseFinalizeBlock
+                      ) -> list[tuple[dict[str, Any], dict[str, list[str]]]]:
+        """(data, event map) pairs as CometBFT's event bus sends them to subscribers."""
+        h = block.height
+        bj = views.block_json(block, self._parts_of(h) or b"", self._parts_of(h - 1))
+        txr = [views.exec_tx_result_json(r) for r in result.tx_results]
+        fin = {"events": views.events_json(result.events), "tx_results": txr,
+               "validator_updates": [], "consensus_param_updates": None,
+               "app_hash": views.b64(result.app_hash)}
+        block_map = _event_map(result.events, {"tm.event": ["NewBlock"]})
+        out = [({"type": "tendermint/event/NewBlock",
+                 "value": {"block": bj["block"], "block_id": bj["block_id"],
+                           "result_finalize_block": fin}}, block_map),
+               ({"type": "tendermint/event/NewBlockHeader",
+                 "value": {"header": bj["block"]["header"]}},
+                {"tm.event": ["NewBlockHeader"]})]
+        for i, (tx, r) in enumerate(zip(block.txs, result.tx_results, strict=True)):
+            base = {"tm.event": ["Tx"], "tx.hash": [views.hexu(tx_hash(tx))],
+                    "tx.height": [str(h)]}
+            out.append(({"type": "tendermint/event/Tx",
+                         "value": {"TxResult": {"height": str(h), "index": i,
+                                                "tx": views.b64(tx), "result": txr[i]}}},
+                        _event_map(r.events, base)))
+        return out
 
     def _done(self, height: int, job: Any) -> None:
         if job.exception() is not None:  # the node goes on; `tx` will not find this block
@@ -234,3 +264,14 @@ class RpcApi:
 
     def subscribe_blocks(self) -> AsyncIterator[dict[str, Any]]:
         return self.feed.subscribe()
+
+    def subscribe_events(self) -> AsyncIterator[list[tuple[dict[str, Any], dict[str, list[str]]]]]:
+        return self.comet.subscribe()
+
+
+def _event_map(events: Sequence[Event], base: dict[str, list[str]]) -> dict[str, list[str]]:
+    out = dict(base)
+    for e in events:
+        for a in e.attributes:
+            out.setdefault(f"{e.type}.{a.key}", []).append(a.value)
+    return out

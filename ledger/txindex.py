@@ -58,7 +58,7 @@ class IndexedTx:
                 "tx_result": self.result, "tx": views.b64(self.tx)}
 
 
-def _number(v: str) -> Decimal | None:
+def number(v: str) -> Decimal | None:
     try:
         d = Decimal(v)
     except InvalidOperation:
@@ -66,7 +66,7 @@ def _number(v: str) -> Decimal | None:
     return d if d.is_finite() else None
 
 
-def _compare(have: Decimal | str, op: str, want: Decimal | str) -> bool:
+def compare(have: Decimal | str, op: str, want: Decimal | str) -> bool:
     if isinstance(want, Decimal) != isinstance(have, Decimal):
         return False
     a, b = have, want
@@ -195,7 +195,7 @@ class TxIndex:
             return {(h, i, s) for h, i, s, _ in rows}
         out = set()
         for h, i, s, v in rows:
-            n = _number(v)
-            if n is not None and c.value is not None and _compare(n, c.op, c.value):
+            n = number(v)
+            if n is not None and c.value is not None and compare(n, c.op, c.value):
                 out.add((h, i, s))
         return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ..txindex import ORDERS, Condition
+from ..txindex import ORDERS, Condition, compare, number
 
 MAX_QUERY = 512
 _TOKEN = re.compile(r"""\s*(?:(?P<str>'[^']*')|(?P<time>(?:TIME|DATE)\s+[\dTZ:.+-]+)
@@ -82,3 +82,22 @@ def parse(text: str) -> list[Condition]:
         if c.key == "tx.height" and c.op != "EXISTS" and not isinstance(c.value, Decimal):
             raise QueryError("tx.height must be compared to a number")
     return conds
+
+
+def matches(conds: list[Condition], events: dict[str, list[str]]) -> bool:
+    """Whether an event map (`type.key` -> values, `tm.event`...) satisfies every condition,
+    as CometBFT's pubsub matches subscriptions."""
+    for c in conds:
+        values = events.get(c.key, [])
+        if c.op == "EXISTS":
+            ok = bool(values)
+        elif c.op == "CONTAINS":
+            ok = any(str(c.value) in v for v in values)
+        elif isinstance(c.value, str):
+            ok = c.value in values
+        else:
+            ok = any(n is not None and c.value is not None and compare(n, c.op, c.value)
+                     for n in map(number, values))
+        if not ok:
+            return False
+    return True

@@ -1,7 +1,8 @@
 """The node's RPC over HTTP: CometBFT's JSON-RPC 2.0 (`POST /`, single or batch) and URI form
 (`GET /<method>?arg=...`), plus our own routes that CometBFT lacks and that conflict with none
 of its names: `POST /broadcast_txs` (a batch of transactions: u32-BE length-prefixed
-octet-stream or {"txs": [b64]}) and `GET /subscribe` (new blocks, WebSocket or SSE).
+octet-stream or {"txs": [b64]}) and `GET /subscribe` (new blocks, WebSocket or SSE); and
+CometBFT's `GET /websocket` (JSON-RPC and event subscriptions, `websocket.py`).
 
 Bodies are capped (413); transaction submission is bounded per remote address (429 with
 Retry-After). The server binds 127.0.0.1 unless told otherwise."""
@@ -20,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import LedgerError
+from . import websocket
 from .jsonrpc import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
@@ -156,7 +158,8 @@ def create_app(api: NodeApi, *, max_body_bytes: int = 4 << 20, max_wait: float =
         return _json(response(-1, await run(m, kw, request.remote or "unknown")))
 
     async def index(_: web.Request) -> web.Response:
-        return _json({"methods": sorted(table), "extras": ["/broadcast_txs", "/subscribe"]})
+        return _json({"methods": sorted(table), "websocket": "/websocket",
+                      "extras": ["/broadcast_txs", "/subscribe"]})
 
     async def broadcast_txs(request: web.Request) -> web.Response:
         body = await request.read()
@@ -214,6 +217,7 @@ def create_app(api: NodeApi, *, max_body_bytes: int = 4 << 20, max_wait: float =
     app.router.add_get("/", index)
     app.router.add_post("/broadcast_txs", broadcast_txs)
     app.router.add_get("/subscribe", subscribe)
+    app.router.add_get("/websocket", websocket.handler(api, one, streams, max_body_bytes))
     app.router.add_get("/{method}", uri)
     return app
 

@@ -299,3 +299,44 @@ async def test_unreachable_node_is_one_sentence() -> None:
     async with RpcClient("http://127.0.0.1:1", timeout=2) as nowhere:
         with pytest.raises(RpcError, match="cannot reach"):
             await nowhere.status()
+
+
+async def test_websocket_json_rpc_and_event_subscriptions(node: Node) -> None:
+    async with aiohttp.ClientSession() as http, http.ws_connect(node.rpc.url + "/websocket") as ws:
+        async def ask(doc: dict[str, Any]) -> dict[str, Any]:
+            await ws.send_json({"jsonrpc": "2.0", **doc})
+            while True:  # events may arrive in between: skip them
+                got = await asyncio.wait_for(ws.receive_json(), 10)
+                if got["id"] == doc["id"] and "query" not in (got.get("result") or {}):
+                    return dict(got)
+
+        st = await ask({"id": "s", "method": "status"})
+        assert int(st["result"]["sync_info"]["latest_block_height"]) >= 0
+        assert (await ask({"id": 1, "method": "subscribe",
+                           "params": {"query": "tm.event='NewBlock'"}}))["result"] == {}
+        assert (await ask({"id": 2, "method": "subscribe",
+                           "params": {"query": "tm.event='Tx' AND tx.height>0"}}))["result"] == {}
+        bad = await ask({"id": 3, "method": "subscribe", "params": {"query": "tm.event=="}})
+        assert bad["error"]["code"] == -32602 and "invalid query" in bad["error"]["data"]
+        tx = base64.b64encode(b"ws=1").decode()
+        assert (await ask({"id": 4, "method": "broadcast_tx_sync",
+                           "params": {"tx": tx}}))["result"]["code"] == 0
+        seen: dict[Any, dict[str, Any]] = {}
+        while 2 not in seen or 1 not in seen:
+            ev = await asyncio.wait_for(ws.receive_json(), 10)
+            seen.setdefault(ev["id"], ev["result"])
+        txr = seen[2]["data"]["value"]["TxResult"]
+        assert seen[2]["data"]["type"] == "tendermint/event/Tx" and txr["tx"] == tx
+        assert seen[2]["events"]["tx.hash"] == [hashlib.sha256(b"ws=1").hexdigest().upper()]
+        nb = seen[1]["data"]
+        assert nb["type"] == "tendermint/event/NewBlock" and seen[1]["query"] == "tm.event='NewBlock'"
+        assert int(nb["value"]["block"]["header"]["height"]) >= 1
+        assert (await ask({"id": 5, "method": "unsubscribe",
+                           "params": {"query": "tm.event='NewBlock'"}}))["result"] == {}
+        gone = await ask({"id": 6, "method": "unsubscribe", "params": {"query": "tm.event='x'"}})
+        assert gone["error"]["data"] == "subscription not found"
+        for i in range(4):
+            await ask({"id": 10 + i, "method": "subscribe",
+                       "params": {"query": f"tm.event='Tx' AND tx.height>{i + 1}"}})
+        full = await ask({"id": 20, "method": "subscribe", "params": {"query": "a.b EXISTS"}})
+        assert "max_subscriptions_per_client 5" in full["error"]["data"]

@@ -2,7 +2,7 @@
 // decoded as one JSON line: node check.js <rpc url> <key=value tx to submit> <hex hash of a
 // committed tx to look up>.
 "use strict";
-const { connectComet } = require("@cosmjs/tendermint-rpc");
+const { Comet38Client, connectComet } = require("@cosmjs/tendermint-rpc");
 const { toHex, toUtf8, fromUtf8 } = require("@cosmjs/encoding");
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -35,6 +35,16 @@ async function main() {
   const earlier = await client.tx({ hash: Buffer.from(earlierHash, "hex") });
   const unconfirmed = await client.numUnconfirmedTxs();
   client.disconnect();
+  // Over CometBFT's /websocket: the next new block, as a subscription event.
+  const ws = await Comet38Client.connect(url.replace(/^http/, "ws"));
+  const next = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no NewBlock event within 10 s")), 10000);
+    const sub = ws.subscribeNewBlock().subscribe({
+      next: (b) => { clearTimeout(timer); sub.unsubscribe(); resolve(b); },
+      error: (e) => { clearTimeout(timer); reject(e); },
+    });
+  });
+  ws.disconnect();
   console.log(JSON.stringify({
     client: client.constructor.name,
     status: {
@@ -60,11 +70,12 @@ async function main() {
     query: { code: query.code, value: fromUtf8(query.value), height: query.height },
     abciInfo: { lastBlockHeight: info.lastBlockHeight },
     unconfirmed: { total: unconfirmed.total },
+    newBlock: { height: next.header.height, chainId: next.header.chainId },
     earlier: { hash: hex(earlier.hash), height: earlier.height, tx: fromUtf8(earlier.tx) },
   }));
 }
 
-main().catch((e) => {
+main().then(() => process.exit(0)).catch((e) => {
   console.error(String(e && e.stack ? e.stack : e));
   process.exit(1);
 });

@@ -1,7 +1,7 @@
 """An unchanged CometBFT client reads our chain: CosmJS's @cosmjs/tendermint-rpc 0.39.0
 (pinned in package.json, installed here with `npm ci`) connects to a real single-validator
 node, submits a transaction and decodes status, block, block results, commit, validators,
-tx, tx_search and abci_query; we compare what it decoded with the node's own records."""
+tx, tx_search, abci_query and a NewBlock subscription over /websocket; we compare what it decoded with the node's own records."""
 
 from __future__ import annotations
 
@@ -88,6 +88,7 @@ async def test_cosmjs_comet38_client_reads_the_chain(tmp_path: Path) -> None:
         assert got["search"]["total"] == len(block.txs)
         assert got["query"]["code"] == 0 and got["query"]["value"] == "hello"
         assert got["abciInfo"]["lastBlockHeight"] >= h
+        assert got["newBlock"]["height"] > h and got["newBlock"]["chainId"] == node.genesis.chain_id
         assert got["earlier"] == {"hash": ours["check_tx"]["hash"].upper(),
                                   "height": ours["commit"]["height"], "tx": "ours=1"}
     finally:
