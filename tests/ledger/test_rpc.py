@@ -340,3 +340,31 @@ async def test_websocket_json_rpc_and_event_subscriptions(node: Node) -> None:
                        "params": {"query": f"tm.event='Tx' AND tx.height>{i + 1}"}})
         full = await ask({"id": 20, "method": "subscribe", "params": {"query": "a.b EXISTS"}})
         assert "max_subscriptions_per_client 5" in full["error"]["data"]
+
+
+class BusyNode:
+    """A node that answers `busy` when overloaded (its submit path, async): the RPC must say
+    so as a retryable refusal, not as a rejected transaction."""
+
+    async def broadcast_tx(self, tx: bytes) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        return {"ok": False, "code": "busy", "hash": hashlib.sha256(tx).hexdigest(),
+                "log": "the mempool is 95% full", "retry_after": 2}
+
+
+async def test_an_overloaded_node_answers_503_with_retry_after() -> None:
+    server = RpcServer(BusyNode())  # type: ignore[arg-type]
+    await server.start()
+    try:
+        status, doc = await rpc(server.url, "broadcast_tx_sync", {"tx": "eD0x"})
+        assert status == 503 and doc["error"]["code"] == -32000
+        assert doc["error"]["data"] == "busy: the mempool is 95% full"
+        status, _, headers = await uri(server.url, "/broadcast_tx_async?tx=0x783d31")
+        assert status == 503 and headers["Retry-After"] == "2"
+        async with RpcClient(server.url, timeout=5) as c:
+            with pytest.raises(RpcError, match="busy") as e:
+                await c.broadcast_tx(b"x=1")
+            assert e.value.reason.name == "UNAVAILABLE"
+            assert [r["code"] for r in await c.broadcast_txs([b"x=1"])] == ["busy"]
+    finally:
+        await server.stop()
