@@ -186,10 +186,17 @@ class RpcClient:
                 "log": r["log"], "abci_code": r["code"]}
 
     async def broadcast_txs(self, txs: Sequence[bytes]) -> list[dict[str, Any]]:
+        """One answer per tx, as broadcast_tx; a batch refused for load is `busy` for each."""
         body = b"".join(LEN.pack(len(t)) + t for t in txs)
         status, doc = await self._post("/broadcast_txs", None, data=body,
                                        headers={"Content-Type": "application/octet-stream"})
-        return list(self._result(status, doc, self.url))
+        try:
+            return list(self._result(status, doc, self.url))
+        except RpcError as e:
+            if e.code != SERVER_BUSY:
+                raise
+            return [{"ok": False, "code": "busy", "hash": tx_hash(t).hex(), "log": str(e)}
+                    for t in txs]
 
     async def broadcast_tx_commit(self, tx: bytes, timeout: float = 10.0) -> dict[str, Any]:
         """{check_tx: as broadcast_tx, commit: the tx view (code, log, height...) or None}."""

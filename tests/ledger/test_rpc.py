@@ -188,6 +188,8 @@ async def test_per_client_bound_answers_busy_with_retry_after(node: Node) -> Non
         await asyncio.sleep(1.0)
         _, doc = await rpc(server.url, "broadcast_tx_sync", {"tx": "az1i"})
         assert doc["result"]["code"] == 0
+        async with RpcClient(server.url, timeout=5) as c:  # a batch over the bound: busy
+            assert {r["code"] for r in await c.broadcast_txs([b"z=1"] * 3)} == {"busy"}
         # In flight: a second broadcast_tx_commit while one waits is refused.
         first = asyncio.create_task(commit_tx(server.url, b"slow=1"))
         await asyncio.sleep(0.02)
