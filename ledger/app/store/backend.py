@@ -20,19 +20,23 @@ from .tree import Node, Ref
 class Batch:
     version: int
     root: Ref | None
-    nodes: dict[bytes, Node]  # path -> node, all written at `version`
-    stale: list[tuple[int, bytes]]  # (version, path) of nodes no longer reachable from `version`
-    values: list[tuple[bytes, bytes | None]]  # rows written at `version` (None: deleted)
-    value_stale: list[tuple[bytes, int]]  # (key, version) of rows hidden from `version` on
+    nodes: dict[int, Node]  # new records by id
+    stale: list[int]  # ids of records no longer reachable from `version` on
+    next_id: int  # the first id the next commit may use
+    # Rows written at `version` (None: deleted). Each hides the key's older rows from `version`
+    # on, and a deletion's own row is needed by no version once every older row is gone.
+    values: list[tuple[bytes, bytes | None]]
     retain: int  # versions to keep after this one is added (0: all)
+    prune_batch: int  # prune only once `retain + prune_batch` versions are kept
     pruned_below: int | None = field(default=None)  # set by `apply`: the oldest kept version
 
 
 class Backend(Protocol):
-    def latest(self) -> tuple[int, Ref | None] | None: ...
+    def latest(self) -> tuple[int, Ref | None, int] | None: ...
     def root(self, version: int) -> tuple[bool, Ref | None]: ...
     def oldest(self) -> int | None: ...
-    def node(self, version: int, path: bytes) -> Node: ...
+    def node(self, node_id: int) -> Node: ...
+    def nodes(self, ids: list[int]) -> dict[int, Node]: ...
     def value_row(self, key: bytes, version: int | None) -> tuple[int, bytes | None] | None: ...
     def items(self, prefix: bytes, version: int | None) -> list[tuple[bytes, bytes]]: ...
     def apply(self, batch: Batch) -> None: ...
@@ -47,18 +51,19 @@ def prefix_end(prefix: bytes) -> bytes | None:
 
 class MemoryBackend:
     def __init__(self) -> None:
-        self._nodes: dict[tuple[int, bytes], Node] = {}
+        self._nodes: dict[int, Node] = {}
+        self._next_id = 1
         self._roots: dict[int, Ref | None] = {}
         self._versions: list[int] = []
         self._rows: dict[bytes, list[tuple[int, bytes | None]]] = {}
         self._keys: list[bytes] = []  # sorted keys that have rows
-        self._stale: deque[tuple[int, list[tuple[int, bytes]], list[tuple[bytes, int]]]] = deque()
+        self._stale: deque[tuple[int, list[int], list[bytes]]] = deque()
 
-    def latest(self) -> tuple[int, Ref | None] | None:
+    def latest(self) -> tuple[int, Ref | None, int] | None:
         if not self._versions:
             return None
         v = self._versions[-1]
-        return v, self._roots[v]
+        return v, self._roots[v], self._next_id
 
     def root(self, version: int) -> tuple[bool, Ref | None]:
         if version in self._roots:
@@ -68,8 +73,11 @@ class MemoryBackend:
     def oldest(self) -> int | None:
         return self._versions[0] if self._versions else None
 
-    def node(self, version: int, path: bytes) -> Node:
-        return self._nodes[(version, path)]
+    def node(self, node_id: int) -> Node:
+        return self._nodes[node_id]
+
+    def nodes(self, ids: list[int]) -> dict[int, Node]:
+        return {i: self._nodes[i] for i in ids}
 
     def value_row(self, key: bytes, version: int | None) -> tuple[int, bytes | None] | None:
         rows = self._rows.get(key)
@@ -93,8 +101,8 @@ class MemoryBackend:
 
     def apply(self, batch: Batch) -> None:
         v = batch.version
-        for path, node in batch.nodes.items():
-            self._nodes[(v, path)] = node
+        self._nodes.update(batch.nodes)
+        self._next_id = batch.next_id
         for key, value in batch.values:
             rows = self._rows.get(key)
             if rows is None:
@@ -103,8 +111,8 @@ class MemoryBackend:
             rows.append((v, value))
         self._roots[v] = batch.root
         self._versions.append(v)
-        self._stale.append((v, batch.stale, batch.value_stale))
-        if batch.retain and len(self._versions) > batch.retain:
+        self._stale.append((v, batch.stale, [k for k, _ in batch.values]))
+        if batch.retain and len(self._versions) >= batch.retain + batch.prune_batch:
             self._prune(self._versions[-batch.retain])
         batch.pruned_below = self._versions[0]
 
@@ -112,11 +120,12 @@ class MemoryBackend:
         while self._versions[0] < oldest:
             del self._roots[self._versions.pop(0)]
         while self._stale and self._stale[0][0] <= oldest:
-            _, nodes, rows = self._stale.popleft()
-            for node_key in nodes:
-                del self._nodes[node_key]
-            for key, version in rows:
-                kept = [r for r in self._rows[key] if r[0] != version]
+            since, nodes, keys = self._stale.popleft()
+            for node_id in nodes:
+                del self._nodes[node_id]
+            for key in keys:
+                rows = self._rows[key]
+                kept = [r for r in rows if r[0] > since or (r[0] == since and r[1] is not None)]
                 if kept:
                     self._rows[key] = kept
                 else:

@@ -1,9 +1,9 @@
 """The SQLite backend of the versioned store (stdlib sqlite3, WAL, synchronous=FULL).
 
-Tables (all WITHOUT ROWID, keyed for the lookups made): `roots` one row per kept version;
-`nodes` (version, path) -> encoded node; `rows` (key, version) -> value or NULL (deleted);
-`stale_nodes` / `stale_rows` list what stops being reachable at version `since`. A commit,
-pruning included, is one transaction. Opening reads one `roots` row: no replay, no scan.
+Tables: `roots` one row per kept version (with the next free node id); `nodes` id -> encoded
+node; `rows` (key, version) -> value or NULL (deleted); `stale` one row per version: the ids
+of the nodes and the keys whose older rows stop being reachable at that version. A commit, pruning included, is one
+transaction. Opening reads one `roots` row: no replay, no scan.
 """
 
 from __future__ import annotations
@@ -16,18 +16,15 @@ from .backend import Batch, prefix_end
 from .tree import Node, Ref
 
 _INNER = struct.Struct(">32s32sQQB")
+_CHUNK = 500  # ids per SELECT ... IN (...)
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS roots (version INTEGER PRIMARY KEY, hash BLOB,"
-    " node_version INTEGER NOT NULL, is_leaf INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS nodes (version INTEGER NOT NULL, path BLOB NOT NULL,"
-    " data BLOB NOT NULL, PRIMARY KEY (version, path)) WITHOUT ROWID",
+    " node_id INTEGER NOT NULL, is_leaf INTEGER NOT NULL, next_id INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS nodes (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rows (key BLOB NOT NULL, version INTEGER NOT NULL, value BLOB,"
     " PRIMARY KEY (key, version)) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS stale_nodes (since INTEGER NOT NULL, version INTEGER NOT NULL,"
-    " path BLOB NOT NULL, PRIMARY KEY (since, version, path)) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS stale_rows (since INTEGER NOT NULL, key BLOB NOT NULL,"
-    " version INTEGER NOT NULL, PRIMARY KEY (since, key, version)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS stale (since INTEGER PRIMARY KEY, nodes BLOB, keys BLOB)",
 )
 
 
@@ -45,6 +42,34 @@ def decode_node(data: bytes) -> Node:
     return (lh, lv, bool(flags & 1), rh, rv, bool(flags & 2))
 
 
+def _pack(items: list[bytes]) -> bytes:
+    return b"".join(len(x).to_bytes(4, "big") + x for x in items)
+
+
+def _unpack(blob: bytes) -> list[bytes]:
+    out, i = [], 0
+    while i < len(blob):
+        n = int.from_bytes(blob[i : i + 4], "big")
+        out.append(blob[i + 4 : i + 4 + n])
+        i += 4 + n
+    return out
+
+
+class _Ids:
+    """Node ids packed as 8-byte big-endian integers."""
+
+    @staticmethod
+    def pack(ids: list[int]) -> bytes:
+        return struct.pack(f">{len(ids)}Q", *ids)
+
+    @staticmethod
+    def unpack(blob: bytes) -> list[int]:
+        return list(struct.unpack(f">{len(blob) // 8}Q", blob))
+
+
+_ids = _Ids()
+
+
 def _ref(row: tuple[bytes, int, int]) -> Ref | None:
     return None if row[1] < 0 else (row[0], row[1], bool(row[2]))
 
@@ -57,15 +82,16 @@ class SqliteBackend:
         for stmt in _SCHEMA:
             self._db.execute(stmt)
 
-    def latest(self) -> tuple[int, Ref | None] | None:
+    def latest(self) -> tuple[int, Ref | None, int] | None:
         row = self._db.execute(
-            "SELECT version, hash, node_version, is_leaf FROM roots ORDER BY version DESC LIMIT 1"
+            "SELECT version, hash, node_id, is_leaf, next_id FROM roots"
+            " ORDER BY version DESC LIMIT 1"
         ).fetchone()
-        return None if row is None else (row[0], _ref(row[1:]))
+        return None if row is None else (row[0], _ref(row[1:4]), row[4])
 
     def root(self, version: int) -> tuple[bool, Ref | None]:
         row = self._db.execute(
-            "SELECT hash, node_version, is_leaf FROM roots WHERE version = ?", (version,)
+            "SELECT hash, node_id, is_leaf FROM roots WHERE version = ?", (version,)
         ).fetchone()
         return (False, None) if row is None else (True, _ref(row))
 
@@ -73,13 +99,22 @@ class SqliteBackend:
         row = self._db.execute("SELECT version FROM roots ORDER BY version LIMIT 1").fetchone()
         return None if row is None else int(row[0])
 
-    def node(self, version: int, path: bytes) -> Node:
-        row = self._db.execute(
-            "SELECT data FROM nodes WHERE version = ? AND path = ?", (version, path)
-        ).fetchone()
+    def node(self, node_id: int) -> Node:
+        row = self._db.execute("SELECT data FROM nodes WHERE id = ?", (node_id,)).fetchone()
         if row is None:
-            raise KeyError(f"tree node {path.hex()} of version {version} is missing")
+            raise KeyError(f"tree node {node_id} is missing")
         return decode_node(row[0])
+
+    def nodes(self, ids: list[int]) -> dict[int, Node]:
+        out: dict[int, Node] = {}
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT id, data FROM nodes WHERE id IN ({marks})", chunk)
+            out.update((nid, decode_node(data)) for nid, data in rows)
+        if len(out) != len(set(ids)):
+            raise KeyError(f"{len(set(ids)) - len(out)} tree nodes are missing")
+        return out
 
     def value_row(self, key: bytes, version: int | None) -> tuple[int, bytes | None] | None:
         if version is None:
@@ -113,58 +148,58 @@ class SqliteBackend:
         try:
             db.execute("BEGIN IMMEDIATE")
             db.execute(
-                "INSERT INTO roots VALUES (?, ?, ?, ?)",
-                (v, None, -1, 0) if root is None else (v, root[0], root[1], int(root[2])),
+                "INSERT INTO roots VALUES (?, ?, ?, ?, ?)",
+                (v, *((None, -1, 0) if root is None else root), batch.next_id),
             )
             db.executemany(
-                "INSERT INTO nodes VALUES (?, ?, ?)",
-                [(v, p, encode_node(n)) for p, n in batch.nodes.items()],
+                "INSERT INTO nodes VALUES (?, ?)",
+                [(i, encode_node(n)) for i, n in batch.nodes.items()],
             )
             db.executemany(
                 "INSERT INTO rows VALUES (?, ?, ?)", [(k, v, x) for k, x in batch.values]
             )
-            db.executemany(
-                "INSERT INTO stale_nodes VALUES (?, ?, ?)", [(v, *s) for s in batch.stale]
+            db.execute(
+                "INSERT INTO stale VALUES (?, ?, ?)",
+                (v, _ids.pack(batch.stale), _pack([k for k, _ in batch.values])),
             )
-            db.executemany(
-                "INSERT INTO stale_rows VALUES (?, ?, ?)", [(v, *s) for s in batch.value_stale]
-            )
-            batch.pruned_below = self._prune(batch.retain)
+            batch.pruned_below = self._prune(batch.retain, batch.prune_batch)
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
 
-    def _prune(self, retain: int) -> int | None:
-        """Drop versions below the `retain` most recent and what only they could reach."""
+    def _prune(self, retain: int, batch: int) -> int | None:
+        """Drop versions below the `retain` most recent and what only they could reach, once
+        there are `batch` such versions: deletes hit pages all over the tables, so fewer,
+        larger prunes write far fewer pages."""
         if not retain:
             return None
-        row = self._db.execute(
-            "SELECT version FROM roots ORDER BY version DESC LIMIT 1 OFFSET ?", (retain - 1,)
-        ).fetchone()
-        if row is None:
-            return None
-        oldest = int(row[0])
         db = self._db
+        sql = "SELECT version FROM roots ORDER BY version DESC LIMIT 1 OFFSET ?"
+        if db.execute(sql, (retain + batch - 1,)).fetchone() is None:
+            return None
+        oldest = int(db.execute(sql, (retain - 1,)).fetchone()[0])
         db.execute("DELETE FROM roots WHERE version < ?", (oldest,))
-        db.execute(
-            "DELETE FROM nodes WHERE (version, path) IN"
-            " (SELECT version, path FROM stale_nodes WHERE since <= ?)",
-            (oldest,),
+        stale = db.execute("SELECT since, nodes, keys FROM stale WHERE since <= ?", (oldest,))
+        dead: list[int] = []
+        hidden: list[tuple[bytes, int, int]] = []
+        for since, ids, keys in stale.fetchall():
+            dead.extend(_ids.unpack(ids))
+            hidden.extend((k, since, since) for k in _unpack(keys))
+        dead.sort()  # in page order
+        hidden.sort()
+        db.executemany("DELETE FROM nodes WHERE id = ?", [(i,) for i in dead])
+        db.executemany(
+            "DELETE FROM rows WHERE key = ? AND (version < ? OR (version = ? AND value IS NULL))",
+            hidden,
         )
-        db.execute("DELETE FROM stale_nodes WHERE since <= ?", (oldest,))
-        db.execute(
-            "DELETE FROM rows WHERE (key, version) IN"
-            " (SELECT key, version FROM stale_rows WHERE since <= ?)",
-            (oldest,),
-        )
-        db.execute("DELETE FROM stale_rows WHERE since <= ?", (oldest,))
+        db.execute("DELETE FROM stale WHERE since <= ?", (oldest,))
         return oldest
 
     def count(self, table: str) -> int:
         """Rows in one of this store's tables (audits and tests)."""
-        if table not in ("roots", "nodes", "rows", "stale_nodes", "stale_rows"):
+        if table not in ("roots", "nodes", "rows", "stale"):
             raise ValueError(f"no table {table!r} in the store")
         return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 

@@ -7,6 +7,7 @@ the value rows, never the tree; proofs walk the tree from the version's root.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Iterator, Mapping
@@ -14,9 +15,12 @@ from collections.abc import Iterator, Mapping
 from ...errors import InvalidError, LedgerError, Reason
 from .backend import Backend, Batch, MemoryBackend
 from .proof import EMPTY_ROOT, key_hash, value_hash
-from .tree import Node, Ref, Update, prove
+from .tree import Node, Ref, Update, prefetch, prove
 
-_CACHE_MAX = 1 << 18  # recent nodes kept in memory (the top levels are rewritten every commit)
+# Recent nodes kept in memory (~300 bytes each); the top levels are rewritten every commit so
+# they stay in; a commit reads what it misses one tree level per query.
+_CACHE_MAX = 1 << 17
+PRUNE_BATCH = 16
 
 
 class VersionNotFound(LedgerError, KeyError):
@@ -29,25 +33,32 @@ class VersionNotFound(LedgerError, KeyError):
 
 
 class VersionedStore:
-    def __init__(self, backend: Backend, retain: int = 0) -> None:
+    def __init__(self, backend: Backend, retain: int = 0, prune_batch: int = PRUNE_BATCH) -> None:
         if retain < 0:
             raise InvalidError(f"retain must be 0 (keep all) or a positive count, not {retain}")
         self._backend = backend
         self._retain = retain
+        self._prune_batch = max(1, prune_batch)
         self._lock = threading.RLock()
-        self._cache: dict[tuple[int, bytes], Node] = {}
+        self._cache: dict[int, Node] = {}
+        self._cached = not isinstance(backend, MemoryBackend)  # memory nodes need no cache
         latest = backend.latest()
         self.version: int | None = None if latest is None else latest[0]
         self._root: Ref | None = None if latest is None else latest[1]
+        self._next_id = 1 if latest is None else latest[2]
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None, retain: int = 0) -> VersionedStore:
-        """A store at `path` (a SQLite file), or in memory when `path` is None."""
+    def open(
+        cls, path: str | os.PathLike[str] | None, retain: int = 0, prune_batch: int = PRUNE_BATCH
+    ) -> VersionedStore:
+        """A store at `path` (a SQLite file), or in memory when `path` is None. With `retain`
+        N > 0 the last N versions stay readable; older ones are pruned once `prune_batch` of
+        them have accumulated (so at most N + prune_batch - 1 are kept)."""
         if path is None:
-            return cls(MemoryBackend(), retain)
+            return cls(MemoryBackend(), retain, prune_batch)
         from .sqlite import SqliteBackend
 
-        return cls(SqliteBackend(path), retain)
+        return cls(SqliteBackend(path), retain, prune_batch)
 
     @property
     def root(self) -> bytes:
@@ -71,18 +82,30 @@ class VersionedStore:
             raise VersionNotFound(f"version {version} has been pruned (oldest kept: {oldest})")
         raise VersionNotFound(f"version {version} was never committed (latest: {self.version})")
 
-    def _node(self, version: int, path: bytes) -> Node:
-        node = self._cache.get((version, path))
+    def _node(self, node_id: int) -> Node:
+        if not self._cached:
+            return self._backend.node(node_id)
+        node = self._cache.get(node_id)
         if node is None:
-            node = self._backend.node(version, path)
-            self._remember(version, path, node)
+            node = self._cache[node_id] = self._backend.node(node_id)
         return node
 
-    def _remember(self, version: int, path: bytes, node: Node) -> None:
-        if len(self._cache) >= _CACHE_MAX:  # drop the oldest quarter (dicts keep insertion order)
-            for k in list(self._cache)[: _CACHE_MAX // 4]:
+    def _nodes(self, keys: list[int]) -> dict[int, Node]:
+        cache = self._cache
+        found = {k: cache[k] for k in keys if k in cache}
+        if len(found) < len(keys):
+            fetched = self._backend.nodes([k for k in keys if k not in found])
+            self._trim(len(fetched))
+            cache.update(fetched)
+            found.update(fetched)
+        return found
+
+    def _trim(self, room: int) -> None:
+        """Make room in the node cache by dropping the oldest entries (insertion order)."""
+        excess = len(self._cache) + room - _CACHE_MAX
+        if excess > 0:
+            for k in list(itertools.islice(self._cache, excess + _CACHE_MAX // 8)):
                 del self._cache[k]
-        self._cache[(version, path)] = node
 
     def get(self, key: bytes, version: int | None = None) -> bytes | None:
         with self._lock:
@@ -117,29 +140,31 @@ class VersionedStore:
                 raise InvalidError(
                     f"version {version} must be greater than the last one ({self.version})"
                 )
-            changes: list[tuple[bytes, bytes | None]] = []
-            rows: list[tuple[bytes, bytes | None]] = []
-            hidden: list[tuple[bytes, int]] = []
-            for key, value in sorted(writes.items()):
-                if not isinstance(key, bytes) or not (value is None or isinstance(value, bytes)):
-                    raise InvalidError("store keys and values must be bytes (None deletes)")
-                prev = self._backend.value_row(key, None)
-                if value is None and (prev is None or prev[1] is None):
-                    continue  # deleting an absent key changes nothing
-                if prev is not None:
-                    hidden.append((key, prev[0]))
-                if value is None:
-                    hidden.append((key, version))  # a tombstone is needed by no later version
-                rows.append((key, value))
-                changes.append((key_hash(key), None if value is None else value_hash(value)))
-            changes.sort(key=lambda c: c[0])
-            update = Update(self._node, version)
+            rows = sorted(writes.items())
+            if not all(
+                isinstance(k, bytes) and (x is None or isinstance(x, bytes)) for k, x in rows
+            ):
+                raise InvalidError("store keys and values must be bytes (None deletes)")
+            changes = sorted((key_hash(k), None if x is None else value_hash(x)) for k, x in rows)
+            if self._cached:
+                prefetch(self._nodes, self._root, [c[0] for c in changes])
+            update = Update(self._node, self._next_id)
             root = update.apply(self._root, changes)
-            batch = Batch(version, root, update.new, update.stale, rows, hidden, self._retain)
+            batch = Batch(
+                version,
+                root,
+                update.new,
+                update.stale,
+                update.next_id,
+                rows,
+                self._retain,
+                self._prune_batch,
+            )
             self._backend.apply(batch)
-            for path, node in update.new.items():
-                self._remember(version, path, node)
-            self.version, self._root = version, root
+            if self._cached:
+                self._trim(len(update.new))
+                self._cache.update(update.new)
+            self.version, self._root, self._next_id = version, root, update.next_id
             return self.root
 
     def close(self) -> None:

@@ -33,8 +33,8 @@ def _node_count(store: VersionedStore) -> int:
     return backend.node_count()
 
 
-def _reachable(store: VersionedStore, versions: list[int]) -> set[tuple[int, bytes]]:
-    out: set[tuple[int, bytes]] = set()
+def _reachable(store: VersionedStore, versions: list[int]) -> set[int]:
+    out: set[int] = set()
     for v in versions:
         out.update(walk(store._node, store._backend.root(v)[1]))
     return out
