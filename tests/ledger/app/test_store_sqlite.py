@@ -44,7 +44,10 @@ def _reachable(store: VersionedStore, versions: list[int]) -> set[int]:
 @given(batches, st.integers(min_value=1, max_value=4))
 def test_pruning_keeps_exactly_what_retained_versions_reach(history: list, retain: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        stores = [VersionedStore.open(None, retain), VersionedStore.open(Path(tmp) / "s", retain)]
+        stores = [
+            VersionedStore.open(None, retain, 1),
+            VersionedStore.open(Path(tmp) / "s", retain, 1),
+        ]
         model: dict[bytes, bytes] = {}
         states: dict[int, dict[bytes, bytes]] = {}
         for v, writes in enumerate(history, start=1):
@@ -70,7 +73,7 @@ def test_pruning_keeps_exactly_what_retained_versions_reach(history: list, retai
 
 
 def test_pruning_drops_old_value_rows_and_stale_lists(tmp_path: Path) -> None:
-    store = VersionedStore.open(tmp_path / "s.db", retain=3)
+    store = VersionedStore.open(tmp_path / "s.db", retain=3, prune_batch=1)
     for v in range(1, 21):
         store.commit({b"hot": b"%d" % v, b"cold-%d" % v: b"x", b"cold-%d" % (v - 1): None}, v)
     backend = store._backend
