@@ -42,6 +42,11 @@ class RpcApi:
         self._indexed = self.index.last_height()
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._parts: OrderedDict[int, bytes] = OrderedDict()
+        self._earliest: Block | None = None
+        if self._indexed < node.blocks.height():  # a crash between a commit and its indexing
+            log.warning("the tx index stops at height %d, the chain at %d: transactions of "
+                        "the heights between are not searchable", self._indexed,
+                        node.blocks.height())
 
     def close(self) -> None:
         self.feed.close()
@@ -145,7 +150,9 @@ class RpcApi:
     def status(self) -> dict[str, Any]:
         n = self.node
         st, cfg = n.replica.state, n.config
-        first = n.blocks.block(1) if st.last_block_height else None
+        if self._earliest is None and st.last_block_height:
+            self._earliest = n.blocks.block(n.genesis.initial_height)
+        first = self._earliest
         val = st.validators.get(n.address)
         return {
             "node_info": {"protocol_version": {"p2p": "8", "block": "11", "app": "0"},
@@ -160,7 +167,7 @@ class RpcApi:
                           "latest_block_time": views.rfc3339(st.last_block_time),
                           "earliest_block_hash": views.hexu(first.hash()) if first else "",
                           "earliest_app_hash": views.hexu(first.header.app_hash) if first else "",
-                          "earliest_block_height": "1" if first else "0",
+                          "earliest_block_height": str(first.height) if first else "0",
                           "earliest_block_time": views.rfc3339(first.header.time if first else 0),
                           "catching_up": False},
             "validator_info": {"address": views.hexu(n.address),
