@@ -44,6 +44,7 @@ from .core import (
     WantProposal,
 )
 from .evidence import EvidencePool
+from .fetch import FETCH_PER_TICK, ProposalFetch
 from .messages import (
     BlockRequest,
     BlockResponse,
@@ -61,10 +62,6 @@ from .ports import WAL, BlockStore, Mempool, StateStore
 from .timeouts import TimeoutConfig
 
 Timer = tuple[object, ...]
-MAX_HOLDERS = 4  # peers remembered per (round, block) as having sent votes for it
-MAX_HOLDER_KEYS = 256  # (round, block) pairs remembered per height; beyond, ask everyone
-MAX_ANSWERED = 1024  # (peer, round, block) answers remembered per height (rate limit)
-FETCH_PER_TICK = 4  # missing blocks asked for per gossip tick
 
 
 @dataclass(frozen=True)
@@ -132,12 +129,9 @@ class Replica:
                                      states.validators, self._time_at)
         self._out: list[Action] = []
         self._seen: set[bytes] = set()  # vote messages already handled at this height
-        # Per height: proposals relayed, who sent votes for which block, what we asked for
-        # and what we answered (times), all keyed by (round, block hash).
-        self._relayed: set[tuple[int, bytes]] = set()
-        self._holders: dict[tuple[int, bytes], list[str]] = {}
-        self._asked: dict[tuple[int, bytes], int] = {}
-        self._answered: dict[tuple[str, int, bytes], int] = {}
+        self._relayed: set[tuple[int, bytes]] = set()  # (round, block) relayed this height
+        self._next: list[tuple[str, bytes]] = []  # (peer, message) of the next height
+        self._fetch = ProposalFetch(gossip_interval)
         self._peer_height: dict[str, int] = {}
         self._requested: dict[int, int] = {}  # height -> clock time of the last request
         self._last_progress: tuple[int, int, int] = (0, -1, 0)
@@ -269,12 +263,23 @@ class Replica:
     def _start_height(self) -> None:
         self._seen.clear()
         self._relayed.clear()
-        self._holders.clear()
-        self._asked.clear()
-        self._answered.clear()
+        self._fetch.clear()
         self._requested = {h: t for h, t in self._requested.items() if h > self.height}
         self._handle(self.core.start_height(self.state.next_height, self.state.validators,
                                             self.state.last_block_time + 1))
+        # What came early is now handled like any message: logged before the core sees it
+        # (a proposal that leads to a lock must survive a crash), then relayed.
+        early, self._next = self._next, []
+        for peer, data in early:
+            try:
+                self._dispatch(peer, decode_msg(data), data)
+            except (DecodeError, InvalidError):
+                pass  # checked only now against this height's validators: dropped, no offence
+
+    def _keep_for_next_height(self, peer: str, data: bytes) -> None:
+        """A proposal or vote of the next height, while we finish this one (bounded)."""
+        if len(self._next) < 4 * len(self.state.validators.validators) + 16:
+            self._next.append((peer, data))
 
     def _replay_wal(self) -> None:
         """Feed the core what it had seen of the current height before a crash. Our own votes
@@ -299,12 +304,12 @@ class Replica:
             self._note_height(peer, msg.vote.height - 1)
             if data in self._seen or msg.vote.height != self.core.height:
                 if msg.vote.height == self.core.height + 1:
-                    self._handle(self.core.on_vote(msg.vote))
+                    self._keep_for_next_height(peer, data)
                 return
             self._wal(encode(["msg", data]))
-            if msg.vote.block_hash is not None:  # before the core: this vote may complete a quorum
-                self._note_holder(peer, msg.vote.round, msg.vote.block_hash)
-            self._handle(self.core.on_vote(msg.vote))
+            if msg.vote.block_hash is not None and peer != "wal":  # noted first: this vote
+                self._fetch.note_holder(peer, msg.vote.round, msg.vote.block_hash)  # may be
+            self._handle(self.core.on_vote(msg.vote))  # the one that completes a quorum
             self._seen.add(data)
             if peer != "wal" and msg.vote.validator_address != self.address:
                 self._out.append(Send(None, data, self.relay_fanout))
@@ -336,7 +341,7 @@ class Replica:
         p = msg.proposal
         self._note_height(peer, p.height - 1)
         if p.height == self.core.height + 1:
-            self._handle(self.core.on_proposal(p, msg.block))  # buffered by the core
+            self._keep_for_next_height(peer, data)
             return
         key = (p.round, p.block_hash)
         if p.height != self.core.height or self.core.decided \
@@ -349,30 +354,9 @@ class Replica:
             self._relayed.add(key)
             self._out.append(Send(None, data, self.relay_fanout))
 
-    def _note_holder(self, peer: str, round_: int, block_hash: bytes) -> None:
-        """A peer that sent a vote for a block is likely to have it (its voter did)."""
-        if peer in ("wal", "self"):
-            return
-        key = (round_, block_hash)
-        holders = self._holders.get(key)
-        if holders is None:
-            if len(self._holders) >= MAX_HOLDER_KEYS:
-                return
-            holders = self._holders[key] = []
-        if peer not in holders and len(holders) < MAX_HOLDERS:
-            holders.append(peer)
-
     def _ask(self, round_: int, block_hash: bytes) -> None:
-        """Ask for a block a quorum names: the (at most MAX_HOLDERS) peers that sent us votes
-        for it, since one may be a faulty voter without it; every peer if none is known. At
-        most once per gossip interval, as a late block may cost the round."""
-        key, now = (round_, block_hash), self.clock()
-        last = self._asked.get(key)
-        if last is not None and now - last < self.gossip_interval:
-            return
-        self._asked[key] = now
         data = encode_msg(ProposalRequest(self.core.height, round_, block_hash))
-        for target in self._holders.get(key) or [None]:
+        for target in self._fetch.ask(round_, block_hash, self.clock()):
             self._out.append(Send(target, data))
 
     def _answer(self, peer: str, req: ProposalRequest) -> None:
@@ -381,13 +365,9 @@ class Replica:
         if peer in ("wal", "self") or req.height != self.core.height:
             return
         prop = self.core.proposal_for(req.round, req.block_hash)
-        key, now = (peer, req.round, req.block_hash), self.clock()
-        last = self._answered.get(key)
-        if prop is None or (last is not None and now - last < self.gossip_interval):
+        if prop is None or not self._fetch.may_answer(peer, req.round, req.block_hash,
+                                                      self.clock()):
             return
-        if len(self._answered) >= MAX_ANSWERED:
-            self._answered.clear()
-        self._answered[key] = now
         self._out.append(Send(peer, encode_msg(ProposalMsg(*prop))))
 
     def _note_height(self, peer: str, height: int) -> None:

@@ -100,3 +100,46 @@ def _own_prevote(r: Replica) -> bytes:
     """The prevote a proposer cast on its own proposal, as it sent it at start."""
     v = next(v for v in r.core.own if isinstance(v, Vote) and v.type == PREVOTE)
     return encode_msg(VoteMsg(v))
+
+
+def _pump(reps: list[Replica], sends: list[tuple[int, Send]], held: list[tuple[int, bytes]],
+          hold: int) -> None:
+    """Deliver every message at once (no timers), keeping those to `hold` aside in `held`."""
+    while sends:
+        frm, s = sends.pop(0)
+        targets = [int(s.peer[1:])] if s.peer is not None else \
+            [k for k in range(len(reps)) if k != frm]
+        for k in targets:
+            if k == hold:
+                held.append((frm, s.data))
+            else:
+                sends += [(k, a) for a in reps[k].on_message(f"n{frm}", s.data)
+                          if isinstance(a, Send)]
+
+
+def test_a_proposal_of_the_next_height_is_logged_and_relayed_once_we_get_there() -> None:
+    """A proposal that arrives while we finish the previous height is kept; once we start its
+    height it is written to the WAL before the core acts on it (a lock must survive a crash)
+    and relayed, like any other."""
+    for lag in range(4):
+        reps, p, data = _replicas()
+        held: list[tuple[int, bytes]] = []
+        _pump(reps, [(p, Send(None, data))], held, lag)
+        sends = [(k, a) for k in range(4) if k != lag
+                 for a in reps[k].on_timer(("next", 2)) if isinstance(a, Send)]
+        props = [(k, a.data) for k, a in sends if isinstance(decode_msg(a.data), ProposalMsg)]
+        if props:  # the next proposer is not the lagging node
+            break
+    assert [r.height for r in reps] == [0 if k == lag else 1 for k in range(4)]
+    k2, data2 = props[0]
+    assert not _sends(reps[lag].on_message(f"n{k2}", data2), data2)  # not yet: height 2 is ahead
+    outs = []
+    for frm, d in held:
+        outs += reps[lag].on_message(f"n{frm}", d)
+    assert reps[lag].height == 1
+    outs = reps[lag].on_timer(("next", 2))
+    relays = _sends(outs, data2)
+    assert len(relays) == 1 and relays[0].peer is None
+    wal = reps[lag].wal.items  # type: ignore[attr-defined]
+    mine = next(i for i, rec in enumerate(wal) if reps[lag].address in rec)
+    assert any(data2 in rec for rec in wal[:mine])  # logged before our prevote on it
