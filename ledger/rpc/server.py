@@ -95,8 +95,8 @@ def create_app(api: NodeApi, *, max_body_bytes: int = 4 << 20, max_wait: float =
         if not isinstance(doc, dict):
             f = RpcFault(INVALID_REQUEST, "a request is a JSON object")
             return response(None, fault=f), f
-        if "id" not in doc:
-            return None, None  # a notification: no reply, as CometBFT
+        if doc.get("id") is None:
+            return None, None  # a notification (no id, or null): no reply, as CometBFT
         id_ = doc["id"]
         try:
             if doc.get("jsonrpc") != "2.0" or not isinstance(doc.get("method"), str):
