@@ -80,8 +80,9 @@ def _check_tx(b: dict[str, Any]) -> dict[str, Any]:
             "gas_used": "0", "events": [], "codespace": b["codespace"]}
 
 
-EMPTY_TX_RESULT: dict[str, Any] = {"code": 0, "data": None, "log": "", "info": "", "gas_wanted": "0",
-                   "gas_used": "0", "events": [], "codespace": ""}
+EMPTY_TX_RESULT: dict[str, Any] = {"code": 0, "data": None, "log": "", "info": "",
+                                   "gas_wanted": "0", "gas_used": "0", "events": [],
+                                   "codespace": ""}
 
 
 @dataclass(frozen=True)
