@@ -29,7 +29,7 @@ from .consensus.timeouts import TimeoutConfig
 from .encoding import decode, encode
 from .errors import DecodeError, InvalidError, LedgerError, Reason
 from .ingest import BUSY, Ingest
-from .kvstore import KVStore
+from .application import open_application
 from .mempool import FULL, AddResult, Mempool, tx_hash
 from .node_api import RpcApi
 from .p2p import NodeKey, PeerAddress, PeerManager
@@ -60,6 +60,8 @@ class NodeConfig:
     peers: list[str] = field(default_factory=list)  # id@host:port
     timeouts: dict[str, int] = field(default_factory=lambda: asdict(LOOPBACK_TIMEOUTS))
     block_tx_bytes: int = 256 * 1024  # transactions per proposal, in bytes
+X
+    app_versions_kept: int = 100_000  # past states kept for queries at a height (0: all)
 
     @classmethod
     def load(cls, home: Path) -> NodeConfig:
@@ -237,7 +239,8 @@ class Node:
         self.pv = privval.FilePV(key_path(home), pv_state_path(home),
                                  equivalent=lambda a, b: _without_time(a) == _without_time(b))
         self.address = crypto.address(self.pv.public_key)
-        self.app = KVStore()
+        self.app = open_application(home, self.config.application,
+                                    self.config.app_versions_kept)
         self.mempool = Mempool(lambda tx: (lambda r: (r.ok, r.log))(self.app.check_tx(tx)),
                                max_tx_bytes=self.genesis.params.max_tx_bytes)
         self.blocks = SqlBlocks(home / "data" / "blocks.db")
