@@ -331,7 +331,8 @@ async def test_websocket_json_rpc_and_event_subscriptions(node: Node) -> None:
         assert seen[2]["data"]["type"] == "tendermint/event/Tx" and txr["tx"] == tx
         assert seen[2]["events"]["tx.hash"] == [hashlib.sha256(b"ws=1").hexdigest().upper()]
         nb = seen[1]["data"]
-        assert nb["type"] == "tendermint/event/NewBlock" and seen[1]["query"] == "tm.event='NewBlock'"
+        assert nb["type"] == "tendermint/event/NewBlock"
+        assert seen[1]["query"] == "tm.event='NewBlock'"
         assert int(nb["value"]["block"]["header"]["height"]) >= 1
         assert (await ask({"id": 5, "method": "unsubscribe",
                            "params": {"query": "tm.event='NewBlock'"}}))["result"] == {}

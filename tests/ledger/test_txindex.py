@@ -14,7 +14,8 @@ from ledger.txindex import TxIndex
 
 
 def transfer(sender: str, recipient: str, amount: int, code: int = 0) -> ExecTxResult:
-    ev = Event("transfer", (EventAttribute("sender", sender), EventAttribute("recipient", recipient),
+    ev = Event("transfer", (EventAttribute("sender", sender),
+                            EventAttribute("recipient", recipient),
                             EventAttribute("amount", str(amount)),
                             EventAttribute("memo", "secret note", index=False)))
     fee = Event("fee", (EventAttribute("payer", sender), EventAttribute("amount", "1")))

@@ -1,7 +1,8 @@
 """An unchanged CometBFT client reads our chain: CosmJS's @cosmjs/tendermint-rpc 0.39.0
 (pinned in package.json, installed here with `npm ci`) connects to a real single-validator
 node, submits a transaction and decodes status, block, block results, commit, validators,
-tx, tx_search, abci_query and a NewBlock subscription over /websocket; we compare what it decoded with the node's own records."""
+tx, tx_search, abci_query and a NewBlock subscription over /websocket; we compare what it
+decoded with the node's own records."""
 
 from __future__ import annotations
 
