@@ -247,3 +247,23 @@ def test_double_sign_and_evidence_checkers_can_fail() -> None:
         block, commit = node.blocks.blocks[2]
         node.blocks.blocks[2] = (block, replace(commit, round=9))
     assert checkers.rounds_bounded(w, 1)
+
+
+def test_world_takes_an_application_factory_and_a_transaction_generator() -> None:
+    """The hooks another application plugs into: one fresh app per node start (and one for
+    the validity checker), and the load it is fed, drawn from the world's seeded randomness."""
+    built: list[int] = []
+
+    def app(i: int) -> KVStore:
+        built.append(i)
+        return KVStore()
+
+    def txs(k: int, rng: object) -> bytes | None:
+        return None if k % 2 else f"hook{k}=x".encode()
+
+    w = World(4, 99, app_factory=app, tx_factory=txs)
+    assert w.run_until_height(4, 20_000)
+    assert sorted(built) == [0, 1, 2, 3]
+    committed = [t for h in range(1, 5) for t in w.nodes[0].blocks.block(h).txs]  # type: ignore[union-attr]
+    assert committed and all(t.startswith(b"hook") for t in committed)
+    assert checkers.all_checks(w) == [] and -1 in built
