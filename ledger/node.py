@@ -21,6 +21,7 @@ from typing import Any
 
 from . import crypto, privval, rpc, store, wal
 from .abci import ExecTxResult
+from .application import open_application
 from .consensus import views
 from .consensus.execution import ChainState
 from .consensus.messages import TxMsg, decode_msg, encode_msg
@@ -29,7 +30,6 @@ from .consensus.timeouts import TimeoutConfig
 from .encoding import decode, encode
 from .errors import DecodeError, InvalidError, LedgerError, Reason
 from .ingest import BUSY, Ingest
-from .application import open_application
 from .mempool import FULL, AddResult, Mempool, tx_hash
 from .node_api import RpcApi
 from .p2p import NodeKey, PeerAddress, PeerManager
@@ -60,7 +60,7 @@ class NodeConfig:
     peers: list[str] = field(default_factory=list)  # id@host:port
     timeouts: dict[str, int] = field(default_factory=lambda: asdict(LOOPBACK_TIMEOUTS))
     block_tx_bytes: int = 256 * 1024  # transactions per proposal, in bytes
-X
+    application: str = "kvstore"  # or "ledger" (accounts and the token)
     app_versions_kept: int = 100_000  # past states kept for queries at a height (0: all)
 
     @classmethod
