@@ -3,6 +3,8 @@ and we lack is asked for, and a peer holding it answers (refusing unknown reques
 
 from __future__ import annotations
 
+import pytest
+
 from ledger.consensus.messages import (
     ProposalMsg,
     ProposalRequest,
@@ -13,6 +15,8 @@ from ledger.consensus.messages import (
 from ledger.consensus.replica import Penalize, Replica, Send
 from ledger.consensus.timeouts import TimeoutConfig
 from ledger.crypto import PrivateKey
+from ledger.encoding import encode
+from ledger.errors import DecodeError
 from ledger.kvstore import KVStore
 from ledger.sim.memory import MemBlockStore, MemMempool, MemPrivVal, MemStateStore, MemWAL
 from ledger.types import PRECOMMIT, PREVOTE, Genesis, Vote
@@ -143,3 +147,14 @@ def test_a_proposal_of_the_next_height_is_logged_and_relayed_once_we_get_there()
     wal = reps[lag].wal.items  # type: ignore[attr-defined]
     mine = next(i for i, rec in enumerate(wal) if reps[lag].address in rec)
     assert any(data2 in rec for rec in wal[:mine])  # logged before our prevote on it
+
+
+def test_proposal_request_round_trips_and_malformed_ones_are_refused() -> None:
+    req = ProposalRequest(3, 2, bytes(range(32)))
+    assert decode_msg(encode_msg(req)) == req
+    for bad in ({"t": "prop_req", "h": 3, "r": -1, "b": bytes(32)},
+                {"t": "prop_req", "h": 3, "r": 0, "b": bytes(31)},
+                {"t": "prop_req", "h": 3, "r": True, "b": bytes(32)},
+                {"t": "prop_req", "r": 0, "b": bytes(32)}):
+        with pytest.raises(DecodeError):
+            decode_msg(encode(bad))
