@@ -77,21 +77,26 @@ async def test_blocks_keep_coming_while_a_large_backlog_is_checked(node: Node) -
 
 async def test_submit_answers_busy_when_full_and_accepts_once_drained(node: Node) -> None:
     node.ingest.capacity = 5
-    txs = signed_txs(12, "busy")
-    results = await asyncio.gather(*(node.submit_tx(t) for t in txs[:10]))
-    assert [r["ok"] for r in results] == [True] * 5 + [False] * 5
-    busy = results[5]
-    assert busy["code"] == "busy" and busy["hash"] == tx_hash(txs[5]).hex()
+    txs = signed_txs(202, "busy")
+    # All offered in one loop iteration: a few are checked at once (this iteration's budget),
+    # five wait in the queue, the rest are refused.
+    results = await asyncio.gather(*(node.submit_tx(t) for t in txs[:200]))
+    ok = sum(1 for r in results if r["ok"])
+    assert 5 <= ok < 200 and all(r["ok"] for r in results[:ok])
+    refused = results[ok:]
+    assert all(r["code"] == "busy" for r in refused)
+    busy = refused[0]
+    assert busy["hash"] == tx_hash(txs[ok]).hex()
     assert busy["log"].startswith("the node is busy (") and busy["log"].endswith(
         "transactions waiting): retry later")
-    assert node.ingest_status()["ingest_busy"] == 5
+    assert node.ingest_status()["ingest_busy"] == len(refused)
     # Drained: the next ones are accepted, including one refused before.
     assert len(node.ingest) == 0
-    again = await asyncio.gather(*(node.submit_tx(t) for t in (txs[5], txs[10])))
+    again = await asyncio.gather(*(node.submit_tx(t) for t in (txs[ok], txs[200])))
     assert all(r["ok"] and r["code"] == "ok" for r in again)
     # A full mempool is busy too, not "accepted".
     node.mempool.max_txs = len(node.mempool)
-    r = await node.submit_tx(txs[11])
+    r = await node.submit_tx(txs[201])
     assert not r["ok"] and r["code"] == "busy"
 
 
@@ -129,7 +134,9 @@ async def test_listed_signatures_are_verified_off_the_loop_and_cached() -> None:
         seen.append(tx)
         return AddResult(True, "ok", tx_hash(tx))
 
-    ing = Ingest(admit, signatures=lambda m: [(key.pub_key, m, txs[m])], batch=64)
+    # slice_seconds=0: nothing is checked on the spot, every batch goes through the thread.
+    ing = Ingest(admit, signatures=lambda m: [(key.pub_key, m, txs[m])], batch=64,
+                 slice_seconds=0)
     ing.start()
     try:
         futs = [ing.offer(m) for m in msgs]
@@ -151,7 +158,7 @@ async def test_clients_come_first_and_a_long_wait_means_busy() -> None:
         order.append(tx)
         return AddResult(True, "ok", tx_hash(tx))
 
-    ing = Ingest(admit, max_wait=0.05)
+    ing = Ingest(admit, max_wait=0.05, slice_seconds=0)  # no checking on the spot
     assert ing.offer(b"g1", "peer") is None and ing.offer(b"g2", "peer") is None  # no reply
     first = ing.offer(b"c1")
     assert first is not None
@@ -160,6 +167,7 @@ async def test_clients_come_first_and_a_long_wait_means_busy() -> None:
     ing.start()
     try:
         assert (await first).ok
+        await _until(lambda: len(ing) == 0)
         assert order == [b"c1", b"g1", b"g2"]  # the client's tx before the gossiped ones
         assert ing.offer(b"c2") is not None  # drained: accepted again
     finally:
