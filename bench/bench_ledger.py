@@ -6,7 +6,12 @@ holds the transaction (targets: >= 1000 tx/s, p50 <= 1 s, p99 <= 3 s), and, as t
 measured in the same run, how fast one process executes the same transactions without
 consensus (CheckTx + FinalizeBlock), so the ratio says what consensus and the network cost.
 
-    python bench/bench_ledger.py [--rate 1200] [--seconds 20]
+Each run is made twice by default, on a fresh chain: alone, then with a competing CPU-bound
+process (`--cpu-hog`) started for the load window, and reports for each the max gap between
+consecutive commits (block header times; target: no gap over 3 s even with the hog) and how
+many transactions the nodes refused as busy.
+
+    python bench/bench_ledger.py [--rate 1200] [--seconds 20] [--cpu-hog off|on|both]
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ N = 4
 
 
 def make_txs(count: int, tag: str) -> list[bytes]:
+    """The load: the only place that knows the application's transaction format."""
     keys = [PrivateKey.from_secret(f"bench-{tag}-{i}".encode()) for i in range(16)]
     return [make_signed_tx(keys[i % 16], i, f"k{i % 1000}=v{i}".encode()) for i in range(count)]
 
@@ -72,11 +78,19 @@ async def ready(base: int, timeout: float = 30) -> None:
     raise SystemExit("the validators did not start")
 
 
-async def load(base: int, txs: list[bytes], rate: int, seconds: float) -> dict[str, float]:
+def start_cpu_hog() -> subprocess.Popen[bytes]:
+    """A competing CPU-bound process (another program busy on the same cores)."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+async def load(base: int, txs: list[bytes], rate: int, seconds: float,
+               hog: bool) -> dict[str, float]:
     await ready(base)
+    hog_proc = start_cpu_hog() if hog else None
     clients = [RpcClient(f"http://127.0.0.1:{base + 2 * i + 1}", timeout=30) for i in range(N)]
     sent: dict[bytes, float] = {}
     committed: dict[bytes, float] = {}
+    block_times: dict[int, int] = {}  # height -> header time (ms)
     done = asyncio.Event()
 
     async def watch() -> None:
@@ -89,6 +103,8 @@ async def load(base: int, txs: list[bytes], rate: int, seconds: float) -> dict[s
                 if b is not None:
                     import base64
 
+                    block_times[h] = int(b["header"]["time"])
+
                     for t in b["txs"]:
                         committed.setdefault(tx_hash(base64.b64decode(t)), now)
                 seen = h
@@ -96,6 +112,7 @@ async def load(base: int, txs: list[bytes], rate: int, seconds: float) -> dict[s
 
     watcher = asyncio.create_task(watch())
     batch = max(1, rate // 20)  # 20 submissions per second, spread over the nodes
+    wall0 = int(time.time() * 1000)
     t0 = time.perf_counter()
     k = 0
     tasks = []
@@ -114,34 +131,36 @@ async def load(base: int, txs: list[bytes], rate: int, seconds: float) -> dict[s
     deadline = time.perf_counter() + 15
     while len(committed) < len(sent) - refused and time.perf_counter() < deadline:
         await asyncio.sleep(0.1)
+    wall1 = int(time.time() * 1000)
     done.set()
     await watcher
+    if hog_proc is not None:
+        hog_proc.kill()
+        hog_proc.wait()
     for c in clients:
         await c.close()
     lat = [committed[h] - sent[h] for h in sent if h in committed]
     in_window = sum(1 for h in committed if h in sent and committed[h] <= submitted_until)
+    busy = sum(1 for r in results for x in r if x.get("code") == "busy")
+    # Gaps between commits over the whole load window, its ends included: a chain that
+    # stalls shows one long gap, not none.
+    marks = [wall0, *sorted(t for t in block_times.values() if wall0 < t < wall1), wall1]
+    gaps = [(b - a) / 1000 for a, b in zip(marks, marks[1:], strict=False)]
     return {"offered_tx_s": k / (submitted_until - t0), "submitted": k, "refused": refused,
-            "committed": len(lat), "sustained_tx_s": in_window / (submitted_until - t0),
-            "p50_s": percentile(lat, 0.5), "p99_s": percentile(lat, 0.99)}
+            "busy": busy, "committed": len(lat),
+            "sustained_tx_s": in_window / (submitted_until - t0),
+            "p50_s": percentile(lat, 0.5), "p99_s": percentile(lat, 0.99),
+            "max_gap_s": max(gaps), "blocks": len(marks) - 2}
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rate", type=int, default=1200)
-    ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--quick", action="store_true", help="5 s instead of --seconds")
-    args = ap.parse_args()
-    if args.quick:
-        args.seconds = 5
-    txs = make_txs(int(args.rate * args.seconds) + 1000, str(os.getpid()))
-    base_rate = baseline(make_txs(5000, "baseline"))
-    root = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
-    import random
-
-    base = random.randrange(20000, 60000, 2)
+def run_chain(txs: list[bytes], rate: int, seconds: float, hog: bool) -> dict[str, float]:
+    """A fresh 4-validator chain in its own folder and ports, loaded once."""
     import contextlib
     import io
+    import random
 
+    root = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
+    base = random.randrange(20000, 60000, 2)
     with contextlib.redirect_stdout(io.StringIO()):
         assert cli(["ledger", "init", "--validators", str(N), "--dir", str(root),
                     "--base-port", str(base), "--json"]) == 0
@@ -152,7 +171,7 @@ def main() -> int:
                                        "--dir", str(root / f"node{i}")], stdout=log,
                                       stderr=log))
     try:
-        r = asyncio.run(load(base, txs, args.rate, args.seconds))
+        return asyncio.run(load(base, txs, rate, seconds, hog))
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -161,13 +180,35 @@ def main() -> int:
                 p.wait(10)
             except subprocess.TimeoutExpired:
                 p.kill()
-    print(f"baseline (1 process, no consensus): {base_rate:,.0f} tx/s")
-    print(f"offered {r['offered_tx_s']:,.0f} tx/s, {r['submitted']} submitted, "
-          f"{r['refused']} refused, {r['committed']} committed")
-    print(f"sustained {r['sustained_tx_s']:,.0f} tx/s "
+
+
+def report(title: str, r: dict[str, float], base_rate: float) -> None:
+    print(f"[{title}] offered {r['offered_tx_s']:,.0f} tx/s, {r['submitted']} submitted, "
+          f"{r['refused']} refused ({r['busy']} busy), {r['committed']} committed")
+    print(f"[{title}] sustained {r['sustained_tx_s']:,.0f} tx/s "
           f"({r['sustained_tx_s'] / base_rate:.1%} of baseline; target >= 1,000)")
-    print(f"commit latency p50 {r['p50_s']:.2f} s (target <= 1), "
-          f"p99 {r['p99_s']:.2f} s (target <= 3)")
+    print(f"[{title}] commit latency p50 {r['p50_s']:.2f} s (target <= 1), "
+          f"p99 {r['p99_s']:.2f} s (target <= 3); max commit gap {r['max_gap_s']:.2f} s "
+          f"over {r['blocks']} blocks (target <= 3)")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rate", type=int, default=1200)
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--quick", action="store_true", help="5 s instead of --seconds")
+    ap.add_argument("--cpu-hog", choices=["off", "on", "both"], default="both",
+                    help="run with a competing CPU-bound process (default: without, then with)")
+    args = ap.parse_args()
+    if args.quick:
+        args.seconds = 5
+    base_rate = baseline(make_txs(5000, "baseline"))
+    print(f"baseline (1 process, no consensus): {base_rate:,.0f} tx/s")
+    conditions = {"off": [False], "on": [True], "both": [False, True]}[args.cpu_hog]
+    for hog in conditions:
+        txs = make_txs(int(args.rate * args.seconds) + 1000, f"{os.getpid()}-{hog}")
+        r = run_chain(txs, args.rate, args.seconds, hog)
+        report("with cpu hog" if hog else "alone", r, base_rate)
     return 0
 
 
