@@ -39,6 +39,8 @@ log = logging.getLogger("ledger.node")
 CH_CONSENSUS = 0x20
 CH_MEMPOOL = 0x30
 PENALTY = {"decode": 25, "invalid": 20}
+# A few blocks' worth: beyond it clients are told "busy" rather than wait many blocks.
+MEMPOOL_TXS = 8000
 
 
 # ---------------------------------------------------------------------- node folder
@@ -242,7 +244,8 @@ class Node:
         self.app = open_application(home, self.config.application,
                                     self.config.app_versions_kept)
         self.mempool = Mempool(lambda tx: (lambda r: (r.ok, r.log))(self.app.check_tx(tx)),
-                               max_tx_bytes=self.genesis.params.max_tx_bytes)
+                               max_tx_bytes=self.genesis.params.max_tx_bytes,
+                               max_txs=MEMPOOL_TXS)
         self.blocks = SqlBlocks(home / "data" / "blocks.db")
         self.states = SqlStates(home / "data" / "state.db")
         self.wal = wal.WAL(home / "data" / "wal")
