@@ -4,7 +4,8 @@
 each small step of `World.run`), each problem one sentence naming the seed, node and height:
 
   * the app's invariants (supply = genesis + minted - burned = the sum of all balances,
-    module accounts included; every balance a positive integer) at that height's version;
+    module accounts included; every balance a positive integer) at that height's version,
+    and the genesis count fixed while minted and burned never decrease;
   * every honest node's app hash at height H is the same, and is the app_hash of the header
     of block H+1 in its block store;
   * for a few seeded random accounts, the /bank/balance answer at H proves against that
@@ -18,7 +19,7 @@ from __future__ import annotations
 import json
 import random
 
-from ..app import auth, invariants
+from ..app import auth, bank, invariants
 from ..app.app import LedgerApp
 from ..app.errors import AppError
 from ..app.params import Params
@@ -71,6 +72,7 @@ class BankChecker:
         self.state_done: dict[int, int] = {}  # node -> last height whose state was checked
         self.header_done: dict[int, int] = {}  # node -> last height checked against H+1
         self.roots: dict[int, tuple[bytes, str]] = {}  # height -> (app hash, first node)
+        self.others = sorted(bank.MODULE_ADDRESSES)
         self.heights_checked = 0
         self.proofs_checked = 0
         self.txs = 0  # committed transactions (counted on the first node to check a height)
@@ -81,6 +83,8 @@ class BankChecker:
 
     def observe(self, w: World) -> list[str]:
         """Check what the honest nodes committed since the last call; all problems so far."""
+        if len(self.others) == len(bank.MODULE_ADDRESSES):
+            self.others += [n.key.address for n in w.nodes]
         for node in w.honest():
             top = node.blocks.height()
             store = self.sim.stores.get(node.index)
@@ -113,6 +117,9 @@ class BankChecker:
             self._say(node, h, "block missing")
             return
         before = State(View(store, h - 1))
+        was, now = bank.supply_parts(before), bank.supply_parts(state)
+        if was["genesis"] != now["genesis"] or any(now[k] < was[k] for k in ("minted", "burned")):
+            self._say(node, h, f"the supply counters went from {was} to {now}")
         counts = ante_counts(block.txs, before, w.genesis.chain_id)
         if first[1] == node.name:
             self.txs += len(block.txs)
@@ -134,9 +141,11 @@ class BankChecker:
         if nxt.header.app_hash != store.root_at(h):
             self._say(node, h, "the app hash differs from the app_hash of the next header")
         rng = random.Random(f"{self.sim.seed}/{h}/{node.index}")
-        for key in rng.sample(self.sim.keys, min(PROBES, len(self.sim.keys))):
+        probes = [k.address for k in rng.sample(self.sim.keys, PROBES - 1)]
+        probes.append(rng.choice(self.others))  # a module account or a validator's rewards
+        for addr in probes:
             self.proofs_checked += 1
-            for p in proof_problems(app, key.address, h, nxt.header.app_hash):
+            for p in proof_problems(app, addr, h, nxt.header.app_hash):
                 self._say(node, h, p)
 
 
