@@ -13,15 +13,15 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .tree import Node, Ref
+from .tree import Node
 
 
 @dataclass
 class Batch:
     version: int
-    root: Ref | None
-    nodes: dict[int, Node]  # new records by id
-    stale: list[int]  # ids of records no longer reachable from `version` on
+    root: Node | None  # an external reference (2, hash, chunk id), None for the empty tree
+    nodes: dict[int, bytes]  # new chunks by id
+    stale: list[int]  # ids of chunks no longer reachable from `version` on
     next_id: int  # the first id the next commit may use
     # Rows written at `version` (None: deleted). Each hides the key's older rows from `version`
     # on, and a deletion's own row is needed by no version once every older row is gone.
@@ -32,11 +32,11 @@ class Batch:
 
 
 class Backend(Protocol):
-    def latest(self) -> tuple[int, Ref | None, int] | None: ...
-    def root(self, version: int) -> tuple[bool, Ref | None]: ...
+    def latest(self) -> tuple[int, Node | None, int] | None: ...
+    def root(self, version: int) -> tuple[bool, Node | None]: ...
     def oldest(self) -> int | None: ...
-    def node(self, node_id: int) -> Node: ...
-    def nodes(self, ids: list[int]) -> dict[int, Node]: ...
+    def node(self, node_id: int) -> bytes: ...
+    def nodes(self, ids: list[int]) -> dict[int, bytes]: ...
     def value_row(self, key: bytes, version: int | None) -> tuple[int, bytes | None] | None: ...
     def items(self, prefix: bytes, version: int | None) -> list[tuple[bytes, bytes]]: ...
     def apply(self, batch: Batch) -> None: ...
@@ -51,21 +51,21 @@ def prefix_end(prefix: bytes) -> bytes | None:
 
 class MemoryBackend:
     def __init__(self) -> None:
-        self._nodes: dict[int, Node] = {}
+        self._nodes: dict[int, bytes] = {}
         self._next_id = 1
-        self._roots: dict[int, Ref | None] = {}
+        self._roots: dict[int, Node | None] = {}
         self._versions: list[int] = []
         self._rows: dict[bytes, list[tuple[int, bytes | None]]] = {}
         self._keys: list[bytes] = []  # sorted keys that have rows
         self._stale: deque[tuple[int, list[int], list[bytes]]] = deque()
 
-    def latest(self) -> tuple[int, Ref | None, int] | None:
+    def latest(self) -> tuple[int, Node | None, int] | None:
         if not self._versions:
             return None
         v = self._versions[-1]
         return v, self._roots[v], self._next_id
 
-    def root(self, version: int) -> tuple[bool, Ref | None]:
+    def root(self, version: int) -> tuple[bool, Node | None]:
         if version in self._roots:
             return True, self._roots[version]
         return False, None
@@ -73,10 +73,10 @@ class MemoryBackend:
     def oldest(self) -> int | None:
         return self._versions[0] if self._versions else None
 
-    def node(self, node_id: int) -> Node:
+    def node(self, node_id: int) -> bytes:
         return self._nodes[node_id]
 
-    def nodes(self, ids: list[int]) -> dict[int, Node]:
+    def nodes(self, ids: list[int]) -> dict[int, bytes]:
         return {i: self._nodes[i] for i in ids}
 
     def value_row(self, key: bytes, version: int | None) -> tuple[int, bytes | None] | None:

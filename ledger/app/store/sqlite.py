@@ -1,7 +1,7 @@
 """The SQLite backend of the versioned store (stdlib sqlite3, WAL, synchronous=FULL).
 
-Tables: `roots` one row per kept version (with the next free node id); `nodes` id -> encoded
-node; `rows` (key, version) -> value or NULL (deleted); `stale` one row per version: the ids
+Tables: `roots` one row per kept version (with the next free chunk id); `nodes` id -> encoded
+tree chunk; `rows` (key, version) -> value or NULL (deleted); `stale` one row per version: the ids
 of the nodes and the keys whose older rows stop being reachable at that version. A commit, pruning included, is one
 transaction. Opening reads one `roots` row: no replay, no scan.
 """
@@ -13,33 +13,18 @@ import sqlite3
 import struct
 
 from .backend import Batch, prefix_end
-from .tree import Node, Ref
+from .tree import Node
 
-_INNER = struct.Struct(">32s32sQQB")
 _CHUNK = 500  # ids per SELECT ... IN (...)
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS roots (version INTEGER PRIMARY KEY, hash BLOB,"
-    " node_id INTEGER NOT NULL, is_leaf INTEGER NOT NULL, next_id INTEGER NOT NULL)",
+    " chunk INTEGER NOT NULL, next_id INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS nodes (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rows (key BLOB NOT NULL, version INTEGER NOT NULL, value BLOB,"
     " PRIMARY KEY (key, version)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS stale (since INTEGER PRIMARY KEY, nodes BLOB, keys BLOB)",
 )
-
-
-def encode_node(node: Node) -> bytes:
-    if len(node) == 2:
-        return b"\x00" + node[0] + node[1]  # type: ignore[operator]
-    lh, lv, ll, rh, rv, rl = node  # type: ignore[misc]
-    return b"\x01" + _INNER.pack(lh, rh, lv, rv, ll | (rl << 1))
-
-
-def decode_node(data: bytes) -> Node:
-    if data[0] == 0:
-        return (data[1:33], data[33:65])
-    lh, rh, lv, rv, flags = _INNER.unpack_from(data, 1)
-    return (lh, lv, bool(flags & 1), rh, rv, bool(flags & 2))
 
 
 def _pack(items: list[bytes]) -> bytes:
@@ -70,8 +55,8 @@ class _Ids:
 _ids = _Ids()
 
 
-def _ref(row: tuple[bytes, int, int]) -> Ref | None:
-    return None if row[1] < 0 else (row[0], row[1], bool(row[2]))
+def _ref(hash_: bytes | None, chunk: int) -> Node | None:
+    return None if hash_ is None else (2, hash_, chunk)
 
 
 class SqliteBackend:
@@ -82,38 +67,37 @@ class SqliteBackend:
         for stmt in _SCHEMA:
             self._db.execute(stmt)
 
-    def latest(self) -> tuple[int, Ref | None, int] | None:
+    def latest(self) -> tuple[int, Node | None, int] | None:
         row = self._db.execute(
-            "SELECT version, hash, node_id, is_leaf, next_id FROM roots"
-            " ORDER BY version DESC LIMIT 1"
+            "SELECT version, hash, chunk, next_id FROM roots ORDER BY version DESC LIMIT 1"
         ).fetchone()
-        return None if row is None else (row[0], _ref(row[1:4]), row[4])
+        return None if row is None else (row[0], _ref(row[1], row[2]), row[3])
 
-    def root(self, version: int) -> tuple[bool, Ref | None]:
+    def root(self, version: int) -> tuple[bool, Node | None]:
         row = self._db.execute(
-            "SELECT hash, node_id, is_leaf FROM roots WHERE version = ?", (version,)
+            "SELECT hash, chunk FROM roots WHERE version = ?", (version,)
         ).fetchone()
-        return (False, None) if row is None else (True, _ref(row))
+        return (False, None) if row is None else (True, _ref(row[0], row[1]))
 
     def oldest(self) -> int | None:
         row = self._db.execute("SELECT version FROM roots ORDER BY version LIMIT 1").fetchone()
         return None if row is None else int(row[0])
 
-    def node(self, node_id: int) -> Node:
+    def node(self, node_id: int) -> bytes:
         row = self._db.execute("SELECT data FROM nodes WHERE id = ?", (node_id,)).fetchone()
         if row is None:
-            raise KeyError(f"tree node {node_id} is missing")
-        return decode_node(row[0])
+            raise KeyError(f"tree chunk {node_id} is missing")
+        return bytes(row[0])
 
-    def nodes(self, ids: list[int]) -> dict[int, Node]:
-        out: dict[int, Node] = {}
+    def nodes(self, ids: list[int]) -> dict[int, bytes]:
+        out: dict[int, bytes] = {}
         for i in range(0, len(ids), _CHUNK):
             chunk = ids[i : i + _CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(f"SELECT id, data FROM nodes WHERE id IN ({marks})", chunk)
-            out.update((nid, decode_node(data)) for nid, data in rows)
+            out.update(rows)
         if len(out) != len(set(ids)):
-            raise KeyError(f"{len(set(ids)) - len(out)} tree nodes are missing")
+            raise KeyError(f"{len(set(ids)) - len(out)} tree chunks are missing")
         return out
 
     def value_row(self, key: bytes, version: int | None) -> tuple[int, bytes | None] | None:
@@ -148,13 +132,12 @@ class SqliteBackend:
         try:
             db.execute("BEGIN IMMEDIATE")
             db.execute(
-                "INSERT INTO roots VALUES (?, ?, ?, ?, ?)",
-                (v, *((None, -1, 0) if root is None else root), batch.next_id),
+                "INSERT INTO roots VALUES (?, ?, ?, ?)",
+                (v, None, -1, batch.next_id)
+                if root is None
+                else (v, root[1], root[2], batch.next_id),
             )
-            db.executemany(
-                "INSERT INTO nodes VALUES (?, ?)",
-                [(i, encode_node(n)) for i, n in batch.nodes.items()],
-            )
+            db.executemany("INSERT INTO nodes VALUES (?, ?)", batch.nodes.items())
             db.executemany(
                 "INSERT INTO rows VALUES (?, ?, ?)", [(k, v, x) for k, x in batch.values]
             )

@@ -15,12 +15,12 @@ from collections.abc import Iterator, Mapping
 from ...errors import InvalidError, LedgerError, Reason
 from .backend import Backend, Batch, MemoryBackend
 from .proof import EMPTY_ROOT, key_hash, value_hash
-from .tree import Node, Ref, Update, prefetch, prove
+from .tree import Node, Update, decode_chunk, prefetch, prove
 
-# Recent nodes kept in memory (~300 bytes each); the top levels are rewritten every commit so
-# they stay in; a commit reads what it misses one tree level per query.
-_CACHE_MAX = 1 << 17
-PRUNE_BATCH = 16
+# Decoded chunks kept in memory (a few KB each at most); the top levels are rewritten every
+# commit so they stay in; a commit reads what it misses one chunk level per query.
+_CACHE_MAX = 1 << 15
+PRUNE_BATCH = 1  # exact retention by default; larger batches write fewer pages
 
 
 class VersionNotFound(LedgerError, KeyError):
@@ -41,10 +41,9 @@ class VersionedStore:
         self._prune_batch = max(1, prune_batch)
         self._lock = threading.RLock()
         self._cache: dict[int, Node] = {}
-        self._cached = not isinstance(backend, MemoryBackend)  # memory nodes need no cache
         latest = backend.latest()
         self.version: int | None = None if latest is None else latest[0]
-        self._root: Ref | None = None if latest is None else latest[1]
+        self._root: Node | None = None if latest is None else latest[1]
         self._next_id = 1 if latest is None else latest[2]
 
     @classmethod
@@ -62,13 +61,13 @@ class VersionedStore:
 
     @property
     def root(self) -> bytes:
-        return EMPTY_ROOT if self._root is None else self._root[0]
+        return EMPTY_ROOT if self._root is None else self._root[1]
 
     def root_at(self, version: int) -> bytes:
         ref = self._ref(version)
-        return EMPTY_ROOT if ref is None else ref[0]
+        return EMPTY_ROOT if ref is None else ref[1]
 
-    def _ref(self, version: int | None) -> Ref | None:
+    def _ref(self, version: int | None) -> Node | None:
         if version is None or version == self.version:
             return self._root
         found, ref = self._backend.root(version)
@@ -82,22 +81,21 @@ class VersionedStore:
             raise VersionNotFound(f"version {version} has been pruned (oldest kept: {oldest})")
         raise VersionNotFound(f"version {version} was never committed (latest: {self.version})")
 
-    def _node(self, node_id: int) -> Node:
-        if not self._cached:
-            return self._backend.node(node_id)
-        node = self._cache.get(node_id)
+    def _node(self, chunk_id: int) -> Node:
+        node = self._cache.get(chunk_id)
         if node is None:
-            node = self._cache[node_id] = self._backend.node(node_id)
+            self._trim(1)
+            node = self._cache[chunk_id] = decode_chunk(self._backend.node(chunk_id))
         return node
 
-    def _nodes(self, keys: list[int]) -> dict[int, Node]:
+    def _nodes(self, ids: list[int]) -> dict[int, Node]:
         cache = self._cache
-        found = {k: cache[k] for k in keys if k in cache}
-        if len(found) < len(keys):
-            fetched = self._backend.nodes([k for k in keys if k not in found])
+        found = {i: cache[i] for i in ids if i in cache}
+        if len(found) < len(ids):
+            fetched = self._backend.nodes([i for i in ids if i not in found])
             self._trim(len(fetched))
-            cache.update(fetched)
-            found.update(fetched)
+            for i, data in fetched.items():
+                found[i] = cache[i] = decode_chunk(data)
         return found
 
     def _trim(self, room: int) -> None:
@@ -146,8 +144,7 @@ class VersionedStore:
             ):
                 raise InvalidError("store keys and values must be bytes (None deletes)")
             changes = sorted((key_hash(k), None if x is None else value_hash(x)) for k, x in rows)
-            if self._cached:
-                prefetch(self._nodes, self._root, [c[0] for c in changes])
+            prefetch(self._nodes, self._root, [c[0] for c in changes])
             update = Update(self._node, self._next_id)
             root = update.apply(self._root, changes)
             batch = Batch(
@@ -161,9 +158,8 @@ class VersionedStore:
                 self._prune_batch,
             )
             self._backend.apply(batch)
-            if self._cached:
-                self._trim(len(update.new))
-                self._cache.update(update.new)
+            self._trim(len(update.decoded))
+            self._cache.update(update.decoded)
             self.version, self._root, self._next_id = version, root, update.next_id
             return self.root
 
