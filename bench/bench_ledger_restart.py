@@ -121,7 +121,7 @@ class Chain:
         try:
             self.height = fastforward.grow(self.homes, app, height - self.height, self._txs)
         finally:
-            app.store.close()
+            app.store.close()  # type: ignore[attr-defined]
         fastforward.copy_stores(self.homes)
         return time.perf_counter() - started
 
