@@ -18,7 +18,8 @@ from tests.nodes import free_port
 
 @pytest.fixture
 def validator(tmp_path):
-    assert main(["ledger", "init", "--validators", "1", "--dir", str(tmp_path), "--json"]) == 0
+    assert main(["ledger", "init", "--validators", "1", "--dir", str(tmp_path), "--json",
+                 "--app", "kvstore"]) == 0
     home = tmp_path / "node0"
     config = NodeConfig.load(home)
     config.p2p_port, config.rpc_port = free_port(), free_port()

@@ -1,44 +1,44 @@
-"""`communs ledger ...`: init a local validator set, run a validator, and talk to one.
-
-Registered into the project's CLI by `register(subparsers, common)`; `python -m ledger.cli
-ledger ...` works on its own. Handlers return the exit code; errors are `LedgerError`s whose
-message is one sentence.
-"""
+"""`communs ledger init | run | status | tx | query block|key|validators|tx`: the chain itself
+(the kvstore test application's `tx key=value` and `query key` included)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import os
 import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from . import logs, privval
-from .consensus import views
-from .crypto import address
-from .errors import LedgerError, Reason
-from .node import NodeConfig, key_path, pv_state_path, run_node
-from .p2p import NodeKey
-from .rpc import RpcClient
-from .types import ConsensusParams, Genesis
+from .. import keys, logs, privval
+from ..application import APPLICATIONS
+from ..consensus import views
+from ..crypto import address
+from ..errors import LedgerError, Reason
+from ..node import NodeConfig, key_path, pv_state_path, run_node
+from ..p2p import NodeKey
+from ..types import ConsensusParams, Genesis
+from .amounts import UCOM_PER_COM, parse_amount
+from .base import client_call as _client_call
+from .base import home as _home
+from .base import out as _out
 
-T = TypeVar("T")
+DEFAULT_BALANCE = 1_000_000 * UCOM_PER_COM  # each node's account at genesis: 1,000,000 com
 
 
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    ledger = subparsers.add_parser("ledger", parents=[common], help="the federation's ledger")
-    sub = ledger.add_subparsers(dest="ledger_command", required=True)
-
+def register(sub: Any, common: argparse.ArgumentParser) -> Any:
+    """Add the chain's commands; return the `query` group for other command modules."""
     p = sub.add_parser("init", parents=[common], help="create N validator folders")
     p.add_argument("--validators", type=int, required=True, metavar="N")
     p.add_argument("--chain-id", default=None)
     p.add_argument("--base-port", type=int, default=26656,
                    help="node i listens on base+2i (p2p) and base+2i+1 (rpc)")
+    p.add_argument("--app", choices=APPLICATIONS, default="ledger",
+                   help="the application: ledger (accounts and the token, default) or kvstore")
+    p.add_argument("--balance", default="1000000",
+                   help="each node account's genesis balance, in com (5com, 1500000ucom "
+                        "also read; default 1000000 com)")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("run", parents=[common], help="run the validator in --dir")
@@ -71,14 +71,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p = qs.add_parser("tx", parents=[common])
     p.add_argument("hash")
     p.set_defaults(func=cmd_query_tx)
-
-
-def _out(args: argparse.Namespace, doc: Any, human: str) -> None:
-    print(json.dumps(doc, indent=2) if args.json else human)
-
-
-def _home(args: argparse.Namespace) -> Path:
-    return Path(args.dir or os.environ.get("COMMUNS_HOME", ".communs"))
+    return qs
 
 
 # ---------------------------------------------------------------------------- init
@@ -89,6 +82,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not 1 <= n <= 100:
         print("--validators must be between 1 and 100", file=sys.stderr)
         return 2
+    balance = parse_amount(args.balance, bare_unit="com", allow_zero=True)
     root = _home(args)
     homes = [root / f"node{i}" for i in range(n)]
     for h in homes:
@@ -96,25 +90,33 @@ def cmd_init(args: argparse.Namespace) -> int:
             raise LedgerError(f"{h} already holds a ledger node; choose an empty folder",
                               Reason.CONFIG)
     chain_id = args.chain_id or f"communs-{secrets.token_hex(3)}"
-    ids, pubs = [], []
+    ids, pubs, accounts = [], [], []
     for h in homes:
         (h / "data").mkdir(parents=True, exist_ok=True)
         pv = privval.FilePV(key_path(h), pv_state_path(h))  # creates key and empty sign state
         pubs.append(pv.public_key)
         ids.append(NodeKey.load_or_generate(h / "node_key.json").id)
+        accounts.append(keys.address_text(keys.create_account_key(h)))
+    app_state = None
+    if args.app == "ledger":  # each node's account funded, and paid the rewards of its key
+        app_state = {"balances": {a: balance for a in accounts},
+                     "reward_accounts": {address(pk).hex(): a
+                                         for pk, a in zip(pubs, accounts, strict=True)}}
     genesis = Genesis(chain_id, int(time.time() * 1000), tuple((pk, 10) for pk in pubs),
-                      params=ConsensusParams())
+                      app_state=app_state, params=ConsensusParams())
     doc = json.dumps(views.genesis_to_json(genesis), indent=2) + "\n"
     nodes = []
     for i, h in enumerate(homes):
         (h / "genesis.json").write_text(doc)
         p2p, rpc = args.base_port + 2 * i, args.base_port + 2 * i + 1
         peers = [f"{ids[j]}@127.0.0.1:{args.base_port + 2 * j}" for j in range(n) if j != i]
-        NodeConfig(moniker=f"node{i}", p2p_port=p2p, rpc_port=rpc, peers=peers).save(h)
+        NodeConfig(moniker=f"node{i}", p2p_port=p2p, rpc_port=rpc, peers=peers,
+                   application=args.app).save(h)
         nodes.append({"dir": str(h), "node_id": ids[i], "p2p_port": p2p, "rpc_port": rpc,
-                      "validator_address": address(pubs[i]).hex()})
-    _out(args, {"chain_id": chain_id, "nodes": nodes},
-         f"initialized chain {chain_id} with {n} validators in {root}/node0..node{n - 1}")
+                      "validator_address": address(pubs[i]).hex(), "account": accounts[i]})
+    _out(args, {"chain_id": chain_id, "application": args.app, "nodes": nodes},
+         f"initialized chain {chain_id} ({args.app}) with {n} validators in "
+         f"{root}/node0..node{n - 1}")
     return 0
 
 
@@ -130,16 +132,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------- clients
 
 
-def _client_call(args: argparse.Namespace, fn: Callable[[RpcClient], Awaitable[T]]) -> T:
-    cfg = NodeConfig.load(_home(args))
-
-    async def go() -> T:
-        async with RpcClient(cfg.rpc_url, timeout=getattr(args, "timeout", 10.0) + 5) as c:
-            return await fn(c)
-
-    return asyncio.run(go())
-
-
 def cmd_status(args: argparse.Namespace) -> int:
     st = _client_call(args, lambda c: c.status())
     _out(args, st, f"{st['chain_id']} height {st['height']} hash {st['hash']} "
@@ -147,7 +139,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kvstore_only(args: argparse.Namespace, what: str) -> None:
+    app = NodeConfig.load(_home(args)).application
+    if app != "kvstore":
+        raise LedgerError(f"`ledger {what}` is for kvstore chains and this one runs the {app} "
+                          f"application: use `communs ledger bank send TO AMOUNT`, or `ledger "
+                          f"query store KEYHEX` to read the store", Reason.BAD_INPUT)
+
+
 def cmd_tx(args: argparse.Namespace) -> int:
+    _kvstore_only(args, "tx key=value")
     tx = args.tx.encode()
     if args.wait:
         res = _client_call(args, lambda c: c.broadcast_tx_commit(tx, args.timeout))
@@ -182,6 +183,7 @@ def cmd_query_block(args: argparse.Namespace) -> int:
 
 
 def cmd_query_key(args: argparse.Namespace) -> int:
+    _kvstore_only(args, "query key")
     r = _client_call(args, lambda c: c.query("/key", args.key.encode()))
     if r["code"] != 0:
         if args.json:
@@ -210,23 +212,3 @@ def cmd_query_tx(args: argparse.Namespace) -> int:
     outcome = "succeeded" if r["code"] == 0 else f"failed (code {r['code']}): {r['log']}"
     _out(args, r, f"transaction {args.hash} committed at height {r['height']}, {outcome}")
     return 0 if r["code"] == 0 else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--dir", default=None)
-    common.add_argument("--json", action="store_true")
-    parser = argparse.ArgumentParser(prog="communs")
-    register(parser.add_subparsers(dest="command", required=True), common)
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except LedgerError as e:
-        print(str(e), file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,0 +1,237 @@
+"""A light client for query answers: it believes a node's answer only when the answer follows
+from store values proven against an app hash that a trusted validator set signed.
+
+For an answer at version H it checks, in order:
+  1. the signed header of block H+1 (whose app_hash is the state after block H) hashes to
+     the block hash its commit names, at height H+1 on the trusted chain;
+  2. the validator set of H+1 hashes to the header's validators_hash and signed the commit
+     with more than 2/3 of its power (`Commit.verify`);
+  3. that set is trusted: it is the genesis set of the node folder, or trusted validators
+     holding more than 1/3 of the trusted power signed the commit (CometBFT's
+     VerifyNonAdjacent with its default trust level);
+  4. each store value the answer is computed from is proven under that app hash, and the
+     application's own query code, run over those values alone, gives the node's answer."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .app import query as app_query
+from .app.store import PROOF_TYPE, verify_proof
+from .consensus.views import from_rfc3339
+from .errors import InvalidError, LedgerError, Reason
+from .rpc import RpcClient
+from .types import Commit, CommitSig, Genesis, Header, Validator, ValidatorSet
+from .types.commit import FLAG_COMMIT
+
+NEXT_BLOCK_WAIT = 15.0  # seconds to wait for block H+1 when H is the latest
+
+
+class VerificationError(LedgerError):
+    """An answer, a proof, a header or a validator set does not verify."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, Reason.INVALID)
+
+
+@dataclass(frozen=True)
+class Verified:
+    height: int  # the version of the state the answer is about
+    app_hash: bytes  # from the header of height + 1
+    signed_power: int
+    total_power: int
+    value: bytes  # the node's answer, as the application's query code computes it
+
+    def sentence(self) -> str:
+        return (f"verified against the app hash of block {self.height + 1} signed by "
+                f"{self.signed_power} of {self.total_power} voting power")
+
+
+def _bytes_hex(v: Any, what: str) -> bytes:
+    try:
+        return bytes.fromhex(v or "")
+    except (TypeError, ValueError):
+        raise VerificationError(f"the node sent a malformed {what}") from None
+
+
+def header_from_json(h: dict[str, Any]) -> Header:
+    """Our Header back from CometBFT's JSON shape (the inverse of views.header_json)."""
+    return Header(
+        chain_id=str(h["chain_id"]), height=int(h["height"]), time=from_rfc3339(h["time"]),
+        last_block_hash=_bytes_hex(h["last_block_id"]["hash"], "header"),
+        **{k: _bytes_hex(h[k], "header") for k in (
+            "last_commit_hash", "data_hash", "validators_hash", "next_validators_hash",
+            "consensus_hash", "app_hash", "last_results_hash", "evidence_hash",
+            "proposer_address")},
+        version=int(h["version"]["block"]))
+
+
+def commit_from_json(c: dict[str, Any]) -> Commit:
+    sigs = []
+    for s in c["signatures"]:
+        flag = int(s["block_id_flag"])
+        t = s.get("timestamp") or ""
+        sig = base64.b64decode(s.get("signature") or "", validate=True)
+        sigs.append(CommitSig(flag, _bytes_hex(s.get("validator_address"), "commit"),
+                              0 if t.startswith("0001-") or not t else from_rfc3339(t), sig))
+    return Commit(int(c["height"]), int(c["round"]),
+                  _bytes_hex(c["block_id"]["hash"], "commit"), tuple(sigs))
+
+
+def validators_from_json(vals: list[dict[str, Any]]) -> ValidatorSet:
+    return ValidatorSet(Validator(base64.b64decode(v["pub_key"], validate=True), int(v["power"]))
+                        for v in vals)
+
+
+def trusted_power(commit: Commit, chain_id: str, trusted: ValidatorSet) -> int:
+    """The trusted power whose precommits for the commit's block are in it and verify."""
+    power = 0
+    for i, s in enumerate(commit.signatures):
+        v = trusted.get(s.validator_address)
+        if s.flag == FLAG_COMMIT and v is not None and commit.vote(i).verify(chain_id, v.pub_key):
+            power += v.voting_power
+    return power
+
+
+class LightClient:
+    """Verifies answers of the node behind `client` against the trust rooted in `genesis`."""
+
+    def __init__(self, client: RpcClient, genesis: Genesis) -> None:
+        self.client = client
+        self.chain_id = genesis.chain_id
+        self.trusted = ValidatorSet.new(genesis.validators)
+        self._headers: dict[int, tuple[bytes, int, int]] = {}
+
+    async def app_hash(self, height: int) -> tuple[bytes, int, int]:
+        """(app hash after block `height`, signed power, total power), verified."""
+        if height not in self._headers:
+            self._headers[height] = await self._verify_header(height + 1)
+        return self._headers[height]
+
+    async def _signed_header(self, h: int) -> dict[str, Any]:
+        deadline = time.monotonic() + NEXT_BLOCK_WAIT
+        while True:
+            try:
+                return dict((await self.client.call("commit", height=str(h)))["signed_header"])
+            except LedgerError as e:
+                if e.reason != Reason.NOT_FOUND or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.2)  # block h is the next one: it comes within a round
+
+    async def _verify_header(self, h: int) -> tuple[bytes, int, int]:
+        try:
+            signed = await self._signed_header(h)
+            header = header_from_json(signed["header"])
+            commit = commit_from_json(signed["commit"])
+            vals = validators_from_json(await self.client.validators(h))
+        except (KeyError, TypeError, ValueError, binascii.Error, InvalidError) as e:
+            raise VerificationError(f"the node sent a malformed header, commit or validator "
+                                    f"set for block {h}: {e}") from None
+        if header.chain_id != self.chain_id or header.height != h:
+            raise VerificationError(f"the header is not block {h} of chain {self.chain_id}")
+        if header.hash() != commit.block_hash:
+            raise VerificationError(f"the header of block {h} does not hash to the block hash "
+                                    f"its commit signs")
+        if vals.hash() != header.validators_hash:
+            raise VerificationError(f"the validator set sent for block {h} is not the one its "
+                                    f"header names")
+        try:
+            commit.verify(self.chain_id, vals, h, header.hash())
+        except InvalidError as e:
+            raise VerificationError(f"the commit of block {h} does not verify: {e}") from None
+        if vals.hash() != self.trusted.hash():
+            linked = trusted_power(commit, self.chain_id, self.trusted)
+            if 3 * linked <= self.trusted.total_power:
+                raise VerificationError(
+                    f"the validator set of block {h} is not linked to the trusted one: "
+                    f"validators holding {linked} of the trusted {self.trusted.total_power} "
+                    f"voting power signed it, more than a third is needed")
+        signed_power = sum(v.voting_power for s, v in zip(commit.signatures, vals.validators,
+                                                          strict=True) if s.flag == FLAG_COMMIT)
+        return header.app_hash, signed_power, vals.total_power
+
+    async def proven_value(self, key: bytes, height: int, root: bytes) -> bytes | None:
+        """The store value of `key` at `height` (None: absent), proven under `root`."""
+        r = await self.client.query("/store", key, height, prove=True)
+        if r["code"] != 0:
+            raise VerificationError(f"the node refused the proof of a store key: {r['log']}")
+        if r["height"] != height:
+            raise VerificationError(f"the node proved height {r['height']}, not {height}")
+        ops = (r["proof"] or {}).get("ops") or []
+        if len(ops) != 1 or ops[0].get("type") != PROOF_TYPE:
+            raise VerificationError(f"the node sent no {PROOF_TYPE} proof")
+        try:
+            proof = base64.b64decode(ops[0].get("data") or "", validate=True)
+            proven_key = base64.b64decode(ops[0].get("key") or "", validate=True)
+            value = base64.b64decode(r["value"] or "", validate=True)
+        except (binascii.Error, ValueError):
+            raise VerificationError("the node sent a malformed proof") from None
+        if proven_key != key:
+            raise VerificationError(f"the proof is for another key ({proven_key.hex()[:64]}, "
+                                    f"not {key.hex()[:64]})")
+        if value and verify_proof(root, key, value, proof):
+            return value
+        if not value and verify_proof(root, key, None, proof):
+            return None
+        raise VerificationError(f"the value of store key {key.hex()[:64]} does not match its "
+                                f"proof under the app hash of block {height + 1}")
+
+    async def verify(self, path: str, data: bytes, height: int, answer: bytes) -> Verified:
+        """Check that `answer` (the node's value for `path`, `data` at `height`) is what the
+        application's query code computes from store values proven at `height`."""
+        root, signed, total = await self.app_hash(height)
+        proven: dict[bytes, bytes | None] = {}
+        while True:  # each run over the proven values may name keys not yet fetched
+            reader = _Recorder(proven)
+            expected = app_query.answer(reader, height, path, data, False, PROOF_TYPE)
+            if not reader.missing:
+                break
+            for key in sorted(reader.missing):
+                proven[key] = await self.proven_value(key, height, root)
+        if expected.code != 0:
+            raise VerificationError(f"the proven state does not answer this query: "
+                                    f"{expected.log}")
+        if expected.value != answer:
+            raise VerificationError(f"the node's answer differs from the proven state at "
+                                    f"height {height}")
+        return Verified(height, root, signed, total, answer)
+
+
+class _Recorder:
+    """A store over the proven values that records the keys it was asked for but lacks."""
+
+    def __init__(self, values: Mapping[bytes, bytes | None]) -> None:
+        self.values = values
+        self.missing: set[bytes] = set()
+
+    @property
+    def version(self) -> int | None:
+        return None
+
+    @property
+    def root(self) -> bytes:
+        raise NotImplementedError
+
+    def root_at(self, version: int) -> bytes:
+        raise NotImplementedError
+
+    def get(self, key: bytes, version: int | None = None) -> bytes | None:
+        if key not in self.values:
+            self.missing.add(key)
+            return None
+        return self.values[key]
+
+    def items(self, prefix: bytes, version: int | None = None) -> Iterator[tuple[bytes, bytes]]:
+        raise VerificationError("a query that lists keys cannot be proven")
+
+    def prove(self, key: bytes, version: int | None = None) -> tuple[bytes | None, bytes]:
+        raise NotImplementedError
+
+    def commit(self, writes: Mapping[bytes, bytes | None], version: int) -> bytes:
+        raise NotImplementedError
