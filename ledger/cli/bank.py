@@ -169,18 +169,18 @@ def cmd_send(args: argparse.Namespace) -> int:
     sender = keys.address_text(key)
     chain_id = load_genesis(home(args)).chain_id
 
-    async def go(c: RpcClient) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+    async def go(c: RpcClient) -> tuple[dict[str, Any], dict[str, Any] | None]:
         r = await c.query("/auth/account", sender.encode())
         if r["code"] != 0:
             raise LedgerError(f"cannot read the account {sender}: {r['log']}")
         seq = json.loads(base64.b64decode(r["value"]))["sequence"]
         tx = client.send(key, chain_id, seq, to, amount, fee)
         if not args.wait:
-            return "", None, await c.broadcast_tx(tx)
+            return await c.broadcast_tx(tx), None
         res = await c.broadcast_tx_commit(tx, args.timeout)
-        return "", res["commit"], res["check_tx"]
+        return res["check_tx"], res["commit"]
 
-    _, commit, check = client_call(args, go)
+    check, commit = client_call(args, go)
     what = f"{shown(amount)} from {sender} to {to}"
     doc: dict[str, Any] = {"hash": check["hash"], "from": sender, "to": to, "amount": amount,
                            "accepted": check["ok"], "log": check["log"]}
