@@ -7,8 +7,8 @@ validator is measured:
 
   process   `communs ledger run` until /status answers with the stored height (median of runs,
             the process killed -9 between them, as in a crash)
-  in proc   `Node(home)` + `start()` until ready; `evid` is the part of it spent reading past
-            blocks for committed evidence (`Replica.start`), which grows with the chain
+  in proc   `Node(home)` + `start()` until ready; `evid` times, alone, the old scan of past
+            blocks for committed evidence (what `Replica.start` did before `evidence_since`)
   replay    the baseline, what every restart did before the app kept its state: the same
             chain replayed from block 1 into a fresh (in-memory) application; measured up to
             --replay-max blocks and extrapolated linearly beyond (marked "~")
@@ -32,6 +32,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Sequence
+from http.client import HTTPException
 from pathlib import Path
 
 from ledger import fastforward
@@ -133,7 +134,7 @@ def rpc_height(url: str) -> int:
     try:
         with urllib.request.urlopen(url + "/status", timeout=2) as r:
             return int(json.loads(r.read())["result"]["sync_info"]["latest_block_height"])
-    except (OSError, KeyError, ValueError):
+    except (OSError, HTTPException, KeyError, ValueError):  # not up yet, or not ours
         return -1
 
 
