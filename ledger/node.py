@@ -62,7 +62,7 @@ class NodeConfig:
     peers: list[str] = field(default_factory=list)  # id@host:port
     timeouts: dict[str, int] = field(default_factory=lambda: asdict(LOOPBACK_TIMEOUTS))
     block_tx_bytes: int = 256 * 1024  # transactions per proposal, in bytes
-    application: str = "kvstore"  # or "ledger" (accounts and the token)
+    application: str = "ledger"  # or "kvstore", the engine tests' application
     app_versions_kept: int = 100_000  # past states kept for queries at a height (0: all)
 
     @classmethod
@@ -149,7 +149,10 @@ class SqlBlocks:
 
     def save(self, block: Block, seen_commit: Commit) -> None:
         self.db.save_block(block.height, block.hash(), encode(block.to_obj()),
-                           encode(seen_commit.to_obj()))
+                           encode(seen_commit.to_obj()), [e.hash() for e in block.evidence])
+
+    def evidence_since(self, height: int) -> list[bytes]:
+        return self.db.evidence_since(height)
 
     def _load(self, height: int) -> tuple[Block, Commit] | None:
         hit = self._cache.get(height)

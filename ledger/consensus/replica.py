@@ -149,11 +149,8 @@ class Replica:
         else:
             self._handshake(state)
         self.state = state
-        for h in range(max(1, self.blocks.height() - self.genesis.params.max_evidence_age),
-                       self.blocks.height() + 1):
-            b = self.blocks.block(h)
-            if b is not None:
-                self.evidence.committed.update(e.hash() for e in b.evidence)
+        self.evidence.committed.update(self.blocks.evidence_since(
+            self.blocks.height() - self.genesis.params.max_evidence_age))
         if self.blocks.height() == state.last_block_height + 1:  # crashed between the saves
             b, c = self.blocks.block(self.blocks.height()), self.blocks.commit(self.blocks.height())
             if b is not None and c is not None:
@@ -429,8 +426,7 @@ class Replica:
                synced: bool = False) -> None:
         if save:
             self.blocks.save(block, commit)
-        self.state, res = ex.apply_block(self.state, self.app, block)
-        self.states.save(self.state)
+        self.state, res = ex.apply_block(self.state, self.app, block, self.states.save)
         self.wal.end_height(block.height)
         self.mempool.update(block.height, block.txs, res.tx_results)
         for ev in self.evidence.update(block.height, block.evidence):

@@ -174,7 +174,9 @@ def create_app(api: NodeApi, *, max_body_bytes: int = 4 << 20, max_wait: float =
         if len(txs) > max_batch:
             raise RpcFault(INVALID_PARAMS, f"a batch of {len(txs)} txs exceeds {max_batch}")
         with bound.admit(request.remote or "unknown", len(txs)):
-            return _json(response(-1, [await call(api.broadcast_tx(tx)) for tx in txs]))
+            # All offered at once: the node's ingestion sees the whole batch and can say busy.
+            answers = await asyncio.gather(*(call(api.broadcast_tx(tx)) for tx in txs))
+            return _json(response(-1, list(answers)))
 
     async def subscribe(request: web.Request) -> web.StreamResponse:
         task = asyncio.current_task()

@@ -30,6 +30,10 @@ class MemBlockStore:
         e = self.blocks.get(height)
         return None if e is None else e[1]
 
+    def evidence_since(self, height: int) -> list[bytes]:
+        return [ev.hash() for h, (b, _) in self.blocks.items() if h >= height
+                for ev in b.evidence]
+
 
 class MemStateStore:
     def __init__(self) -> None:

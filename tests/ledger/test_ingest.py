@@ -29,7 +29,7 @@ def signed_txs(count: int, tag: str) -> list[bytes]:
 
 @pytest.fixture
 async def node(tmp_path: Path) -> AsyncIterator[Node]:
-    assert cli(["ledger", "init", "--validators", "1", "--dir", str(tmp_path),
+    assert cli(["ledger", "init", "--app", "kvstore", "--validators", "1", "--dir", str(tmp_path),
                 "--base-port", "0", "--json"]) == 0
     home = tmp_path / "node0"
     cfg = NodeConfig.load(home)

@@ -10,7 +10,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from ledger import privval
 from ledger.cli import main as cli
 from ledger.consensus.messages import (
@@ -161,7 +160,7 @@ async def _wait_height(node: Node, h: int, timeout: float = 20) -> None:
 
 
 async def test_single_validator_restarts_from_disk_and_penalizes_garbage(tmp_path: Path) -> None:
-    assert cli(["ledger", "init", "--validators", "1", "--dir", str(tmp_path),
+    assert cli(["ledger", "init", "--app", "kvstore", "--validators", "1", "--dir", str(tmp_path),
                 "--base-port", "0", "--json"]) == 0
     home = tmp_path / "node0"
     cfg = NodeConfig.load(home)
@@ -194,7 +193,7 @@ async def test_single_validator_restarts_from_disk_and_penalizes_garbage(tmp_pat
     await node.start()
     try:
         assert node.replica.height >= h  # replayed from the block store
-        assert node.api.query("/key", b"a", None)["value_text"] == "1"
+        assert node.app.query("/key", b"a").value == b"1"
         await _wait_height(node, h + 2)
         # Over the real RPC: submit-and-wait, the live block feed, blocks and validators.
         async with RpcClient(node.rpc.url, timeout=10) as c:
@@ -217,9 +216,9 @@ def test_cli_errors_are_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err.strip()
     assert "ledger init" in err and "\n" not in err
     assert cli(["ledger", "init", "--validators", "0", "--dir", str(tmp_path)]) == 2
-    assert cli(["ledger", "init", "--validators", "2", "--dir", str(tmp_path), "--json"]) == 0
+    assert cli(["ledger", "init", "--app", "kvstore", "--validators", "2", "--dir", str(tmp_path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["nodes"]) == 2
-    assert cli(["ledger", "init", "--validators", "2", "--dir", str(tmp_path)]) == 1
+    assert cli(["ledger", "init", "--app", "kvstore", "--validators", "2", "--dir", str(tmp_path)]) == 1
     assert cli(["ledger", "status", "--dir", str(tmp_path / "node0")]) == 1  # not running
     assert "cannot reach" in capsys.readouterr().err

@@ -6,6 +6,7 @@ Every node must end with the same headers and app hashes, and no block may hold 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
@@ -20,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from ledger.cli import main as cli
+from ledger.consensus.views import from_rfc3339
 
 N = 4
 
@@ -45,10 +46,10 @@ def _free_base() -> int:
 
 
 class Net:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, app: str = "kvstore") -> None:
         self.root = root
         self.base = _free_base()
-        assert cli(["ledger", "init", "--validators", str(N), "--dir", str(root),
+        assert cli(["ledger", "init", "--app", app, "--validators", str(N), "--dir", str(root),
                     "--base-port", str(self.base), "--json"]) == 0
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -70,7 +71,7 @@ class Net:
 
     def height(self, i: int) -> int:
         try:
-            return int(self.get(i, "/status")["height"])
+            return int(self.get(i, "/status")["sync_info"]["latest_block_height"])
         except (OSError, urllib.error.URLError, KeyError, ValueError):
             return -1
 
@@ -97,13 +98,21 @@ def net(tmp_path: Path):  # type: ignore[no-untyped-def]
     n.stop_all()
 
 
+@pytest.fixture
+def bank_net(tmp_path: Path):  # type: ignore[no-untyped-def]
+    n = Net(tmp_path, app="ledger")
+    for i in range(N):
+        n.start(i)
+    yield n
+    n.stop_all()
+
+
 def _post_tx(net: Net, i: int, tx: bytes) -> dict[str, Any]:
-    req = urllib.request.Request(f"http://127.0.0.1:{net.base + 2 * i + 1}/broadcast_tx",
-                                 data=tx, headers={"Content-Type": "application/octet-stream"})
+    url = f"http://127.0.0.1:{net.base + 2 * i + 1}/broadcast_tx_sync?tx=0x{tx.hex()}"
     try:
-        with urllib.request.urlopen(req, timeout=3) as r:
-            return json.loads(r.read())["result"]  # type: ignore[no-any-return]
-    except urllib.error.HTTPError as e:
+        with urllib.request.urlopen(url, timeout=3) as r:
+            return {"ok": json.loads(r.read())["result"]["code"] == 0}
+    except urllib.error.HTTPError as e:  # refusals are JSON-RPC errors (CometBFT's)
         return {"ok": False, "status": e.code}
 
 
@@ -145,12 +154,14 @@ def test_four_validators_survive_kill_stop_restart_and_quorum_loss(net: Net) -> 
     net.start(3)
     net.wait([0, 1, 2, 3], halted + 3, timeout=90)
 
-    assert net.get(1, "/query?path=/key&data=" + b"key7".hex())["value_text"] == "value7"
+    got = net.get(1, '/abci_query?path="/key"&data=0x' + b"key7".hex())["response"]
+    assert base64.b64decode(got["value"]) == b"value7"
     top = min(net.height(i) for i in range(N))
     for height in range(1, top + 1):
-        blocks = [net.get(i, f"/block?height={height}") for i in range(N)]
+        blocks = [net.get(i, f"/block?height={height}")["block"] for i in range(N)]
         assert len({json.dumps(b["header"], sort_keys=True) for b in blocks}) == 1, height
-        assert not blocks[0]["evidence"], f"evidence at height {height}: someone double-signed"
+        assert not blocks[0]["evidence"]["evidence"], f"evidence at height {height}: " \
+            "someone double-signed"
 
 
 def test_chain_keeps_committing_while_a_client_floods_one_node(net: Net) -> None:
@@ -188,8 +199,65 @@ def test_chain_keeps_committing_while_a_client_floods_one_node(net: Net) -> None
     accepted = sum(1 for a in answers if a["ok"])
     assert accepted > 1000
     assert all(a["ok"] or a["code"] == "busy" for a in answers)
-    times = [net.get(0, f"/block?height={h}")["header"]["time"]
+    times = [from_rfc3339(net.get(0, f"/block?height={h}")["block"]["header"]["time"])
              for h in range(start_height, end_height + 1)]
     gaps = [(b - a) / 1000 for a, b in zip(times, times[1:], strict=False)]
     assert max(gaps) <= 3.0, gaps
     net.wait(list(range(N)), end_height)  # every validator kept up
+
+
+def _balance(net: Net, i: int, address: str) -> int:
+    q = f"/abci_query?path=%22/bank/balance%22&data=0x{address.encode().hex()}"
+    value = net.get(i, q)["response"]["value"]
+    return int(json.loads(base64.b64decode(value))["balance"])
+
+
+def _committed(net: Net, i: int, tx: bytes, timeout: float = 20) -> dict[str, Any]:
+    from ledger.mempool import tx_hash
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return dict(net.get(i, f"/tx?hash=0x{tx_hash(tx).hex()}"))
+        except urllib.error.HTTPError:
+            time.sleep(0.2)
+    pytest.fail("the transaction was not committed")
+
+
+def test_bank_transfers_between_nodes_accounts_and_no_validator_change_by_tx(
+        bank_net: Net) -> None:
+    from ledger.app import client
+    from ledger.keys import account_key_path, address_text, load_account_key
+
+    net = bank_net
+    keys = [load_account_key(account_key_path(net.root / f"node{i}")) for i in range(N)]
+    addrs = [address_text(k) for k in keys]
+    net.wait(list(range(N)), 2)
+    chain_id = net.get(0, "/status")["node_info"]["network"]
+    start = [_balance(net, 0, a) for a in addrs]
+    # node0's account pays node1's through node0; node2's pays node3's through node3.
+    a = client.send(keys[0], chain_id, 0, addrs[1], 3_000_000)
+    b = client.send(keys[2], chain_id, 0, addrs[3], 1_500_000)
+    assert _post_tx(net, 0, a)["ok"] and _post_tx(net, 3, b)["ok"]
+    ra, rb = _committed(net, 2, a), _committed(net, 1, b)
+    assert ra["tx_result"]["code"] == 0 and rb["tx_result"]["code"] == 0
+    h = max(int(ra["height"]), int(rb["height"])) + 1
+    net.wait(list(range(N)), h)
+    for i in range(N):  # every node's state says the same (fees come back as rewards later)
+        got = [_balance(net, i, x) for x in addrs]
+        assert got[1] >= start[1] + 3_000_000 and got[3] >= start[3] + 1_500_000
+        assert got[0] <= start[0] - 3_000_000  # at most the fee came back as a reward
+    # A replayed transaction is refused; so is an unsigned validator change.
+    assert not _post_tx(net, 1, a)["ok"]
+    newcomer = os.urandom(32).hex()
+    for i in range(N):
+        assert not _post_tx(net, i, f"val:{newcomer}!1000".encode())["ok"]
+    def powers() -> set[tuple[str, str]]:
+        return {(v["address"], v["voting_power"]) for v in net.get(0, "/validators")["validators"]}
+
+    before = powers()
+    net.wait(list(range(N)), h + 3)
+    assert powers() == before and len(before) == N
+    hashes = {net.get(i, f"/block?height={h + 2}")["block"]["header"]["app_hash"]
+              for i in range(N)}
+    assert len(hashes) == 1

@@ -25,7 +25,7 @@ RFC3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$"
 
 
 def make_home(root: Path) -> Path:
-    assert cli(["ledger", "init", "--validators", "1", "--dir", str(root),
+    assert cli(["ledger", "init", "--app", "kvstore", "--validators", "1", "--dir", str(root),
                 "--base-port", "0", "--json"]) == 0
     home = root / "node0"
     cfg = NodeConfig.load(home)

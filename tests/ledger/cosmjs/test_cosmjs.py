@@ -41,7 +41,7 @@ def node_ready() -> str:
 
 async def test_cosmjs_comet38_client_reads_the_chain(tmp_path: Path) -> None:
     node_bin = node_ready()
-    assert cli(["ledger", "init", "--validators", "1", "--dir", str(tmp_path),
+    assert cli(["ledger", "init", "--app", "kvstore", "--validators", "1", "--dir", str(tmp_path),
                 "--base-port", "0", "--json"]) == 0
     home = tmp_path / "node0"
     cfg = NodeConfig.load(home)
