@@ -10,7 +10,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import rpc
 from .abci import Event, ResponseFinalizeBlock
@@ -20,16 +20,13 @@ from .mempool import tx_hash
 from .txindex import Condition, TxIndex
 from .types import Block, Commit
 
-if TYPE_CHECKING:
-    from .node import Node
-
 log = logging.getLogger("ledger.rpc")
 VERSION = "0.38.0+communs"  # the CometBFT RPC version we speak (clients pick their decoder)
 CHANNELS = "2030"  # consensus and mempool, as CometBFT writes channel ids in hex
 
 
 class RpcApi:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Any) -> None:  # the ledger.node.Node it answers for
         self.node = node
         self.feed = rpc.EventFeed()  # block summaries, for our /subscribe
         self.comet = rpc.EventFeed()  # CometBFT events (NewBlock, Tx...), for /websocket

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from ledger import privval
 from ledger.cli import main as cli
 from ledger.consensus.messages import (

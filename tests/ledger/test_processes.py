@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ledger.cli import main as cli
 from ledger.consensus.views import from_rfc3339
 

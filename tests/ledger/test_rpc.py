@@ -266,7 +266,7 @@ async def test_cli_tx_wait_reports_a_refused_transaction(tmp_path: Path,
     server = RpcServer(RefusingNode())  # type: ignore[arg-type]
     await server.start()
     try:
-        NodeConfig(rpc_port=server.port).save(tmp_path)
+        NodeConfig(rpc_port=server.port, application="kvstore").save(tmp_path)
         code = await asyncio.to_thread(cli, ["ledger", "tx", "x=1", "--dir", str(tmp_path)])
         err = capsys.readouterr().err
         assert code == 1 and "failed at height 7 (code 5): insufficient funds: 3 < 10" in err
