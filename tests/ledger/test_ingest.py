@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from ledger import crypto
-from ledger.cli import main as cli
 from ledger.consensus.messages import TxMsg, encode_msg
 from ledger.crypto import PrivateKey
 from ledger.ingest import Ingest
 from ledger.kvstore import make_signed_tx
 from ledger.mempool import AddResult, tx_hash
-from ledger.node import CH_MEMPOOL, Node, NodeConfig
+from ledger.node import CH_MEMPOOL, Node
 from ledger.p2p import NodeKey, PeerAddress, PeerManager
+from tests.ledger.homes import single_validator
 
 
 def signed_txs(count: int, tag: str) -> list[bytes]:
@@ -29,13 +29,7 @@ def signed_txs(count: int, tag: str) -> list[bytes]:
 
 @pytest.fixture
 async def node(tmp_path: Path) -> AsyncIterator[Node]:
-    assert cli(["ledger", "init", "--app", "kvstore", "--validators", "1", "--dir", str(tmp_path),
-                "--base-port", "0", "--json"]) == 0
-    home = tmp_path / "node0"
-    cfg = NodeConfig.load(home)
-    cfg.p2p_port = cfg.rpc_port = 0
-    cfg.save(home)
-    n = Node(home)
+    n = Node(single_validator(tmp_path))
     await n.start()
     yield n
     await n.stop()

@@ -26,11 +26,12 @@ from ledger.consensus.messages import (
 from ledger.consensus.replica import Penalize, Replica
 from ledger.crypto import PrivateKey
 from ledger.encoding import decode
-from ledger.node import CH_CONSENSUS, Node, NodeConfig, PVSigner
+from ledger.node import CH_CONSENSUS, Node, PVSigner
 from ledger.p2p import NodeKey, PeerAddress, PeerManager
 from ledger.rpc import RpcClient
 from ledger.sim.world import World
 from ledger.types import PREVOTE, DuplicateVoteEvidence, Proposal, Vote
+from tests.ledger.homes import single_validator
 
 
 @pytest.fixture(scope="module")
@@ -161,12 +162,7 @@ async def _wait_height(node: Node, h: int, timeout: float = 20) -> None:
 
 
 async def test_single_validator_restarts_from_disk_and_penalizes_garbage(tmp_path: Path) -> None:
-    assert cli(["ledger", "init", "--app", "kvstore", "--validators", "1", "--dir", str(tmp_path),
-                "--base-port", "0", "--json"]) == 0
-    home = tmp_path / "node0"
-    cfg = NodeConfig.load(home)
-    cfg.p2p_port = cfg.rpc_port = 0  # ephemeral ports
-    cfg.save(home)
+    home = single_validator(tmp_path)
     node = Node(home)
     await node.start()
     try:

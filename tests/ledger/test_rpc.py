@@ -20,23 +20,15 @@ from ledger.cli import main as cli
 from ledger.node import Node, NodeConfig
 from ledger.rpc import RpcClient, RpcError, RpcServer, TxLimiter
 from ledger.rpc.feed import EventFeed
+from tests.ledger.homes import single_validator
 
 RFC3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$"
 
 
-def make_home(root: Path) -> Path:
-    assert cli(["ledger", "init", "--app", "kvstore", "--validators", "1", "--dir", str(root),
-                "--base-port", "0", "--json"]) == 0
-    home = root / "node0"
-    cfg = NodeConfig.load(home)
-    cfg.p2p_port = cfg.rpc_port = 0  # ephemeral ports
-    cfg.save(home)
-    return home
-
 
 @pytest.fixture
 async def node(tmp_path: Path) -> AsyncIterator[Node]:
-    n = Node(make_home(tmp_path))
+    n = Node(single_validator(tmp_path))
     await n.start()
     yield n
     await n.stop()
@@ -201,7 +193,7 @@ async def test_per_client_bound_answers_busy_with_retry_after(node: Node) -> Non
 
 
 async def test_client_views_batches_and_restart_keeps_the_index(tmp_path: Path) -> None:
-    home = make_home(tmp_path)
+    home = single_validator(tmp_path)
     node = Node(home)
     await node.start()
     try:

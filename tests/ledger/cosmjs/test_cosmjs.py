@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger.cli import main as cli
-from ledger.node import Node, NodeConfig
+from ledger.node import Node
 from ledger.rpc import RpcClient
+from tests.ledger.homes import single_validator
 
 HERE = Path(__file__).parent
 PINNED = "0.39.0"
@@ -41,13 +41,7 @@ def node_ready() -> str:
 
 async def test_cosmjs_comet38_client_reads_the_chain(tmp_path: Path) -> None:
     node_bin = node_ready()
-    assert cli(["ledger", "init", "--app", "kvstore", "--validators", "1", "--dir", str(tmp_path),
-                "--base-port", "0", "--json"]) == 0
-    home = tmp_path / "node0"
-    cfg = NodeConfig.load(home)
-    cfg.p2p_port = cfg.rpc_port = 0
-    cfg.save(home)
-    node = Node(home)
+    node = Node(single_validator(tmp_path))
     await node.start()
     try:
         async with RpcClient(node.rpc.url, timeout=10) as c:
