@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -12,6 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 
 from .errors import InvalidError
 
@@ -53,10 +54,21 @@ _CACHE: OrderedDict[bytes, bool] = OrderedDict()
 _CACHE_MAX = 200_000
 
 
+def _cache_key(pub_key: bytes, msg: bytes, sig: bytes) -> bytes:
+    return hashlib.sha256(pub_key + sig + msg).digest()
+
+
+def _remember(k: bytes, ok: bool) -> None:
+    _CACHE[k] = ok
+    _CACHE.move_to_end(k)
+    if len(_CACHE) > _CACHE_MAX:
+        _CACHE.popitem(last=False)
+
+
 def verify(pub_key: bytes, msg: bytes, sig: bytes) -> bool:
     if len(pub_key) != PUBKEY_SIZE or len(sig) != SIG_SIZE:
         return False
-    k = hashlib.sha256(pub_key + sig + msg).digest()
+    k = _cache_key(pub_key, msg, sig)
     hit = _CACHE.get(k)
     if hit is not None:
         return hit
@@ -65,9 +77,7 @@ def verify(pub_key: bytes, msg: bytes, sig: bytes) -> bool:
         ok = True
     except (InvalidSignature, ValueError):
         ok = False
-    _CACHE[k] = ok
-    if len(_CACHE) > _CACHE_MAX:
-        _CACHE.popitem(last=False)
+    _remember(k, ok)
     return ok
 
 
@@ -77,27 +87,15 @@ def verify(pub_key: bytes, msg: bytes, sig: bytes) -> bool:
 # successes are cached: libsodium is the stricter of the two (it refuses non-canonical and
 # small-order encodings), so a triple it accepts OpenSSL accepts too, and what it refuses is
 # checked again by `verify`, which stays the reference.
-_sodium_open: Callable[[bytes, bytes], bytes] | None
-try:
-    from nacl.bindings import crypto_sign_open as _sodium_open
-    from nacl.exceptions import BadSignatureError as _SodiumBad
-except ImportError:  # pragma: no cover - PyNaCl is optional
-    _sodium_open = None
 
 
-def _check_raw(pub_key: bytes, msg: bytes, sig: bytes) -> bool:
+def _sodium_valid(pub_key: bytes, msg: bytes, sig: bytes) -> bool:
     if len(pub_key) != PUBKEY_SIZE or len(sig) != SIG_SIZE:
         return False
-    if _sodium_open is not None:
-        try:
-            _sodium_open(sig + msg, pub_key)
-            return True
-        except (_SodiumBad, ValueError, TypeError):
-            return False
     try:
-        Ed25519PublicKey.from_public_bytes(pub_key).verify(sig, msg)
+        crypto_sign_open(sig + msg, pub_key)
         return True
-    except (InvalidSignature, ValueError):
+    except (BadSignatureError, ValueError, TypeError):
         return False
 
 
@@ -106,14 +104,10 @@ Triple = tuple[bytes, bytes, bytes]
 
 def check_many(triples: list[Triple]) -> list[bool]:
     """Verify without touching the cache: safe to call from a worker thread."""
-    return [_check_raw(p, m, s) for p, m, s in triples]
+    return [_sodium_valid(p, m, s) for p, m, s in triples]
 
 
 def remember_valid(triples: list[Triple]) -> None:
     """Record triples found valid by `check_many` (call on the thread that uses `verify`)."""
     for pub_key, msg, sig in triples:
-        k = hashlib.sha256(pub_key + sig + msg).digest()
-        _CACHE[k] = True
-        _CACHE.move_to_end(k)
-    while len(_CACHE) > _CACHE_MAX:
-        _CACHE.popitem(last=False)
+        _remember(_cache_key(pub_key, msg, sig), True)
