@@ -140,8 +140,8 @@ class PVSigner:
 
 
 class SqlBlocks:
-    def __init__(self, path: Path) -> None:
-        self.db = store.BlockStore(path)
+    def __init__(self, path: Path, durable: bool = True) -> None:
+        self.db = store.BlockStore(path, durable)
         self._cache: dict[int, tuple[Block, Commit]] = {}
 
     def height(self) -> int:
@@ -176,8 +176,8 @@ class SqlBlocks:
 
 
 class SqlStates:
-    def __init__(self, path: Path) -> None:
-        self.db = store.StateStore(path)
+    def __init__(self, path: Path, durable: bool = True) -> None:
+        self.db = store.StateStore(path, durable)
 
     def load(self) -> ChainState | None:
         raw = self.db.get("state")

@@ -11,7 +11,8 @@ consensus state (core picks the keys, e.g. ``"app/state"``, ``"consensus/last"``
 
 Both use WAL journal mode with ``synchronous=FULL``: a committed transaction survives a power
 loss, which "persist, then act" relies on. One block is written per height, so fsync cost is
-negligible next to consensus round trips. Calls are synchronous and short; a lock makes a
+negligible next to consensus round trips (``durable=False`` skips it, for folders that a
+crash would throw away anyway, as ``ledger.fastforward`` grows). Calls are synchronous and short; a lock makes a
 store safe to use from ``asyncio.to_thread`` as well as from the event loop.
 
 Mapping onto ``ledger.consensus.ports.BlockStore``: ``save(block, seen_commit)`` is
@@ -44,16 +45,16 @@ class StoredBlock:
     commit: bytes
 
 
-def _connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
+def _connect(path: str | os.PathLike[str], durable: bool) -> sqlite3.Connection:
     conn = sqlite3.connect(os.fspath(path), check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
     return conn
 
 
 class BlockStore:
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self._db = _connect(path)
+    def __init__(self, path: str | os.PathLike[str], durable: bool = True) -> None:
+        self._db = _connect(path, durable)
         self._lock = threading.Lock()
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS blocks ("
@@ -164,8 +165,8 @@ class BlockStore:
 
 
 class StateStore:
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self._db = _connect(path)
+    def __init__(self, path: str | os.PathLike[str], durable: bool = True) -> None:
+        self._db = _connect(path, durable)
         self._lock = threading.Lock()
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
