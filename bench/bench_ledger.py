@@ -181,8 +181,9 @@ def run_chain(txs: list[bytes], rate: int, seconds: float, hog: bool) -> dict[st
     root = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
     base = random.randrange(20000, 60000, 2)
     with contextlib.redirect_stdout(io.StringIO()):
-        assert cli(["ledger", "init", "--validators", str(N), "--dir", str(root),
-                    "--base-port", str(base), "--json"]) == 0
+        # The load is the key-value application's signed transactions (make_txs).
+        assert cli(["ledger", "init", "--app", "kvstore", "--validators", str(N), "--dir",
+                    str(root), "--base-port", str(base), "--json"]) == 0
     procs = []
     for i in range(N):
         log = open(root / f"node{i}.log", "wb")  # noqa: SIM115
