@@ -39,6 +39,10 @@ class TxLimiter:
         b.stamp = now
         return b
 
+    def in_flight(self, client: str) -> int:
+        b = self._clients.get(client)
+        return 0 if b is None else b.in_flight
+
     @contextmanager
     def admit(self, client: str, txs: int) -> Iterator[None]:
         """Hold a slot for `txs` transactions from `client`, or raise a busy RpcFault. A

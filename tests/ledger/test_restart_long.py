@@ -67,7 +67,9 @@ def _run(tmp_path: Path, blocks: int) -> None:
         procs[3] = start_process(chain.homes[3])
         url3 = chain.rpc_url(3)
         while rpc_height(url3) < blocks:
-            assert time.perf_counter() - started < 60, "the restarted validator never answered"
+            assert time.perf_counter() - started < 60, (
+                f"the restarted validator never answered (exit code {procs[3].poll()}): "
+                + (chain.homes[3].parent / "node3.log").read_text()[-2000:])
             time.sleep(0.01)
         ready_s = time.perf_counter() - started
         # Its application answers at once, at the tip it had (>= the fast-forwarded height).

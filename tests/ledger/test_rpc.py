@@ -163,7 +163,8 @@ async def test_errors_are_json_rpc_objects_with_clear_data(node: Node) -> None:
 
 
 async def test_per_client_bound_answers_busy_with_retry_after(node: Node) -> None:
-    server = RpcServer(node.api, limiter=TxLimiter(rate=2, burst=3, max_in_flight=1))
+    limiter = TxLimiter(rate=2, burst=3, max_in_flight=1)
+    server = RpcServer(node.api, limiter=limiter)
     await server.start()
     try:
         for i in range(3):
@@ -184,7 +185,8 @@ async def test_per_client_bound_answers_busy_with_retry_after(node: Node) -> Non
             assert {r["code"] for r in await c.broadcast_txs([b"z=1"] * 3)} == {"busy"}
         # In flight: a second broadcast_tx_commit while one waits is refused.
         first = asyncio.create_task(commit_tx(server.url, b"slow=1"))
-        await asyncio.sleep(0.02)
+        while not limiter.in_flight("127.0.0.1"):  # a loaded machine may take a while
+            await asyncio.sleep(0.005)
         status, doc = await rpc(server.url, "broadcast_tx_commit", {"tx": "bT0y"})
         assert status == 429 and "requests in flight" in doc["error"]["data"]
         assert (await first)["tx_result"]["code"] == 0
