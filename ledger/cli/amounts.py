@@ -1,10 +1,13 @@
-"""Amounts as people write them: `5com`, `1.5com`, `1500000ucom`, or a bare whole number
-(ucom for `bank send`, com for `init --balance`); integers of ucom inside."""
+"""Amounts and addresses as people write them: `5com`, `1.5com`, `1500000ucom`, or a bare
+whole number (ucom for `bank send`, com for `init --balance`), integers of ucom inside; an
+account as its bech32 `com1...` text."""
 
 from __future__ import annotations
 
 import re
 
+from ..app import address
+from ..app.errors import AppError
 from ..errors import LedgerError, Reason
 
 UCOM_PER_COM = 10**6
@@ -30,3 +33,11 @@ def shown(ucom: int) -> str:
     whole, frac = divmod(ucom, UCOM_PER_COM)
     com = f"{whole}" + (f".{frac:06d}".rstrip("0") if frac else "")
     return f"{com} com ({ucom} ucom)"
+
+
+def parse_account(text: str) -> str:
+    """The canonical text of an account address, or a LedgerError that says why not."""
+    try:
+        return address.to_text(address.parse(text))
+    except AppError as e:
+        raise LedgerError(str(e), Reason.BAD_INPUT) from None

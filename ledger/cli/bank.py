@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import keys
-from ..app import address, client
-from ..app.errors import AppError
+from ..app import client
 from ..crypto import PrivateKey
 from ..errors import LedgerError, Reason
 from ..light import LightClient, Verified
 from ..node import load_genesis
 from ..rpc import RpcClient
-from .amounts import parse_amount, shown
+from .amounts import parse_account, parse_amount, shown
 from .base import client_call, home, out
 
 
@@ -66,13 +65,6 @@ def _key(args: argparse.Namespace) -> PrivateKey:
         raise LedgerError(f"{home(args)} has no account key ({keys.ACCOUNT_KEY}): give --key "
                           f"FILE, or use a folder made by `communs ledger init`", Reason.CONFIG)
     return keys.load_account_key(path)
-
-
-def _address(text: str) -> str:
-    try:
-        return address.to_text(address.parse(text))
-    except AppError as e:
-        raise LedgerError(str(e), Reason.BAD_INPUT) from None
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -133,14 +125,14 @@ def _supply_text(doc: dict[str, Any], height: int) -> str:
 
 
 def cmd_balance(args: argparse.Namespace) -> int:
-    who = _address(args.address) if args.address else keys.address_text(_key(args))
+    who = parse_account(args.address) if args.address else keys.address_text(_key(args))
     doc, height, verified = query(args, "/bank/balance", who.encode())
     return _emit(args, doc, height, verified,
                  f"{who} has {shown(doc['balance'])} at height {height}")
 
 
 def cmd_account(args: argparse.Namespace) -> int:
-    who = _address(args.address)
+    who = parse_account(args.address)
     doc, height, verified = query(args, "/auth/account", who.encode())
     return _emit(args, doc, height, verified,
                  f"{who} has {shown(doc['balance'])}, sequence {doc['sequence']}, "
@@ -162,7 +154,7 @@ def cmd_store(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    to = _address(args.to)
+    to = parse_account(args.to)
     amount = parse_amount(args.amount)
     fee = None if args.fee is None else parse_amount(args.fee, allow_zero=True)
     key = _key(args)

@@ -19,7 +19,7 @@ from ..errors import LedgerError, Reason
 from ..node import NodeConfig, key_path, pv_state_path, run_node
 from ..p2p import NodeKey
 from ..types import ConsensusParams, Genesis
-from .amounts import UCOM_PER_COM, parse_amount
+from .amounts import UCOM_PER_COM, parse_account, parse_amount
 from .base import client_call as _client_call
 from .base import home as _home
 from .base import out as _out
@@ -39,6 +39,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> Any:
     p.add_argument("--balance", default="1000000",
                    help="each node account's genesis balance, in com (5com, 1500000ucom "
                         "also read; default 1000000 com)")
+    p.add_argument("--fund", action="append", default=[], metavar="ADDRESS=AMOUNT",
+                   help="a further genesis account and its balance in com (repeatable)")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("run", parents=[common], help="run the validator in --dir")
@@ -83,6 +85,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         print("--validators must be between 1 and 100", file=sys.stderr)
         return 2
     balance = parse_amount(args.balance, bare_unit="com", allow_zero=True)
+    funded = dict(_genesis_account(f) for f in args.fund)
+    if funded and args.app != "ledger":
+        raise LedgerError("--fund needs the ledger application (the kvstore has no accounts)",
+                          Reason.BAD_INPUT)
     root = _home(args)
     homes = [root / f"node{i}" for i in range(n)]
     for h in homes:
@@ -99,7 +105,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         accounts.append(keys.address_text(keys.create_account_key(h)))
     app_state = None
     if args.app == "ledger":  # each node's account funded, and paid the rewards of its key
-        app_state = {"balances": {a: balance for a in accounts},
+        app_state = {"balances": {**funded, **{a: balance for a in accounts}},
                      "reward_accounts": {address(pk).hex(): a
                                          for pk, a in zip(pubs, accounts, strict=True)}}
     genesis = Genesis(chain_id, int(time.time() * 1000), tuple((pk, 10) for pk in pubs),
@@ -118,6 +124,13 @@ def cmd_init(args: argparse.Namespace) -> int:
          f"initialized chain {chain_id} ({args.app}) with {n} validators in "
          f"{root}/node0..node{n - 1}")
     return 0
+
+
+def _genesis_account(text: str) -> tuple[str, int]:
+    addr, sep, amount = text.partition("=")
+    if not sep:
+        raise LedgerError(f"--fund {text[:60]!r}: write it as ADDRESS=AMOUNT", Reason.BAD_INPUT)
+    return parse_account(addr), parse_amount(amount, bare_unit="com")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -219,3 +219,26 @@ def test_cli_errors_are_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert cli(["ledger", "init", "--app", "kvstore", "--validators", "2", "--dir", str(tmp_path)]) == 1
     assert cli(["ledger", "status", "--dir", str(tmp_path / "node0")]) == 1  # not running
     assert "cannot reach" in capsys.readouterr().err
+
+
+def test_init_funds_further_genesis_accounts(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from ledger.app import client
+    from ledger.crypto import PrivateKey
+
+    who = client.account_address(PrivateKey.from_secret(b"funded"))
+    assert cli(["ledger", "init", "--validators", "1", "--dir", str(tmp_path / "a"),
+                "--fund", f"{who}=2.5com", "--fund", f"{who.upper()}=7"]) == 0
+    balances = json.loads((tmp_path / "a/node0/genesis.json").read_text())["app_state"]["balances"]
+    assert balances[who] == 7_000_000 and len(balances) == 2  # the node's account and who
+    capsys.readouterr()
+    for fund, said in ((who, "write it as ADDRESS=AMOUNT"),
+                       ("com1nope=5", "'com1nope' is not an address"),
+                       (f"{who}=0", "it must be more than zero")):
+        assert cli(["ledger", "init", "--validators", "1", "--dir", str(tmp_path / "b"),
+                    "--fund", fund]) == 1
+        assert said in capsys.readouterr().err
+    assert cli(["ledger", "init", "--app", "kvstore", "--validators", "1", "--dir",
+                str(tmp_path / "c"), "--fund", f"{who}=5"]) == 1
+    assert "--fund needs the ledger application" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
