@@ -20,6 +20,8 @@ from .tree import Node, Update, decode_chunk, prefetch, prove
 # Decoded chunks kept in memory (a few KB each at most); the top levels are rewritten every
 # commit so they stay in; a commit reads what it misses one chunk level per query.
 _CACHE_MAX = 1 << 15
+# Latest rows kept in memory: blocks read and write the same accounts over and over.
+_LATEST_MAX = 1 << 17
 PRUNE_BATCH = 1  # exact retention by default; larger batches write fewer pages
 
 
@@ -41,6 +43,10 @@ class VersionedStore:
         self._prune_batch = max(1, prune_batch)
         self._lock = threading.RLock()
         self._cache: dict[int, Node] = {}
+        # key -> (version, value) of its latest row (value None: deleted; version -1: the key
+        # was never written). Every commit updates the keys it writes, so an entry is never
+        # stale: it answers a read at any kept version at or after its own.
+        self._latest: dict[bytes, tuple[int, bytes | None]] = {}
         latest = backend.latest()
         self.version: int | None = None if latest is None else latest[0]
         self._root: Node | None = None if latest is None else latest[1]
@@ -107,10 +113,24 @@ class VersionedStore:
 
     def get(self, key: bytes, version: int | None = None) -> bytes | None:
         with self._lock:
-            if version is not None and version != self.version:
+            latest = version is None or version == self.version
+            if not latest:
                 self._ref(version)
+            hit = self._latest.get(key)
+            if hit is not None and (latest or hit[0] <= version):  # type: ignore[operator]
+                return hit[1]
             row = self._backend.value_row(key, version)
+            if latest:
+                self._remember([(key, (-1, None) if row is None else row)])
         return None if row is None else row[1]
+
+    def _remember(self, rows: list[tuple[bytes, tuple[int, bytes | None]]]) -> None:
+        latest = self._latest
+        excess = len(latest) + len(rows) - _LATEST_MAX
+        if excess > 0:
+            for k in list(itertools.islice(latest, excess + _LATEST_MAX // 8)):
+                del latest[k]
+        latest.update(rows)
 
     def items(self, prefix: bytes, version: int | None = None) -> Iterator[tuple[bytes, bytes]]:
         """(key, value) pairs whose key starts with `prefix`, in key order."""
@@ -158,6 +178,7 @@ class VersionedStore:
                 self._prune_batch,
             )
             self._backend.apply(batch)
+            self._remember([(k, (version, x)) for k, x in rows])
             self._trim(len(update.decoded))
             self._cache.update(update.decoded)
             self.version, self._root, self._next_id = version, root, update.next_id
@@ -167,3 +188,4 @@ class VersionedStore:
         with self._lock:
             self._backend.close()
             self._cache.clear()
+            self._latest.clear()
