@@ -93,84 +93,91 @@ def encode(v: Value) -> bytes:
     return bytes(out)
 
 
-class _Reader:
-    __slots__ = ("buf", "pos")
+# Decoding is a set of functions over (buffer, position) rather than a reader object: every
+# transaction and every balance goes through here, and attribute lookups were most of its time.
+# Indexing past the end raises IndexError, which `decode` reports as truncation.
 
-    def __init__(self, buf: bytes) -> None:
-        self.buf = buf
-        self.pos = 0
 
-    def varint(self) -> int:
-        n = shift = 0
-        while True:
-            if self.pos >= len(self.buf):
-                raise DecodeError("truncated varint")
-            b = self.buf[self.pos]
-            self.pos += 1
-            if shift > 56:
-                raise DecodeError("varint too long")
-            n |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                if b == 0 and shift > 7:
-                    raise DecodeError("non-minimal varint")
-                return n
+def _varint_at(buf: bytes, pos: int) -> tuple[int, int]:
+    b = buf[pos]
+    if b < 0x80:
+        return b, pos + 1
+    n, shift = b & 0x7F, 7
+    pos += 1
+    while True:
+        b = buf[pos]
+        pos += 1
+        if shift > 56:
+            raise DecodeError("varint too long")
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            if b == 0:
+                raise DecodeError("non-minimal varint")
+            return n, pos
 
-    def take(self, n: int) -> bytes:
-        end = self.pos + n
-        if end > len(self.buf):
-            raise DecodeError("truncated value")
-        raw = self.buf[self.pos : end]
-        self.pos = end
-        return raw
 
-    def value(self, depth: int) -> Value:
-        if depth > MAX_DEPTH:
-            raise DecodeError("nesting too deep")
-        tag = self.take(1)[0]
-        if tag == 0x4E:
-            return None
-        if tag == 0x54:
-            return True
-        if tag == 0x46:
-            return False
-        if tag == 0x69:
-            raw = self.take(self.varint())
-            v = int.from_bytes(raw, "big", signed=True)
-            if _int_bytes(v) != raw:
-                raise DecodeError("non-minimal integer")
-            return v
-        if tag == 0x62:
-            return self.take(self.varint())
-        if tag == 0x73:
-            return self._str()
-        if tag == 0x6C:
-            n = self._count()
-            return [self.value(depth + 1) for _ in range(n)]
-        if tag == 0x64:
-            n = self._count()
-            d: dict[str, Value] = {}
-            prev: bytes | None = None
-            for _ in range(n):
-                if self.take(1) != b"s":
-                    raise DecodeError("dict key is not a string")
-                raw = self.take(self.varint())
-                if prev is not None and raw <= prev:
-                    raise DecodeError("dict keys not strictly sorted")
-                prev = raw
-                d[_utf8(raw)] = self.value(depth + 1)
-            return d
-        raise DecodeError(f"unknown tag {tag:#x}")
+def _span(buf: bytes, pos: int) -> tuple[int, int]:
+    """A length prefix at `pos`: (start, end) of the bytes it announces."""
+    n, pos = _varint_at(buf, pos)
+    end = pos + n
+    if end > len(buf):
+        raise DecodeError("truncated value")
+    return pos, end
 
-    def _count(self) -> int:
-        n = self.varint()
-        # Each item takes at least one byte: a bigger count is a lie we refuse to allocate for.
-        if n > MAX_ITEMS or n > len(self.buf) - self.pos:
-            raise DecodeError("collection count exceeds input")
-        return n
 
-    def _str(self) -> str:
-        return _utf8(self.take(self.varint()))
+def _count_at(buf: bytes, pos: int) -> tuple[int, int]:
+    n, pos = _varint_at(buf, pos)
+    # Each item takes at least one byte: a bigger count is a lie we refuse to allocate for.
+    if n > MAX_ITEMS or n > len(buf) - pos:
+        raise DecodeError("collection count exceeds input")
+    return n, pos
+
+
+def _value(buf: bytes, pos: int, depth: int) -> tuple[Value, int]:
+    if depth > MAX_DEPTH:
+        raise DecodeError("nesting too deep")
+    tag = buf[pos]
+    if tag == 0x62:  # bytes
+        start, end = _span(buf, pos + 1)
+        return buf[start:end], end
+    if tag == 0x69:  # int
+        start, end = _span(buf, pos + 1)
+        v = int.from_bytes(buf[start:end], "big", signed=True)
+        if end - start != (v and (v + (v < 0)).bit_length() // 8 + 1):
+            raise DecodeError("non-minimal integer")
+        return v, end
+    if tag == 0x73:  # str
+        start, end = _span(buf, pos + 1)
+        return _utf8(buf[start:end]), end
+    if tag == 0x64:  # dict
+        n, pos = _count_at(buf, pos + 1)
+        d: dict[str, Value] = {}
+        prev = b""
+        for i in range(n):
+            if buf[pos] != 0x73:
+                raise DecodeError("dict key is not a string")
+            start, pos = _span(buf, pos + 1)
+            raw = buf[start:pos]
+            if i and raw <= prev:
+                raise DecodeError("dict keys not strictly sorted")
+            prev = raw
+            d[_utf8(raw)], pos = _value(buf, pos, depth + 1)
+        return d, pos
+    if tag == 0x6C:  # list
+        n, pos = _count_at(buf, pos + 1)
+        out = []
+        for _ in range(n):
+            v, pos = _value(buf, pos, depth + 1)
+            out.append(v)
+        return out, pos
+    if tag == 0x4E:
+        return None, pos + 1
+    if tag == 0x54:
+        return True, pos + 1
+    if tag == 0x46:
+        return False, pos + 1
+    raise DecodeError(f"unknown tag {tag:#x}")
 
 
 def _utf8(raw: bytes) -> str:
@@ -184,8 +191,11 @@ def decode(buf: bytes, max_size: int | None = None) -> Value:
     """Decode exactly one canonical value; trailing bytes are an error."""
     if max_size is not None and len(buf) > max_size:
         raise DecodeError(f"message of {len(buf)} bytes exceeds limit {max_size}")
-    r = _Reader(bytes(buf))
-    v = r.value(0)
-    if r.pos != len(r.buf):
+    buf = bytes(buf)
+    try:
+        v, pos = _value(buf, 0, 0)
+    except IndexError:
+        raise DecodeError("truncated value") from None
+    if pos != len(buf):
         raise DecodeError("trailing bytes")
     return v

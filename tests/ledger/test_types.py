@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger import crypto, merkle
 from ledger.encoding import decode, encode
@@ -77,6 +79,34 @@ def test_encoding_is_canonical_and_order_independent() -> None:
 def test_decoding_refuses_non_canonical_or_malformed(bad: bytes) -> None:
     with pytest.raises(DecodeError):
         decode(bad)
+
+
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.binary(max_size=40) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=6), inner,
+                                                                max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values)
+def test_any_value_round_trips(v: object) -> None:
+    assert decode(encode(v)) == v
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(st.binary(max_size=60), values.map(encode).flatmap(
+    lambda raw: st.tuples(st.integers(0, len(raw)), st.integers(0, 255)).map(
+        lambda cut: raw[:cut[0]] + bytes([cut[1]]) + raw[cut[0] + 1:]))))
+def test_only_canonical_bytes_decode(raw: bytes) -> None:
+    """Random or mutated bytes either fail with a DecodeError or are exactly the encoding of
+    what they decode to (one value, one encoding)."""
+    try:
+        v = decode(raw)
+    except DecodeError:
+        return
+    assert encode(v) == raw
 
 
 def test_decoding_enforces_size_limit() -> None:
