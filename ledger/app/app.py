@@ -28,7 +28,7 @@ from . import deliver, fees, genesis, invariants, params, query
 from .errors import CODESPACE, INVALID_REQUEST, NOT_FOUND, AppError
 from .state import State
 from .storeview import VersionedStore, View
-from .tx import ParseCache, decode_unsigned
+from .tx import ParseCache
 
 CHAIN_ID = b"meta/chain_id"
 VERSION = "communs-ledger-app/1"
@@ -96,11 +96,8 @@ class LedgerApp:
         return ResponseCheckTx(res.code, res.log, res.gas_wanted, res.codespace)
 
     def signatures(self, tx: bytes) -> list[tuple[bytes, bytes, bytes]]:
-        p = self._check_ctx.params
-        if len(tx) > p.max_tx_bytes:
-            return []
         try:
-            t = decode_unsigned(tx, p)
+            t = self.cache.unsigned(tx, self._check_ctx.params)
         except AppError:
             return []
         return [(t.pub_key, t.sign_bytes(), t.sig)]

@@ -37,7 +37,9 @@ def ante(state: State, tx: Tx, params: Params, chain_id: str, check: bool) -> li
     """Refuse the transaction (AppError) or charge its fee and advance its sequence.
 
     In CheckTx (`check`), the balance must also cover what the messages spend, so that the
-    mempool does not keep what is sure to fail."""
+    mempool does not keep what is sure to fail; the check state then only serves the next
+    checks of this signer, so the fee and the spends leave its balance (recipients are credited
+    by the block) and no events are made."""
     if tx.chain_id != chain_id:
         raise AppError(WRONG_CHAIN_ID, f"wrong chain id: this chain is {chain_id}, "
                                        f"the transaction is for {tx.chain_id[:64]}")
@@ -56,8 +58,11 @@ def ante(state: State, tx: Tx, params: Params, chain_id: str, check: bool) -> li
     if have < total:
         raise AppError(INSUFFICIENT_FUNDS, f"insufficient funds: {address.to_text(signer)} has "
                                            f"{bank.shown(have)}, needs {bank.shown(total)}")
-    events = bank.transfer(state, signer, bank.module(bank.FEE_COLLECTOR), tx.fee)
     state.set(ACCOUNT + signer, encode({"pub_key": tx.pub_key, "sequence": seq + 1}))
+    if check:
+        bank.reserve(state, signer, total)
+        return []
+    events = bank.transfer(state, signer, bank.module(bank.FEE_COLLECTOR), tx.fee)
     signer_text = address.to_text(signer)
     events.append(bank.event("tx", fee=bank.coins(tx.fee), fee_payer=signer_text,
                              acc_seq=f"{signer_text}/{seq}"))

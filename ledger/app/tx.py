@@ -12,7 +12,7 @@ must be signed by it."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import crypto
@@ -35,6 +35,9 @@ class Tx:
     pub_key: bytes
     memo: str = ""
     sig: bytes = b""
+    # The encoded body as received: decoding is canonical, so these are exactly the bytes that
+    # encoding the body would give, without the cost of encoding it again.
+    body_bytes: bytes = field(default=b"", compare=False, repr=False)
 
     @property
     def signer(self) -> bytes:
@@ -46,7 +49,7 @@ class Tx:
                 "memo": self.memo}
 
     def sign_bytes(self) -> bytes:
-        return SIGN_DOMAIN + encode(self.body())
+        return SIGN_DOMAIN + (self.body_bytes or encode(self.body()))
 
     def encode(self) -> bytes:
         return encode({"body": self.body(), "sig": self.sig})
@@ -68,17 +71,20 @@ def _uint(d: dict[str, Any], name: str) -> int:
 
 def decode_tx(raw: bytes, params: Params) -> Tx:
     """A transaction from its bytes, its messages checked and its signature verified."""
-    if len(raw) > params.max_tx_bytes:
-        raise AppError(TX_TOO_LARGE,
-                       f"transaction of {len(raw)} bytes exceeds {params.max_tx_bytes}")
-    tx = decode_unsigned(raw, params)
+    return verified(decode_unsigned(raw, params))
+
+
+def verified(tx: Tx) -> Tx:
     if not crypto.verify(tx.pub_key, tx.sign_bytes(), tx.sig):
         raise AppError(UNAUTHORIZED, "invalid signature")
     return tx
 
 
 def decode_unsigned(raw: bytes, params: Params) -> Tx:
-    """Decode and check the shape, without verifying the signature."""
+    """Decode and check the size and the shape, without verifying the signature."""
+    if len(raw) > params.max_tx_bytes:
+        raise AppError(TX_TOO_LARGE,
+                       f"transaction of {len(raw)} bytes exceeds {params.max_tx_bytes}")
     try:
         d = decode(raw)
     except DecodeError as e:
@@ -101,8 +107,9 @@ def decode_unsigned(raw: bytes, params: Params) -> Tx:
     raw_msgs = body["msgs"]
     if not isinstance(raw_msgs, list) or not 1 <= len(raw_msgs) <= params.max_msgs:
         raise AppError(TX_DECODE, f"a transaction has 1 to {params.max_msgs} messages")
+    # raw = "d" 2, "s" 4 "body", body, "s" 3 "sig", "b" 64, sig: the body sits between.
     tx = Tx(body["chain_id"], tuple(msgs.parse(m) for m in raw_msgs), _uint(body, "fee"),
-            _uint(body, "sequence"), pub, body["memo"], sig)
+            _uint(body, "sequence"), pub, body["memo"], sig, raw[8:-71])
     for i, m in enumerate(tx.msgs, 1):
         if m.signer != tx.signer:
             raise AppError(UNAUTHORIZED, f"message {i} is from {address.to_text(m.signer)}, "
@@ -111,28 +118,49 @@ def decode_unsigned(raw: bytes, params: Params) -> Tx:
 
 
 class ParseCache:
-    """Bounded memo of decode_tx results (the Tx or the AppError): a transaction is decoded on
-    arrival, then in rechecks, ProcessProposal and FinalizeBlock. Keyed by the raw bytes and
-    the parameters' identity (params.load returns one object per stored value), since the size and message limits are parameters."""
+    """Bounded memo of decoded transactions (or the AppError that refused them): a transaction
+    is decoded when its signature is listed for the ingestion thread, then checked on arrival,
+    rechecked, proposed and executed. Its signature is verified once, the first time `get` sees
+    it. Keyed by the raw bytes and the parameters' identity (params.load returns one object per
+    stored value), since the size and message limits are parameters."""
 
     def __init__(self, size: int = 50_000) -> None:
         self.size = size
-        self._memo: OrderedDict[bytes, Tx | AppError] = OrderedDict()
+        self._memo: OrderedDict[bytes, list[Any]] = OrderedDict()  # raw -> [Tx|AppError, verified]
         self._params: Params | None = None
 
-    def get(self, raw: bytes, params: Params) -> Tx:
+    def _entry(self, raw: bytes, params: Params) -> list[Any]:
         if params is not self._params:
             self._memo.clear()
             self._params = params
-        hit = self._memo.get(raw)
-        if hit is None:
+        entry = self._memo.get(raw)
+        if entry is None:
             try:
-                hit = decode_tx(raw, params)
+                entry = [decode_unsigned(raw, params), False]
             except AppError as e:
-                hit = e
-            self._memo[raw] = hit
+                entry = [e, True]
+            self._memo[raw] = entry
             if len(self._memo) > self.size:
                 self._memo.popitem(last=False)
-        if isinstance(hit, AppError):
-            raise AppError(hit.code, str(hit))  # a fresh one: re-raising grows a traceback
-        return hit
+        return entry
+
+    def unsigned(self, raw: bytes, params: Params) -> Tx:
+        """Decoded and its shape checked; the signature not verified yet."""
+        return _result(self._entry(raw, params)[0])
+
+    def get(self, raw: bytes, params: Params) -> Tx:
+        """Decoded, its shape checked and its signature verified."""
+        entry = self._entry(raw, params)
+        if not entry[1]:
+            try:
+                verified(entry[0])
+            except AppError as e:
+                entry[0] = e
+            entry[1] = True
+        return _result(entry[0])
+
+
+def _result(hit: Tx | AppError) -> Tx:
+    if isinstance(hit, AppError):
+        raise AppError(hit.code, str(hit))  # a fresh one: re-raising grows a traceback
+    return hit

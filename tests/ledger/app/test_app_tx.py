@@ -36,6 +36,13 @@ def test_signed_send_decodes_to_what_was_signed() -> None:
     assert crypto.verify(ALICE.pub_key, tx.sign_bytes(), tx.sig)
 
 
+@pytest.mark.parametrize("outputs,memo", [(1, ""), (40, "é" * 100), (900, "m")])
+def test_signed_bytes_taken_from_the_wire_are_the_encoded_body(outputs: int, memo: str) -> None:
+    m = client.multi_send_msg(ALICE, [(BOB.address, i + 1) for i in range(outputs)])
+    tx = decode_tx(client.sign(ALICE, CHAIN, 3, [m], memo=memo), P)
+    assert tx.body_bytes == encode(tx.body())
+
+
 def test_multi_send_gas_counts_outputs() -> None:
     m = client.multi_send_msg(ALICE, [(text(BOB), 5), (BOB.address, 6)])
     assert m.amount == 11
@@ -121,9 +128,12 @@ def test_parse_cache_remembers_refusals_and_is_bounded() -> None:
         assert cache.get(r, P).sequence == raws.index(r)
     assert len(cache._memo) == 2
     bad = _tamper(raws[0], fee=1)
+    assert cache.unsigned(bad, P).fee == 1  # listed for the verifying thread: not checked yet
     for _ in range(2):
         with pytest.raises(AppError, match="^invalid signature$"):
             cache.get(bad, P)
+    with pytest.raises(AppError, match="^invalid signature$"):
+        cache.unsigned(bad, P)  # once known, a forgery stays refused
 
 
 def test_tx_model_round_trip_unsigned() -> None:
