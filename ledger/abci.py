@@ -8,7 +8,7 @@ of the height it reports (`proof_type` names the proof format)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from .encoding import Value
 
@@ -17,15 +17,16 @@ CODE_OK = 0
 BLOCK_ID_FLAG_ABSENT, BLOCK_ID_FLAG_COMMIT, BLOCK_ID_FLAG_NIL = 1, 2, 3
 
 
-@dataclass(frozen=True)
+# Cheap to make (a block of transfers makes tens of thousands): not frozen (a frozen
+# dataclass sets each field through object.__setattr__), and Event a named tuple.
+@dataclass(slots=True)
 class EventAttribute:
     key: str
     value: str
     index: bool = True
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     type: str
     attributes: tuple[EventAttribute, ...] = ()
 
