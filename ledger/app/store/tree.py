@@ -99,6 +99,9 @@ class Update:
             self.stale.append(old[2])
             old = self.read(old[2])
         if old[0] == 0:  # a leaf: rebuild this subtree from it and the changes below here
+            if hi - lo == 1 and khs[lo] == old[2]:  # the common case: this key's new value
+                vh = vhs[lo]
+                return None if vh is None else (0, leaf_hash(old[2], vh), old[2], vh)
             pairs = dict(zip(khs[lo:hi], vhs[lo:hi], strict=True))
             pairs.setdefault(old[2], old[3])
             items = sorted((k, v) for k, v in pairs.items() if v is not None)
