@@ -88,6 +88,9 @@ def _enc(v: Value, out: bytearray) -> None:
 
 
 def encode(v: Value) -> bytes:
+    if type(v) is int and 0 < v < 1 << 1015:  # balances and counters: one length byte
+        raw = v.to_bytes(v.bit_length() // 8 + 1, "big")
+        return b"i" + bytes((len(raw),)) + raw
     out = bytearray()
     _enc(v, out)
     return bytes(out)
@@ -192,6 +195,11 @@ def decode(buf: bytes, max_size: int | None = None) -> Value:
     if max_size is not None and len(buf) > max_size:
         raise DecodeError(f"message of {len(buf)} bytes exceeds limit {max_size}")
     buf = bytes(buf)
+    if buf[:1] == b"i" and len(buf) > 2 and buf[1] == len(buf) - 2 < 0x80 and buf[2] < 0x80:
+        v = int.from_bytes(buf[2:], "big")  # a positive int whose length fits one byte
+        if v and v.bit_length() // 8 + 1 == len(buf) - 2:
+            return v
+        raise DecodeError("non-minimal integer")
     try:
         v, pos = _value(buf, 0, 0)
     except IndexError:

@@ -67,6 +67,8 @@ def test_encoding_is_canonical_and_order_independent() -> None:
         b"x",
         b"N\x00",  # unknown tag, trailing bytes
         b"i\x02\x00\x01",  # non-minimal integer
+        b"i\x01\x00",  # zero is the empty integer
+        b"i\x02\x00\x05",  # a positive integer with a leading zero byte
         b"s\x05ab",  # truncated
         b"d\x02s\x01bNs\x01aN",  # unsorted keys
         b"d\x02s\x01aNs\x01aN",  # duplicate keys
