@@ -1,15 +1,15 @@
 """Accounts and the ante checks every transaction passes before its messages run (as the
 SDK's x/auth ante handler): chain id, sequence, minimum fee, fee payment, sequence increment.
 
-Store layout: b"acc/" + address -> encode({"pub_key": bytes, "sequence": int}); an account
-appears with its first signed transaction (until then its sequence is 0)."""
+Store layout: b"acc/" + address -> the Ed25519 public key (32 bytes) then the sequence (8 bytes,
+big-endian), a fixed layout since every transaction reads and writes it; an account appears
+with its first signed transaction (until then its sequence is 0)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NamedTuple
 
 from ..abci import Event
-from ..encoding import decode, encode
 from . import address, bank
 from .errors import INSUFFICIENT_FEE, INSUFFICIENT_FUNDS, WRONG_CHAIN_ID, WRONG_SEQUENCE, AppError
 from .params import Params
@@ -19,14 +19,22 @@ from .tx import Tx
 ACCOUNT = b"acc/"
 
 
-def account(state: State, addr: bytes) -> dict[str, Any] | None:
+class Account(NamedTuple):
+    pub_key: bytes
+    sequence: int
+
+    def encode(self) -> bytes:
+        return self.pub_key + self.sequence.to_bytes(8, "big")
+
+
+def account(state: State, addr: bytes) -> Account | None:
     raw = state.get(ACCOUNT + addr)
-    return None if raw is None else decode(raw)
+    return None if raw is None else Account(raw[:32], int.from_bytes(raw[32:], "big"))
 
 
 def sequence(state: State, addr: bytes) -> int:
-    acc = account(state, addr)
-    return 0 if acc is None else int(acc["sequence"])
+    raw = state.get(ACCOUNT + addr)
+    return 0 if raw is None else int.from_bytes(raw[32:], "big")
 
 
 def min_fee(tx: Tx, params: Params) -> int:
@@ -58,7 +66,7 @@ def ante(state: State, tx: Tx, params: Params, chain_id: str, check: bool) -> li
     if have < total:
         raise AppError(INSUFFICIENT_FUNDS, f"insufficient funds: {address.to_text(signer)} has "
                                            f"{bank.shown(have)}, needs {bank.shown(total)}")
-    state.set(ACCOUNT + signer, encode({"pub_key": tx.pub_key, "sequence": seq + 1}))
+    state.set(ACCOUNT + signer, Account(tx.pub_key, seq + 1).encode())
     if check:
         bank.reserve(state, signer, total)
         return []

@@ -55,7 +55,7 @@ def _route(state: State, path: str, data: bytes) -> tuple[bytes, bytes]:
         return auth.ACCOUNT + addr, _json({
             "address": address.to_text(addr), "sequence": auth.sequence(state, addr),
             "balance": bank.balance(state, addr),
-            "pub_key": None if acc is None else acc["pub_key"].hex()})
+            "pub_key": None if acc is None else acc.pub_key.hex()})
     if path == "/params":
         return params.KEY, _json(params.load(state).to_obj())
     raise AppError(UNKNOWN_REQUEST, f"unknown query path {path[:64]!r} "

@@ -189,8 +189,7 @@ def _tampered(key_of: str) -> list[str]:
     probe = BankSim(5)
     victim = probe.keys[3].address
     key = bank.BALANCE + victim if key_of == "balance" else auth.ACCOUNT + victim
-    value = encode(10**15) if key_of == "balance" else encode({"pub_key": bytes(32),
-                                                               "sequence": 9})
+    value = encode(10**15) if key_of == "balance" else auth.Account(bytes(32), 9).encode()
     sim = TamperingSim(5, 4, key, value)
     w = sim.world(4, tx_interval=40)
     c = BankChecker(sim)
