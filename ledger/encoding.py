@@ -122,7 +122,11 @@ def _varint_at(buf: bytes, pos: int) -> tuple[int, int]:
 
 def _span(buf: bytes, pos: int) -> tuple[int, int]:
     """A length prefix at `pos`: (start, end) of the bytes it announces."""
-    n, pos = _varint_at(buf, pos)
+    n = buf[pos]
+    if n < 0x80:  # one length byte: nearly always
+        pos += 1
+    else:
+        n, pos = _varint_at(buf, pos)
     end = pos + n
     if end > len(buf):
         raise DecodeError("truncated value")
