@@ -1,4 +1,5 @@
-"""The SQLite backend of the versioned store (stdlib sqlite3, WAL, synchronous=FULL).
+"""The SQLite backend of the versioned store (stdlib sqlite3, WAL, synchronous=FULL unless
+built in bulk with durable=False).
 
 Tables: `roots` one row per kept version (with the next free chunk id); `nodes` id -> encoded
 tree chunk; `rows` (key, version) -> value or NULL (deleted); `stale` one row per version: the ids
@@ -60,10 +61,11 @@ def _ref(hash_: bytes | None, chunk: int) -> Node | None:
 
 
 class SqliteBackend:
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], durable: bool = True) -> None:
         self._db = sqlite3.connect(os.fspath(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        # Not durable: no fsync per commit, for stores built in bulk and closed before use.
+        self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
         for stmt in _SCHEMA:
             self._db.execute(stmt)
 

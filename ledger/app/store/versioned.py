@@ -54,16 +54,18 @@ class VersionedStore:
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str] | None, retain: int = 0, prune_batch: int = PRUNE_BATCH
+        cls, path: str | os.PathLike[str] | None, retain: int = 0, prune_batch: int = PRUNE_BATCH,
+        durable: bool = True,
     ) -> VersionedStore:
         """A store at `path` (a SQLite file), or in memory when `path` is None. With `retain`
         N > 0 the last N versions stay readable; older ones are pruned once `prune_batch` of
-        them have accumulated (so at most N + prune_batch - 1 are kept)."""
+        them have accumulated (so at most N + prune_batch - 1 are kept). `durable=False` skips
+        the fsync of each commit (a store built in bulk, then closed)."""
         if path is None:
             return cls(MemoryBackend(), retain, prune_batch)
         from .sqlite import SqliteBackend
 
-        return cls(SqliteBackend(path), retain, prune_batch)
+        return cls(SqliteBackend(path, durable), retain, prune_batch)
 
     @property
     def root(self) -> bytes:

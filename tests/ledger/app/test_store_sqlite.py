@@ -170,3 +170,19 @@ def test_a_process_killed_while_committing_leaves_the_last_commit_whole(tmp_path
         assert value == replay.get(k) and verify_proof(store.root, k, value, proof)
     root = store.commit({b"after": b"crash"}, last + 1)
     assert root == replay.commit({b"after": b"crash"}, last + 1)
+
+
+def test_a_store_built_in_bulk_skips_fsync_and_keeps_everything_once_closed(
+        tmp_path: Path) -> None:
+    bulk = VersionedStore.open(tmp_path / "bulk.db", durable=False)
+    normal = VersionedStore.open(tmp_path / "normal.db")
+    sync = [s._backend._db.execute("PRAGMA synchronous").fetchone()[0]  # type: ignore[attr-defined]
+            for s in (bulk, normal)]
+    assert sync == [0, 2]  # OFF, FULL
+    for v in range(1, 30):
+        bulk.commit({b"k-%d" % v: b"%d" % v}, v)
+    root = bulk.root
+    bulk.close()
+    normal.close()
+    again = VersionedStore.open(tmp_path / "bulk.db")
+    assert (again.version, again.root, again.get(b"k-7")) == (29, root, b"7")
