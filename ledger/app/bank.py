@@ -18,9 +18,10 @@ from .state import State
 BALANCE = b"bal/"
 SUPPLY = b"supply"
 
-FEE_COLLECTOR, BONDED_POOL, COMMUNITY_POOL, GOV = (
-    "fee_collector", "bonded_pool", "community_pool", "gov")
-MODULES = (FEE_COLLECTOR, BONDED_POOL, COMMUNITY_POOL, GOV)
+FEE_COLLECTOR, BONDED_POOL, NOT_BONDED_POOL, COMMUNITY_POOL, GOV, DISTRIBUTION, MINT = (
+    "fee_collector", "bonded_pool", "not_bonded_pool", "community_pool", "gov", "distribution",
+    "mint")
+MODULES = (FEE_COLLECTOR, BONDED_POOL, NOT_BONDED_POOL, COMMUNITY_POOL, GOV, DISTRIBUTION, MINT)
 MODULE_ADDRESSES = {address.module_address(m): m for m in MODULES}
 
 
