@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -75,8 +77,9 @@ class Chain:
 
     def __init__(self, root: Path, base_port: int) -> None:
         self.root, self.base = root, base_port
-        assert cli(["ledger", "init", "--validators", str(VALIDATORS), "--dir", str(root),
-                    "--base-port", str(base_port), "--json"]) == 0
+        with contextlib.redirect_stdout(io.StringIO()):  # init's summary of the folders
+            assert cli(["ledger", "init", "--validators", str(VALIDATORS), "--dir", str(root),
+                        "--base-port", str(base_port), "--json"]) == 0
         self.homes = [root / f"node{i}" for i in range(VALIDATORS)]
         self.keys = [PrivateKey.from_secret(f"restart-{i}".encode()) for i in range(ACCOUNTS)]
         self.sequences = [0] * ACCOUNTS

@@ -1,6 +1,6 @@
 """Grow a long, valid chain in validator folders without running consensus: every validator's
 key (all in the folders given) signs each commit in process, blocks are executed by the real
-application and saved in the real stores. Tests and benchmarks use it to start validators on
+application and saved in the real stores, the transaction index included. Tests and benchmarks use it to start validators on
 a chain of 10,000 blocks or more in seconds instead of hours."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from . import crypto, privval
 from .abci import Application
 from .consensus import execution as ex
 from .node import SqlBlocks, SqlStates, key_path, load_genesis
+from .txindex import TxIndex
 from .types import FLAG_COMMIT, PRECOMMIT, Commit, CommitSig, Vote
 
 BLOCK_INTERVAL_MS = 1000
@@ -32,6 +33,7 @@ def grow(homes: Sequence[Path], app: Application, blocks: int,
     # anyway, and closing the stores at the end writes everything out.
     store = SqlBlocks(home / "data" / "blocks.db", durable=False)
     states = SqlStates(home / "data" / "state.db", durable=False)
+    index = TxIndex(home / "data" / "tx_index.db")
     state = states.load()
     if state is None:
         state = ex.genesis_state(genesis, app)
@@ -44,9 +46,11 @@ def grow(homes: Sequence[Path], app: Application, blocks: int,
         commit = _sign(genesis.chain_id, state, keys, height, block.hash(),
                        block.header.time + BLOCK_INTERVAL_MS)
         store.save(block, commit)
-        state, _ = ex.apply_block(state, app, block, states.save)
+        state, res = ex.apply_block(state, app, block, states.save)
+        index.index_block(height, block.txs, res)
     store.db.close()
     states.db.close()
+    index.close()
     return state.last_block_height
 
 
