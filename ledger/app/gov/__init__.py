@@ -1,0 +1,50 @@
+"""Governance (the Cosmos SDK's x/gov v1): proposals carrying messages that the gov module
+account executes when they pass, deposits, (weighted) votes, and a stake-weighted tally.
+
+The application wires: `ROUTES` (parsers into `msgs.register`, handlers into deliver),
+`DEFAULT_GAS` into the gas table, `end_block(state, ctx, source, execute)` at every block's
+end, `genesis` for the "gov" section, `PARAM_MODULES` with every module whose parameters
+governance may change, `queries.answer` for the RPC, and `problems` with the invariants."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ...abci import Event
+from ..blockctx import BlockContext
+from ..msgs import Msg
+from ..state import State
+from . import content, handlers, queries
+from . import msgs as gmsgs
+from .content import PARAM_MODULES, ParamModule, ParamModuleOf
+from .endblock import end_block, genesis
+from .invariants import problems
+from .params import GovParams
+from .tally import TallySource
+
+Route = tuple[Callable[[dict[str, Any]], Msg], Callable[[Msg], None],
+              Callable[[State, Msg, BlockContext], list[Event]]]
+
+ROUTES: dict[str, Route] = {
+    "gov/submit_proposal": (gmsgs.parse_submit, gmsgs.no_check, handlers.handle_submit),
+    "gov/deposit": (gmsgs.parse_deposit, gmsgs.no_check, handlers.handle_deposit),
+    "gov/vote": (gmsgs.parse_vote, gmsgs.no_check, handlers.handle_vote),
+    "gov/vote_weighted": (gmsgs.parse_vote_weighted, gmsgs.no_check, handlers.handle_vote),
+    "gov/community_pool_spend": (content.parse_pool_spend, content.check_gov,
+                                 content.handle_pool_spend),
+    "gov/software_upgrade": (content.parse_upgrade, content.check_gov, content.handle_upgrade),
+    "gov/cancel_upgrade": (content.parse_cancel, content.check_gov, content.handle_cancel),
+    "gov/update_params": (content.parse_update_params, content.check_gov,
+                          content.handle_update_params),
+}
+
+# "gov/proposal_message" is charged per message a proposal carries, on top of submit's gas.
+# Governance-only messages never pay gas (no transaction can carry them) but need an entry.
+DEFAULT_GAS = {"gov/submit_proposal": 20_000, "gov/proposal_message": 2_000,
+               "gov/deposit": 4_000, "gov/vote": 3_000, "gov/vote_weighted": 3_500,
+               "gov/community_pool_spend": 2_000, "gov/software_upgrade": 2_000,
+               "gov/cancel_upgrade": 2_000, "gov/update_params": 2_000}
+
+__all__ = ["DEFAULT_GAS", "PARAM_MODULES", "ROUTES", "GovParams", "ParamModule", "ParamModuleOf",
+           "TallySource", "end_block", "genesis", "problems", "queries"]
