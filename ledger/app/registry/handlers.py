@@ -125,7 +125,7 @@ def genesis(state: State, section: Any, ctx: BlockContext) -> None:
         section = {}
     if not isinstance(section, dict) or set(section) - {"members", "trust_anchors"}:
         raise _fail("section", "an object with members and trust_anchors")
-    members, anchors = section.get("members") or [], section.get("trust_anchors") or []
+    members, anchors = section.get("members", []), section.get("trust_anchors", [])
     if not isinstance(members, list) or not isinstance(anchors, list):
         raise _fail("section", "members and trust_anchors are lists")
     for i, e in enumerate(members):

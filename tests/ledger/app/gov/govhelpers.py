@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ledger.app.blockctx import BlockContext
+
 from ledger.abci import Event
 from ledger.app import address, auth, bank, client, gov, invariants, msgs, registry, tx
-from ledger.app.blockctx import BlockContext
 from ledger.app.errors import UNKNOWN_REQUEST, AppError
 from ledger.app.params import DEFAULT_GAS, Params
 from ledger.app.state import State
