@@ -26,9 +26,9 @@ GOV = bank.module(bank.GOV)
 POOL = bank.module(bank.COMMUNITY_POOL)
 COM = 1_000_000
 
-for _type, (_parse, _, _) in ROUTES.items():  # what the application's wiring will do
+for _type, _route in ROUTES.items():  # what the application's wiring will do
     if _type not in msgs.PARSERS:
-        msgs.register(_type, _parse)
+        msgs.register(_type, _route[0])
 
 
 def key(name: str) -> PrivateKey:

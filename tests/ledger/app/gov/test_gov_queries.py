@@ -56,11 +56,11 @@ def test_votes_deposits_and_the_running_tally() -> None:
     c = chain()
     key, ans = queries.votes(c.state, 1)
     assert key == b"gov/v/" + (1).to_bytes(8, "big")
-    assert sorted(ans["votes"], key=lambda v: v["voter"]) == sorted([
+    assert sorted(ans["votes"], key=lambda v: str(v["voter"])) == sorted([
         {"voter": text(ALICE), "option": "yes", "options": [{"option": "yes", "weight": PPM}]},
         {"voter": text(BOB), "option": "yes:250000,no:750000",
          "options": [{"option": "yes", "weight": 250_000}, {"option": "no", "weight": 750_000}]},
-    ], key=lambda v: v["voter"])
+    ], key=lambda v: str(v["voter"]))
     key, one = queries.vote(c.state, 1, BOB.address)
     proven(c, key)
     assert one["option"] == "yes:250000,no:750000"

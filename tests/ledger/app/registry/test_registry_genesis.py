@@ -12,7 +12,7 @@ from ledger.app.registry.msgs import MsgApply
 from tests.ledger.app.gov.govhelpers import COM, Chain, key, text
 
 A, B, C = key("org-a"), key("org-b"), key("org-c")
-SECTION = {
+SECTION: dict[str, Any] = {
     "members": [
         {"did": "did:web:a.example", "endpoint": "https://a.example/dsp", "sd_hash": "aa" * 32,
          "account": text(A)},
@@ -88,7 +88,7 @@ def test_queries_by_path_and_their_refusals() -> None:
 
 
 def bad(**over: Any) -> dict[str, Any]:
-    m = {**SECTION["members"][0], **over}  # type: ignore[dict-item]
+    m = {**SECTION["members"][0], **over}
     return {"members": [m]}
 
 
