@@ -200,14 +200,20 @@ def handle_cancel(state: State, m: Msg, ctx: BlockContext) -> list[Event]:
     return [bank.event("cancel_upgrade", name=plan["name"])]
 
 
-def handle_update_params(state: State, m: Msg, ctx: BlockContext) -> list[Event]:
-    assert isinstance(m, MsgUpdateParams)
-    check_gov(m)
+def check_changes(state: State, m: MsgUpdateParams) -> HasObj:
+    """The module's parameters with the changes applied, validated (AppError otherwise)."""
     mod = PARAM_MODULES.get(m.module)
     if mod is None:
         raise AppError(INVALID_REQUEST, f"unknown parameter module {m.module!r} "
                                         f"(known: {', '.join(sorted(PARAM_MODULES))})")
-    mod.save(state, mod.from_obj(m.changes, mod.load(state)))
+    return mod.from_obj(m.changes, mod.load(state))
+
+
+def handle_update_params(state: State, m: Msg, ctx: BlockContext) -> list[Event]:
+    assert isinstance(m, MsgUpdateParams)
+    check_gov(m)
+    changed = check_changes(state, m)
+    PARAM_MODULES[m.module].save(state, changed)
     return [bank.event("update_params", module=m.module, changed=",".join(sorted(m.changes)))]
 
 

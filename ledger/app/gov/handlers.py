@@ -4,7 +4,8 @@ A proposal waits in its deposit period until its deposits reach `min_deposit` (i
 starts at once, even from the initial deposit) or until `max_deposit_period` ends (end_block
 drops it). Deposits are accepted during the voting period too, as in the SDK; each deposit is
 at least `min_deposit_ratio` of `min_deposit`. Votes are accepted only during the voting period
-and a later vote replaces an earlier one."""
+and a later vote replaces an earlier one. Parameter changes a proposal carries are checked
+against the current parameters when it is submitted (the SDK only finds out at execution)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ..params import PPM
 from ..state import State
 from . import params as gparams
 from . import store
+from .content import MsgUpdateParams, check_changes
 from .msgs import MsgDeposit, MsgSubmitProposal, MsgVote
 from .store import (
     ACTIVE,
@@ -68,6 +70,12 @@ def handle_submit(state: State, m: Msg, ctx: BlockContext) -> list[Event]:
     if m.initial_deposit < least:
         raise AppError(INVALID_REQUEST, f"the initial deposit must be at least "
                                         f"{bank.shown(least)}, not {bank.shown(m.initial_deposit)}")
+    for i, x in enumerate(m.messages, 1):
+        if isinstance(x, MsgUpdateParams):  # refused now rather than failing in two days
+            try:
+                check_changes(state, x)
+            except AppError as e:
+                raise AppError(e.code, f"message {i} of the proposal: {e}") from e
     prop = Proposal(id=store.next_id(state), messages=[x.to_obj() for x in m.messages],
                     title=m.title, summary=m.summary, metadata=m.metadata, proposer=m.proposer,
                     status=DEPOSIT_PERIOD, submit_time=ctx.time,

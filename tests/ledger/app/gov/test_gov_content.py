@@ -111,3 +111,17 @@ def test_a_passed_proposal_changes_governance_for_the_next_one() -> None:
     p = store.must_get(c.state, 2)
     assert p.voting_end_time - p.voting_start_time == 5_000
     assert c.problems() == []
+
+
+def test_a_proposal_with_invalid_parameter_changes_is_refused_at_submission() -> None:
+    c = Chain({ALICE.address: 50 * COM})
+    for change, sentence in (
+            (MsgUpdateParams(GOV, "gov", {"quorum_ppm": PPM + 1}),
+             "message 1 of the proposal: gov parameter quorum_ppm must be at most 1000000"),
+            (MsgUpdateParams(GOV, "nope", {"x": 1}),
+             f"message 1 of the proposal: unknown parameter module 'nope' "
+             f"(known: {', '.join(sorted(PARAM_MODULES))})")):
+        with pytest.raises(AppError) as e:
+            c.deliver(ALICE, MsgSubmitProposal(ALICE.address, (change,), 0, "Bad", "x", ""))
+        assert (e.value.code, str(e.value)) == (INVALID_REQUEST, sentence)
+    assert store.get(c.state, 1) is None
