@@ -25,6 +25,7 @@ from ..abci import (
 from ..encoding import decode, encode
 from ..errors import LedgerError
 from . import deliver, fees, genesis, invariants, params, query
+from .blockctx import BlockContext
 from .errors import CODESPACE, INVALID_REQUEST, NOT_FOUND, AppError
 from .state import State
 from .storeview import VersionedStore, View
@@ -61,8 +62,8 @@ class LedgerApp:
         self._check = self._fresh()
         self._check_ctx = self._context(self._check)  # parameters read once per height
 
-    def _context(self, state: State) -> deliver.Context:
-        return deliver.Context(self.chain_id, params.load(state), self.cache)
+    def _context(self, state: State, block: BlockContext | None = None) -> deliver.Context:
+        return deliver.Context(self.chain_id, params.load(state), self.cache, block)
 
     # ----------------------------------------------------------------- info
 
@@ -132,7 +133,7 @@ class LedgerApp:
         if self.height is None:
             raise AppError(INVALID_REQUEST, "FinalizeBlock before InitChain")
         state = State(View(self.store, req.height - 1))
-        ctx = self._context(state)
+        ctx = self._context(state, BlockContext(req.height, req.time, self.chain_id))
         block_events = fees.distribute(state, ctx.params, req.decided_last_commit)
         results = tuple(deliver.run_tx(state, tx, ctx) for tx in req.txs)
         latest = self.store.version

@@ -12,18 +12,17 @@ from collections.abc import Sequence
 
 from ..crypto import PrivateKey
 from . import address, msgs
-from .params import Params
+from .params import Params, defaults
 from .tx import Tx
 
-_DEFAULTS = Params()
 
-
-def min_fee(messages: Sequence[msgs.Msg], params: Params = _DEFAULTS) -> int:
+def min_fee(messages: Sequence[msgs.Msg], params: Params | None = None) -> int:
+    params = params or defaults()
     return sum(msgs.gas(m, params) for m in messages) * params.min_gas_price
 
 
 def sign(key: PrivateKey, chain_id: str, sequence: int, messages: Sequence[msgs.Msg],
-         fee: int | None = None, memo: str = "", params: Params = _DEFAULTS) -> bytes:
+         fee: int | None = None, memo: str = "", params: Params | None = None) -> bytes:
     """The signed transaction's bytes."""
     tx = Tx(chain_id, tuple(messages), min_fee(messages, params) if fee is None else fee,
             sequence, key.pub_key, memo)

@@ -8,49 +8,15 @@ check state, so the next transactions of that signer are checked against what is
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from ..abci import Event, ExecTxResult
-from . import address, auth, bank, msgs
+from . import address, auth, bank, modules, msgs
+from .blockctx import BlockContext
 from .errors import CODESPACE, UNKNOWN_REQUEST, AppError
 from .params import Params
 from .state import State
 from .tx import ParseCache
-
-
-class Route(NamedTuple):
-    module: str
-    check: Callable[[msgs.Msg], None]  # refusals known without the state (AppError)
-    handle: Callable[[State, msgs.Msg], list[Event]]
-
-
-def _send(state: State, m: msgs.Msg) -> list[Event]:
-    assert isinstance(m, msgs.MsgSend)
-    return bank.send(state, m.sender, m.recipient, m.amount)
-
-
-def _check_send(m: msgs.Msg) -> None:
-    assert isinstance(m, msgs.MsgSend)
-    bank.check_recipient(m.recipient)
-
-
-def _multi_send(state: State, m: msgs.Msg) -> list[Event]:
-    assert isinstance(m, msgs.MsgMultiSend)
-    return bank.multi_send(state, m.sender, m.amount, m.outputs)
-
-
-def _check_multi_send(m: msgs.Msg) -> None:
-    assert isinstance(m, msgs.MsgMultiSend)
-    for r, _ in m.outputs:
-        bank.check_recipient(r)
-
-
-HANDLERS: dict[str, Route] = {
-    msgs.MsgSend.type: Route("bank", _check_send, _send),
-    msgs.MsgMultiSend.type: Route("bank", _check_multi_send, _multi_send),
-}
 
 
 @dataclass
@@ -58,6 +24,7 @@ class Context:
     chain_id: str
     params: Params
     cache: ParseCache
+    block: BlockContext | None = None  # the block being executed (None in CheckTx)
 
 
 def failed(e: AppError, gas_wanted: int = 0, gas_used: int = 0,
@@ -65,11 +32,18 @@ def failed(e: AppError, gas_wanted: int = 0, gas_used: int = 0,
     return ExecTxResult(e.code, b"", str(e), gas_wanted, gas_used, events, CODESPACE)
 
 
-def _route(m: msgs.Msg) -> Route:
-    route = HANDLERS.get(m.type)
-    if route is None:
+def _route(m: msgs.Msg) -> tuple[str, modules.Route]:
+    found = modules.ROUTES.get(m.type)
+    if found is None:
         raise AppError(UNKNOWN_REQUEST, f"no handler for message type {m.type}")
-    return route
+    return found
+
+
+def execute(state: State, m: msgs.Msg, block: BlockContext) -> list[Event]:
+    """Run one message (its check, then its handler): how governance runs what passed."""
+    _, (_, check, handle) = _route(m)
+    check(m)
+    return handle(state, m, block)
 
 
 def run_tx(state: State, raw: bytes, ctx: Context, check: bool = False) -> ExecTxResult:
@@ -81,7 +55,8 @@ def run_tx(state: State, raw: bytes, ctx: Context, check: bool = False) -> ExecT
     if check:
         try:
             for m in tx.msgs:
-                _route(m).check(m)
+                _, (_, check, _) = _route(m)
+                check(m)
             auth.ante(state, tx, ctx.params, ctx.chain_id, check=True)
         except AppError as e:
             return failed(e, gas)
@@ -95,11 +70,12 @@ def run_tx(state: State, raw: bytes, ctx: Context, check: bool = False) -> ExecT
     branch = state.branch()
     msg_events: list[Event] = []
     try:
+        assert ctx.block is not None, "messages run in a block"
         for m in tx.msgs:
-            route = _route(m)
+            module, (_, _, handle) = _route(m)
             msg_events.append(bank.event("message", action=m.type,
-                                         sender=address.to_text(m.signer), module=route.module))
-            msg_events += route.handle(branch, m)
+                                         sender=address.to_text(m.signer), module=module))
+            msg_events += handle(branch, m, ctx.block)
     except AppError as e:
         return failed(e, gas, gas, tuple(events))
     branch.write()

@@ -3,10 +3,12 @@ validation, and their place in the store (governance may change them later).
 
 Gas is fixed per message type so that a fee is known before a transaction is sent:
 gas(tx) = sum over its messages of gas[type] (+ gas["bank/multi_send_output"] per output),
-and the fee must be at least gas(tx) * min_gas_price ucom."""
+and the fee must be at least gas(tx) * min_gas_price ucom. The default table is every module's
+(`modules.DEFAULT_GAS`)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -18,13 +20,18 @@ KEY = b"params"
 PPM = 1_000_000
 DENOM = "ucom"  # 10^6 ucom = 1 com
 
-DEFAULT_GAS = {"bank/send": 2000, "bank/multi_send": 2000, "bank/multi_send_output": 500}
+
+
+def default_gas() -> dict[str, int]:
+    from .modules import DEFAULT_GAS  # imported when first needed: the modules import this file
+
+    return DEFAULT_GAS
 
 
 @dataclass(frozen=True)
 class Params:
     min_gas_price: int = 1  # ucom per gas unit
-    gas: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_GAS))
+    gas: dict[str, int] = field(default_factory=lambda: dict(default_gas()))
     fee_burn_ppm: int = 200_000  # share of each block's fees burned
     community_tax_ppm: int = 20_000  # of the rest, to the community pool (Cosmos: 0.02)
     max_tx_bytes: int = 65_536
@@ -62,7 +69,7 @@ class Params:
         if not isinstance(self.gas, dict) or any(
                 not isinstance(k, str) or not _is_int(v) or v < 0 for k, v in self.gas.items()):
             raise AppError(INVALID_REQUEST, "parameter gas maps message types to integers")
-        missing = sorted(set(DEFAULT_GAS) - set(self.gas))
+        missing = sorted(set(default_gas()) - set(self.gas))
         if missing:
             raise AppError(INVALID_REQUEST, f"parameter gas lacks {', '.join(missing)}")
 
@@ -71,15 +78,19 @@ def _is_int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-_DEFAULT = Params()
 _LOADED: dict[bytes, Params] = {}
+
+
+@functools.cache
+def defaults() -> Params:
+    return Params()
 
 
 def load(state: State) -> Params:
     """The parameters in `state`; the same object for the same stored bytes (read per tx)."""
     raw = state.get(KEY)
     if raw is None:
-        return _DEFAULT
+        return defaults()
     hit = _LOADED.get(raw)
     if hit is None:
         if len(_LOADED) > 16:

@@ -7,12 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ledger.app.blockctx import BlockContext
-
 from ledger.abci import Event
 from ledger.app import address, auth, bank, client, gov, invariants, msgs, registry, tx
+from ledger.app.blockctx import BlockContext
 from ledger.app.errors import UNKNOWN_REQUEST, AppError
-from ledger.app.params import DEFAULT_GAS, Params
+from ledger.app.params import Params
 from ledger.app.state import State
 from ledger.app.store import VersionedStore
 from ledger.app.storeview import View
@@ -21,7 +20,7 @@ from ledger.encoding import encode
 
 CHAIN = "communs-test"
 ROUTES = {**gov.ROUTES, **registry.ROUTES}
-PARAMS = Params(gas={**DEFAULT_GAS, **gov.DEFAULT_GAS, **registry.DEFAULT_GAS})
+PARAMS = Params()  # its gas table has every module's message types
 GOV = bank.module(bank.GOV)
 POOL = bank.module(bank.COMMUNITY_POOL)
 COM = 1_000_000
