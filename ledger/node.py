@@ -276,7 +276,9 @@ class Node:
         self._stopping = False
 
     async def start(self) -> None:
+        self.replica.on_replayed = self.api.replayed
         self._perform(self.replica.start())
+        self.api.check_index()
         self.ingest.start()
         await self.peers.start()
         await self.rpc.start()

@@ -37,13 +37,31 @@ class RpcApi:
         self.index = TxIndex(path)
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="txindex")
         self._indexed = self.index.last_height()
+        self._opened_at = self._indexed
+        self._queued: set[int] = set()  # heights handed to the worker, not indexed yet
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._parts: OrderedDict[int, bytes] = OrderedDict()
         self._earliest: Block | None = None
-        if self._indexed < node.blocks.height():  # a crash between a commit and its indexing
-            log.warning("the tx index stops at height %d, the chain at %d: transactions of "
-                        "the heights between are not searchable", self._indexed,
-                        node.blocks.height())
+
+    def replayed(self, block: Block, result: ResponseFinalizeBlock) -> None:
+        """A block the start-up handshake re-executed: indexed now if the index stops before
+        it (a crash between saving a block and indexing it; the application's restart replays
+        at least its last block, so that height is caught up here)."""
+        if block.height > self._opened_at and self._writer.index_block(
+                block.height, block.txs, result):
+            self._indexed = max(self._indexed, block.height)
+            log.info("indexed height %d, which the index lacked", block.height)
+
+    def check_index(self) -> None:
+        """After start: say which committed heights the index still lacks (their results
+        are gone with the crash that skipped them, unless a later replay brings them)."""
+        top = self.node.replica.height
+        missing = [h for h in self.index.missing(self._opened_at + 1, top)
+                   if h not in self._queued]
+        if missing:
+            log.warning("the tx index lacks %d of the heights %d..%d (first %d): their "
+                        "transactions are not searchable", len(missing), self._opened_at + 1,
+                        top, missing[0])
 
     def close(self) -> None:
         self.feed.close()
@@ -55,6 +73,7 @@ class RpcApi:
     def committed(self, block: Block, commit: Commit, result: ResponseFinalizeBlock) -> None:
         loop = asyncio.get_running_loop()
         h = block.height
+        self._queued.add(h)
         job = self._worker.submit(self._writer.index_block, h, block.txs, result)
         job.add_done_callback(lambda f: loop.call_soon_threadsafe(self._done, h, f))
         self.feed.publish({"height": h, "hash": block.hash().hex(),
@@ -91,6 +110,7 @@ class RpcApi:
     def _done(self, height: int, job: Any) -> None:
         if job.exception() is not None:  # the node goes on; `tx` will not find this block
             log.error("indexing height %d failed: %s", height, job.exception())
+        self._queued.discard(height)
         self._indexed = max(self._indexed, height)
         keep = []
         for h, fut in self._waiters:

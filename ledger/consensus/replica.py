@@ -138,6 +138,9 @@ class Replica:
         self._replaying = False
         self._sync_turn = 0
         self.penalties: dict[str, int] = {}
+        # Told of each block the start-up handshake re-executes, with its results (the node
+        # indexes those its transaction index lacks: a crash can fall between the two).
+        self.on_replayed: Callable[[Block, ResponseFinalizeBlock], None] | None = None
 
     # ----------------------------------------------------------------- public
 
@@ -252,8 +255,10 @@ class Replica:
             b = self.blocks.block(h)
             if b is None:
                 raise LedgerError(f"block {h} missing from the block store")
-            self.app.finalize_block(ex.finalize_request(b, self.states.validators(h - 1)))
+            res = self.app.finalize_block(ex.finalize_request(b, self.states.validators(h - 1)))
             self.app.commit()
+            if self.on_replayed is not None:
+                self.on_replayed(b, res)
         if self.app.info().last_block_app_hash != state.app_hash and state.last_block_height:
             raise LedgerError("replayed application state does not match the stored app hash")
 
