@@ -1,0 +1,69 @@
+"""Distribution's records (all keys under b"dst/"; integers are ucom unless said):
+
+  dst/cur/ operator(20)             -> [period, rewards]: the open period and the delegators'
+                                       rewards it has accumulated
+  dst/his/ operator(20) period(8)   -> cumulative reward per token up to the end of `period`,
+                                       scaled by DEC (10^18)
+  dst/out/ operator(20)             -> outstanding: allocated to the validator, not yet paid
+                                       (its commission and its delegators' rewards)
+  dst/com/ operator(20)             -> accumulated commission (part of outstanding)
+  dst/slh/ operator(20) period(8)   -> a slash that ended `period`: the fraction of the
+                                       validator's tokens it took, scaled by DEC, rounded up
+  dst/del/ delegator(20) operator(20) -> [previous period, stake in tokens, height]: where the
+                                       delegation's unpaid rewards start
+  dst/wa/  delegator(20)            -> withdraw address (absent: the delegator itself)"""
+
+from __future__ import annotations
+
+from ...encoding import decode, encode
+from ..state import State
+
+CURRENT, HISTORICAL, OUTSTANDING, COMMISSION = b"dst/cur/", b"dst/his/", b"dst/out/", b"dst/com/"
+SLASH_EVENT, STARTING, WITHDRAW_ADDR = b"dst/slh/", b"dst/del/", b"dst/wa/"
+
+
+def b8(n: int) -> bytes:
+    return n.to_bytes(8, "big")
+
+
+def current(state: State, op: bytes) -> tuple[int, int]:
+    raw = state.get(CURRENT + op)
+    if raw is None:
+        return 1, 0
+    period, rewards = decode(raw)
+    return period, rewards
+
+
+def set_current(state: State, op: bytes, period: int, rewards: int) -> None:
+    state.set(CURRENT + op, encode([period, rewards]))
+
+
+def historical(state: State, op: bytes, period: int) -> int:
+    return state.get_int(HISTORICAL + op + b8(period))
+
+
+def set_historical(state: State, op: bytes, period: int, ratio: int) -> None:
+    state.set(HISTORICAL + op + b8(period), encode(ratio))
+
+
+def starting(state: State, delegator: bytes, op: bytes) -> tuple[int, int, int] | None:
+    raw = state.get(STARTING + delegator + op)
+    if raw is None:
+        return None
+    period, stake, height = decode(raw)
+    return period, stake, height
+
+
+def slash_events(state: State, op: bytes, after: int, upto: int) -> list[tuple[int, int]]:
+    """(period, fraction) of the slashes that ended a period in (after, upto], in order."""
+    out = []
+    n = len(SLASH_EVENT) + 20
+    for k, raw in state.items(SLASH_EVENT + op):
+        p = int.from_bytes(k[n:], "big")
+        if after < p <= upto:
+            out.append((p, decode(raw)))
+    return out
+
+
+def withdraw_address(state: State, delegator: bytes) -> bytes:
+    return state.get(WITHDRAW_ADDR + delegator) or delegator
