@@ -16,8 +16,19 @@ from ledger.abci import (
     ValidatorUpdate,
     VoteInfo,
 )
-from ledger.app import address, auth, bank, client, distribution, invariants, mint, msgs, slashing
-from ledger.app import staking, tx
+from ledger.app import (
+    address,
+    auth,
+    bank,
+    client,
+    distribution,
+    invariants,
+    mint,
+    msgs,
+    slashing,
+    staking,
+    tx,
+)
 from ledger.app.blockctx import BlockContext
 from ledger.app.params import Params, default_gas
 from ledger.app.state import State

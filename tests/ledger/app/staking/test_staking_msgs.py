@@ -56,13 +56,14 @@ def test_genesis_bonds_the_founding_validators_from_their_balances() -> None:
 
 def test_genesis_refusals_name_the_validator() -> None:
     bad = genesis_validator("v1", 50 * COM)
-    for change, sentence in [
+    changes: list[tuple[dict[str, object], str]] = [
             ({"pub_key": "00"}, "genesis staking: validator 0: pub_key must be 64 hex digits "
                                 "(an Ed25519 key)"),
             ({"self_bond": 0}, "genesis staking: validator 0: self_bond must be a positive "
                                "integer of ucom"),
             ({"self_bond": 500 * COM}, f"genesis staking: validator 0: insufficient funds: "
-                                       f"{text(V1)} has 100000000 ucom, needs 500000000 ucom")]:
+                                       f"{text(V1)} has 100000000 ucom, needs 500000000 ucom")]
+    for change, sentence in changes:
         with pytest.raises(AppError) as e:
             Chain({V1.address: 100 * COM}, [{**bad, **change}])
         assert str(e.value) == sentence
