@@ -88,7 +88,8 @@ class Chain:
         self.state = State(View(self.store, 1))
         self.updates: list[ValidatorUpdate] = []
         self.set_powers = {u.pub_key: u.power for u in self.init_updates}  # what consensus has
-        self.pending: list[list[ValidatorUpdate]] = [[]]  # updates effective in 1, 2 blocks
+        # Updates of block H sign from H+2: the last commit of block H+3 is the first to show them.
+        self.pending: list[list[ValidatorUpdate]] = [[], []]
 
     def deliver(self, signer: PrivateKey, *messages: Any) -> list[Event]:
         """A signed transaction: fee and sequence (ante), then its messages on a branch."""

@@ -66,6 +66,8 @@ def test_a_jailed_validator_leaves_at_the_next_end_block_and_its_stake_unbonds()
     v = store.must_validator(c.state, V1.address)
     assert v.status == UNBONDING
     c.block()
+    assert c.set_powers.get(cons_key("v1").pub_key) == 50  # H+1: still signing
+    c.block()
     assert c.set_powers.get(cons_key("v1").pub_key) is None  # consensus dropped it at H+2
     assert c.problems() == []
 
