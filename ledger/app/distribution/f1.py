@@ -29,6 +29,7 @@ def increment_period(state: State, op: bytes) -> int:
     else:
         inc = rewards * DEC // v.tokens
     store.set_historical(state, op, period, store.historical(state, op, period - 1) + inc)
+    store.reference(state, op, period - 1, -1)  # no longer the current period's base
     store.set_current(state, op, period + 1, 0)
     return period
 
@@ -73,7 +74,7 @@ def withdraw(state: State, delegator: bytes, op: bytes) -> tuple[int, list[Event
     forget its start (the caller starts it again if shares remain)."""
     end = increment_period(state, op)
     amount = delegation_rewards(state, delegator, op, end)
-    state.delete(store.STARTING + delegator + op)
+    forget(state, delegator, op)
     events = _pay(state, op, store.withdraw_address(state, delegator), amount)
     events.append(bank.event("withdraw_rewards", amount=bank.coins(amount),
                              validator=address.to_text(op),
@@ -85,7 +86,17 @@ def start(state: State, delegator: bytes, op: bytes, height: int) -> None:
     """A delegation's rewards start at the end of the last closed period."""
     from ...encoding import encode
 
+    forget(state, delegator, op)
     period, _ = store.current(state, op)
     v = sstore.must_validator(state, op)
     stake = v.tokens_of(sstore.shares(state, delegator, op))
     state.set(store.STARTING + delegator + op, encode([period - 1, stake, height]))
+    store.reference(state, op, period - 1, +1)
+
+
+def forget(state: State, delegator: bytes, op: bytes) -> None:
+    """The delegation's starting point is gone (settled, or the delegation ended)."""
+    info = store.starting(state, delegator, op)
+    if info is not None:
+        state.delete(store.STARTING + delegator + op)
+        store.reference(state, op, info[0], -1)

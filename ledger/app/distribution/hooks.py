@@ -29,7 +29,7 @@ def before_delegation_change(state: State, ctx: BlockContext, delegator: bytes,
 def after_delegation_change(state: State, ctx: BlockContext, delegator: bytes,
                             op: bytes) -> None:
     if sstore.shares(state, delegator, op) == 0:
-        state.delete(store.STARTING + delegator + op)
+        f1.forget(state, delegator, op)
     else:
         f1.start(state, delegator, op, ctx.height)
 
@@ -39,4 +39,5 @@ def before_validator_slashed(state: State, ctx: BlockContext, op: bytes,
     """A slash ends a period: delegations that began earlier lose the fraction of their
     stake from the next period on."""
     period = f1.increment_period(state, op)
+    store.reference(state, op, period, +1)  # kept for as long as the validator exists
     state.set(store.SLASH_EVENT + op + store.b8(period), encode(min(fraction_dec, DEC)))

@@ -1,7 +1,8 @@
 """Distribution's invariants (one sentence per broken one): the distribution account holds
 exactly what validators are owed (their outstanding rewards, commission included); no
 validator's commission exceeds its outstanding; what its delegations would be paid now, plus
-its commission, never exceeds its outstanding (rewards paid never exceed what was collected)."""
+its commission, never exceeds its outstanding (rewards paid never exceed what was collected);
+every delegation starts at a period whose ratio is still kept."""
 
 from __future__ import annotations
 
@@ -31,4 +32,11 @@ def problems(state: State) -> list[str]:
         if commission + pending > outstanding:
             out.append(f"validator {address.to_text(op)} owes {commission} ucom of commission "
                        f"and {pending} ucom of rewards but has {outstanding} ucom outstanding")
+    n = len(store.STARTING)
+    for k, _ in state.items(store.STARTING):
+        info = store.starting(state, k[n:n + 20], k[n + 20:])
+        assert info is not None
+        if state.get(store.HISTORICAL + k[n + 20:] + store.b8(info[0])) is None:
+            out.append(f"the delegation of {address.to_text(k[n:n + 20])} to "
+                       f"{address.to_text(k[n + 20:])} starts at a pruned period")
     return out

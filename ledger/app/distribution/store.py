@@ -2,8 +2,8 @@
 
   dst/cur/ operator(20)             -> [period, rewards]: the open period and the delegators'
                                        rewards it has accumulated
-  dst/his/ operator(20) period(8)   -> cumulative reward per token up to the end of `period`,
-                                       scaled by DEC (10^18)
+  dst/his/ operator(20) period(8)   -> [cumulative reward per token up to the end of `period`
+                                       scaled by DEC (10^18), reference count]
   dst/out/ operator(20)             -> outstanding: allocated to the validator, not yet paid
                                        (its commission and its delegators' rewards)
   dst/com/ operator(20)             -> accumulated commission (part of outstanding)
@@ -39,11 +39,29 @@ def set_current(state: State, op: bytes, period: int, rewards: int) -> None:
 
 
 def historical(state: State, op: bytes, period: int) -> int:
-    return state.get_int(HISTORICAL + op + b8(period))
+    raw = state.get(HISTORICAL + op + b8(period))
+    assert raw is not None, f"historical rewards of period {period} were pruned while in use"
+    ratio: int = decode(raw)[0]
+    return ratio
 
 
 def set_historical(state: State, op: bytes, period: int, ratio: int) -> None:
-    state.set(HISTORICAL + op + b8(period), encode(ratio))
+    """A closed period's ratio, referenced once (by the validator's current period)."""
+    state.set(HISTORICAL + op + b8(period), encode([ratio, 1]))
+
+
+def reference(state: State, op: bytes, period: int, delta: int) -> None:
+    """Count one more (+1) or one less (-1) user of a period's ratio: the current period,
+    delegations that start there, slashes that ended it. Unused ratios are deleted (the SDK's
+    reference counting), so the store keeps only what some reward computation needs."""
+    key = HISTORICAL + op + b8(period)
+    raw = state.get(key)
+    assert raw is not None
+    ratio, refs = decode(raw)
+    if refs + delta <= 0:
+        state.delete(key)
+    else:
+        state.set(key, encode([ratio, refs + delta]))
 
 
 def starting(state: State, delegator: bytes, op: bytes) -> tuple[int, int, int] | None:

@@ -163,3 +163,14 @@ def test_rewards_of_a_validator_without_tokens_go_to_the_community_pool() -> Non
     assert bank.balance(c.state, POOL) == pool + 156_800
     c.end()
     assert c.problems() == []
+
+
+def test_ratios_no_delegation_needs_are_pruned() -> None:
+    c = chain()
+    for _ in range(20):
+        c.block()
+        c.deliver(ALICE, MsgWithdrawRewards(ALICE.address, V1.address))
+        c.deliver(ALICE, MsgDelegate(ALICE.address, V1.address, COM))
+    kept = [k for k, _ in c.state.items(b"dst/his/" + V1.address)]
+    assert len(kept) == 2  # v1's own start, and the last closed period (alice's start)
+    assert c.problems() == []
