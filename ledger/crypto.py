@@ -107,6 +107,11 @@ def check_many(triples: list[Triple]) -> list[bool]:
     return [_sodium_valid(p, m, s) for p, m, s in triples]
 
 
+def known_valid(pub_key: bytes, msg: bytes, sig: bytes) -> bool:
+    """Already verified and found valid (a single dict read: safe from a worker thread)."""
+    return _CACHE.get(_cache_key(pub_key, msg, sig)) is True
+
+
 def remember_valid(triples: list[Triple]) -> None:
     """Record triples found valid by `check_many` (call on the thread that uses `verify`)."""
     for pub_key, msg, sig in triples:

@@ -22,6 +22,7 @@ from typing import Any
 from . import crypto, privval, rpc, store, wal
 from .abci import ExecTxResult
 from .application import open_application
+from .blocksigs import BlockSignatures
 from .consensus import views
 from .consensus.execution import ChainState
 from .consensus.messages import TxMsg, decode_msg, encode_msg
@@ -269,6 +270,8 @@ class Node:
         # proposals and votes never queue behind a flood of them.
         self.ingest = Ingest(self._admit, signatures=getattr(self.app, "signatures", None),
                              room=lambda: self.mempool.max_txs - len(self.mempool))
+        self.block_sigs = BlockSignatures(getattr(self.app, "signatures", None), self._seen,
+                                          self._consensus)
         self.api = RpcApi(self)
         self.rpc = rpc.RpcServer(self.api, self.config.rpc_host, self.config.rpc_port)
         self._timers: set[asyncio.TimerHandle] = set()
@@ -293,6 +296,7 @@ class Node:
         await self.rpc.stop()
         await self.peers.stop()
         await self.ingest.stop()
+        await self.block_sigs.stop()
         self.wal.close()
 
     # ------------------------------------------------------------ replica I/O
@@ -305,8 +309,18 @@ class Node:
             return
         if channel == CH_MEMPOOL:
             self._on_txs(peer, payload)
-        else:
+        elif not self.block_sigs.offer(peer, payload):
             self._perform(self.replica.on_message(peer, payload))
+
+    def _consensus(self, peer: str, payload: bytes) -> None:
+        """A block held for its signatures' check, now for the replica."""
+        if not self._stopping:
+            self._perform(self.replica.on_message(peer, payload))
+
+    def _seen(self, tx: bytes) -> bool:
+        """Its signature was checked here: in the mempool, or recently committed."""
+        h = tx_hash(tx)
+        return h in self.mempool or self.mempool.committed(h) is not None
 
     def _on_txs(self, peer: str, payload: bytes) -> None:
         """Gossiped transactions go to the ingestion queue; beyond its bound they are dropped
@@ -320,7 +334,7 @@ class Node:
             self.peers.penalize(peer, "decode: not a transaction batch", PENALTY["decode"])
             return
         for tx in msg.txs:
-            if tx_hash(tx) not in self.mempool:
+            if not self._seen(tx):  # a late copy of a committed one is not checked again
                 self.ingest.offer(tx, peer)
 
     def _fire(self, handle_box: list[asyncio.TimerHandle], timer: Timer) -> None:

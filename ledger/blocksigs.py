@@ -1,0 +1,99 @@
+"""Signatures of the transactions a block brings that this node has not seen, checked on a
+worker thread before the replica sees the block.
+
+Under load a proposer often includes transactions that its gossip has not yet brought to the
+others; their ProcessProposal would then verify each signature on the event loop, with the
+slower OpenSSL check, while votes wait. So a proposal (or a synced block) whose transactions
+are not all in the mempool is held back: the application lists the signatures of those
+(`abci.SignedTxs`), libsodium checks them on a thread (it releases the GIL), the valid ones
+are remembered (`crypto.remember_valid`), and only then is the message handed to the replica,
+whose checks find them done. Nothing is decided here: a signature that fails is simply not
+remembered, and the replica's own check refuses the block as before.
+
+Held messages are few (`max_pending`, beyond which a message goes straight on) and the same
+bytes arriving again while held are dropped (the held copy is delivered). Other messages are
+not held, so votes keep flowing; a replica handles a block's votes before the block anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable
+
+from . import crypto
+from .consensus.messages import BlockResponse, ProposalMsg, decode_msg
+from .errors import DecodeError
+
+log = logging.getLogger("ledger.blocksigs")
+
+Signatures = Callable[[bytes], list[crypto.Triple]]
+# What a proposal or a block response encodes to first (a dict whose first key is "b").
+_BLOCK_PREFIX = b"d\x03s\x01b"
+
+
+class BlockSignatures:
+    def __init__(self, signatures: Signatures | None, seen: Callable[[bytes], bool],
+                 deliver: Callable[[str, bytes], None], max_pending: int = 4) -> None:
+        self.signatures = signatures
+        self.seen = seen  # a transaction whose signature was checked (mempool, committed)
+        self.deliver = deliver
+        self.max_pending = max_pending
+        self.stats = {"held": 0, "verified": 0, "dropped": 0}
+        self._pending: set[bytes] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def offer(self, peer: str, payload: bytes) -> bool:
+        """True if the message is held (delivered later, or dropped as a duplicate of a held
+        one); False: the caller hands it to the replica now."""
+        if self.signatures is None or not payload.startswith(_BLOCK_PREFIX) \
+                or len(self._pending) >= self.max_pending:
+            return False
+        try:
+            msg = decode_msg(payload)
+        except DecodeError:
+            return False  # the replica penalizes it
+        if not isinstance(msg, ProposalMsg | BlockResponse):
+            return False
+        fresh = [tx for tx in msg.block.txs if not self.seen(tx)]
+        if not fresh:
+            return False
+        key = hashlib.sha256(payload).digest()
+        if key in self._pending:
+            self.stats["dropped"] += 1
+            return True
+        self._pending.add(key)
+        self.stats["held"] += 1
+        task = asyncio.get_running_loop().create_task(self._check(key, peer, payload, fresh))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def stop(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _check(self, key: bytes, peer: str, payload: bytes, txs: list[bytes]) -> None:
+        sigs = self.signatures
+        assert sigs is not None
+
+        def work() -> list[crypto.Triple]:
+            triples = []
+            for tx in txs:
+                try:
+                    triples += [t for t in sigs(tx) if not crypto.known_valid(*t)]
+                except Exception:  # malformed: the application's checks will say why
+                    continue
+            return [t for t, ok in zip(triples, crypto.check_many(triples), strict=True) if ok]
+
+        try:
+            valid = await asyncio.get_running_loop().run_in_executor(None, work)
+            crypto.remember_valid(valid)
+            self.stats["verified"] += len(valid)
+        except Exception:  # the replica checks on the loop instead
+            log.exception("checking a block's signatures off the loop failed")
+        finally:
+            self._pending.discard(key)
+        self.deliver(peer, payload)
