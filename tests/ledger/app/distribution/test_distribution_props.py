@@ -52,7 +52,7 @@ def run(c: Chain, kind: str, who_i: int, v_i: int, n: int) -> None:
         pass
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.lists(step, min_size=1, max_size=30))
 def test_rewards_owed_never_exceed_what_was_collected(steps: list[Any]) -> None:
     c = Chain({**{p.address: 100 * COM for p in PEOPLE}, **{v.address: 20 * COM for v in VALS}},

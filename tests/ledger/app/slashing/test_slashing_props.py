@@ -26,7 +26,7 @@ step = st.tuples(st.sets(st.integers(0, 3), max_size=2),  # absent from the last
                  st.integers(0, 3), st.integers(0, 3), st.integers(1, 5 * COM))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(step, min_size=1, max_size=30))
 def test_invariants_hold_through_downtime_and_double_signs(steps: list[Any]) -> None:
     c = Chain({ALICE.address: 500 * COM, **{v.address: 50 * COM for v in VALS}},

@@ -58,7 +58,7 @@ def run(c: Chain, s: tuple[str, int, int, int]) -> None:
         pass  # a refusal changes nothing but the fee and the sequence
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.lists(step, min_size=1, max_size=25))
 def test_staking_invariants_hold_after_every_step(steps: list[tuple[str, int, int, int]]) -> None:
     c = Chain({**{p.address: 100 * COM for p in PEOPLE}, **{v.address: 50 * COM for v in VALS}},
