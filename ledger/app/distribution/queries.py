@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import address, bank
+from ..errors import UNKNOWN_REQUEST, AppError
 from ..staking import store as sstore
 from ..state import State
 from . import f1, store
@@ -51,3 +52,23 @@ def withdraw_address(state: State, delegator: bytes) -> Answer:
 
 def params(state: State) -> Answer:
     return dparams.DistributionParams.key(), dparams.load(state).to_obj()
+
+
+PATHS = ("/distribution/rewards", "/distribution/commission", "/distribution/outstanding",
+         "/distribution/community_pool", "/distribution/withdraw_address",
+         "/distribution/params")
+
+
+def answer(state: State, path: str, data: bytes) -> Answer:
+    """The RPC paths: data is an address (com1... or 20 bytes) where one is needed."""
+    if path == "/distribution/community_pool":
+        return community_pool(state)
+    if path == "/distribution/params":
+        return params(state)
+    by_address = {"/distribution/rewards": rewards, "/distribution/commission": commission,
+                  "/distribution/outstanding": outstanding,
+                  "/distribution/withdraw_address": withdraw_address}
+    if path in by_address:
+        return by_address[path](state, address.parse(data))
+    raise AppError(UNKNOWN_REQUEST, f"unknown query path {path[:64]!r} "
+                                    f"(known: {', '.join(PATHS)})")

@@ -104,3 +104,17 @@ def query_minter(state: State) -> tuple[bytes, dict[str, Any]]:
 
 def query_params(state: State) -> tuple[bytes, dict[str, Any]]:
     return MintParams.key(), MintParams.load(state).to_obj()
+
+
+PATHS = ("/mint/minter", "/mint/params")
+
+
+def answer(state: State, path: str, data: bytes) -> tuple[bytes, dict[str, Any]]:
+    if path == "/mint/minter":
+        return query_minter(state)
+    if path == "/mint/params":
+        return query_params(state)
+    from ..errors import UNKNOWN_REQUEST
+
+    raise AppError(UNKNOWN_REQUEST, f"unknown query path {path[:64]!r} "
+                                    f"(known: {', '.join(PATHS)})")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import address, bank
+from ..errors import INVALID_REQUEST, UNKNOWN_REQUEST, AppError
 from ..state import State
 from . import params as sparams
 from . import store
@@ -77,3 +78,29 @@ def pool(state: State) -> Answer:
 
 def params(state: State) -> Answer:
     return sparams.StakingParams.key(), sparams.load(state).to_obj()
+
+
+PATHS = ("/staking/validators", "/staking/validator", "/staking/delegations",
+         "/staking/unbonding", "/staking/redelegations", "/staking/pool", "/staking/params")
+STATUSES = ("bonded", "unbonding", "unbonded")
+
+
+def answer(state: State, path: str, data: bytes) -> Answer:
+    """The RPC paths: data is an address (com1... or 20 bytes) where one is needed, a status
+    (or nothing) for /staking/validators."""
+    arg = data.decode("utf-8", "replace").strip() if len(data) != 20 else ""
+    if path == "/staking/validators":
+        if arg and arg not in STATUSES:
+            raise AppError(INVALID_REQUEST, f"unknown validator status {arg[:32]!r} "
+                                            f"(known: {', '.join(STATUSES)})")
+        return validators(state, arg or None)
+    if path == "/staking/pool":
+        return pool(state)
+    if path == "/staking/params":
+        return params(state)
+    by_address = {"/staking/validator": validator, "/staking/delegations": delegations,
+                  "/staking/unbonding": unbonding, "/staking/redelegations": redelegations}
+    if path in by_address:
+        return by_address[path](state, address.parse(data))
+    raise AppError(UNKNOWN_REQUEST, f"unknown query path {path[:64]!r} "
+                                    f"(known: {', '.join(PATHS)})")
