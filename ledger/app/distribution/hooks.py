@@ -4,7 +4,6 @@ every change of a validator's tokens is preceded by closing its reward period.""
 from __future__ import annotations
 
 from ...abci import Event
-from ...encoding import encode
 from ..blockctx import BlockContext
 from ..staking import store as sstore
 from ..staking.store import DEC
@@ -40,4 +39,4 @@ def before_validator_slashed(state: State, ctx: BlockContext, op: bytes,
     stake from the next period on."""
     period = f1.increment_period(state, op)
     store.reference(state, op, period, +1)  # kept for as long as the validator exists
-    state.set(store.SLASH_EVENT + op + store.b8(period), encode(min(fraction_dec, DEC)))
+    store.add_slash_event(state, op, period, min(fraction_dec, DEC))

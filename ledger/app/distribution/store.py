@@ -7,8 +7,9 @@
   dst/out/ operator(20)             -> outstanding: allocated to the validator, not yet paid
                                        (its commission and its delegators' rewards)
   dst/com/ operator(20)             -> accumulated commission (part of outstanding)
-  dst/slh/ operator(20) period(8)   -> a slash that ended `period`: the fraction of the
-                                       validator's tokens it took, scaled by DEC, rounded up
+  dst/slh/ operator(20)             -> [[period, fraction], ...]: each slash, the period it
+                                       ended and the fraction of the validator's tokens it
+                                       took (scaled by DEC, rounded up)
   dst/del/ delegator(20) operator(20) -> [previous period, stake in tokens, height]: where the
                                        delegation's unpaid rewards start
   dst/wa/  delegator(20)            -> withdraw address (absent: the delegator itself)"""
@@ -74,13 +75,17 @@ def starting(state: State, delegator: bytes, op: bytes) -> tuple[int, int, int] 
 
 def slash_events(state: State, op: bytes, after: int, upto: int) -> list[tuple[int, int]]:
     """(period, fraction) of the slashes that ended a period in (after, upto], in order."""
-    out = []
-    n = len(SLASH_EVENT) + 20
-    for k, raw in state.items(SLASH_EVENT + op):
-        p = int.from_bytes(k[n:], "big")
-        if after < p <= upto:
-            out.append((p, decode(raw)))
-    return out
+    raw = state.get(SLASH_EVENT + op)
+    events = [] if raw is None else decode(raw)
+    return [(p, f) for p, f in events if after < p <= upto]
+
+
+def add_slash_event(state: State, op: bytes, period: int, fraction: int) -> None:
+    """One key per validator (slashes are rare; a delegation's settlement reads it with one
+    get instead of iterating a prefix)."""
+    raw = state.get(SLASH_EVENT + op)
+    events = [] if raw is None else decode(raw)
+    state.set(SLASH_EVENT + op, encode([*events, [period, fraction]]))
 
 
 def withdraw_address(state: State, delegator: bytes) -> bytes:

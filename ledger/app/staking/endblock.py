@@ -100,8 +100,10 @@ def mature(state: State, ctx: BlockContext) -> list[Event]:
         es = store.entries(state, key)
         left = [e for e in es if e[1] > ctx.time]
         store.set_entries(state, key, left)
-        if not left:
+        if es and not left:
             state.delete(store.RED_BY_SRC + src + delegator + dst)
+            into = store.RED_INTO + delegator + dst
+            state.set_int(into, state.get_int(into) - 1)
         if len(left) < len(es):
             events.append(bank.event("complete_redelegation", delegator=_t(delegator),
                                      source_validator=_t(src), destination_validator=_t(dst)))

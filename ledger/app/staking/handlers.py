@@ -149,11 +149,10 @@ def handle_redelegate(state: State, m: Msg, ctx: BlockContext) -> list[Event]:
     p = sparams.load(state)
     src = store.must_validator(state, m.src)
     dst = _open_validator(state, m.dst)
-    for k, _ in state.items(store.REDELEGATION + m.delegator):
-        if k[-20:] == m.src and store.entries(state, k):
-            raise AppError(INVALID_REQUEST, f"the stake of {_t(m.delegator)} with {_t(m.src)} "
-                                            f"arrived by a redelegation that has not matured: "
-                                            f"it cannot be redelegated again yet")
+    if state.get_int(store.RED_INTO + m.delegator + m.src) > 0:
+        raise AppError(INVALID_REQUEST, f"the stake of {_t(m.delegator)} with {_t(m.src)} "
+                                        f"arrived by a redelegation that has not matured: "
+                                        f"it cannot be redelegated again yet")
     shares = _shares_for(state, m.delegator, src, m.amount)
     key = store.red_key(m.delegator, m.src, m.dst)
     es = store.entries(state, key)
@@ -171,6 +170,9 @@ def handle_redelegate(state: State, m: Msg, ctx: BlockContext) -> list[Event]:
         dst, shares_dst, more = keeper.add_tokens(state, ctx, m.delegator, dst, tokens)
         events += more
     if done > ctx.time and tokens > 0:
+        if not es:
+            into = store.RED_INTO + m.delegator + m.dst
+            state.set_int(into, state.get_int(into) + 1)
         store.set_entries(state, key, es + [[ctx.height, done, tokens, shares_dst]])
         state.set(store.RED_QUEUE + b8(done) + m.delegator + m.src + m.dst, b"")
         state.set(store.RED_BY_SRC + m.src + m.delegator + m.dst, b"")

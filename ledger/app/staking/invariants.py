@@ -1,7 +1,8 @@
 """Staking's invariants (one sentence per broken one): the bonded pool holds the tokens of the
 bonded validators; the not-bonded pool holds those of the others plus the unbonding entries'
 balances; a validator's delegations' shares sum to its delegator shares; the validators last
-sent to consensus are exactly the bonded ones."""
+sent to consensus are exactly the bonded ones; the index of redelegations into a validator
+counts them."""
 
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ def problems(state: State) -> list[str]:
         if sums.get(v.operator, 0) != v.delegator_shares:
             out.append(f"validator {address.to_text(v.operator)} counts {v.delegator_shares} "
                        f"shares, its delegations hold {sums.get(v.operator, 0)}")
+    into: dict[bytes, int] = {}
+    n = len(store.REDELEGATION)
+    for k, _ in state.items(store.REDELEGATION):
+        pair = k[n:n + 20] + k[n + 40:n + 60]
+        into[pair] = into.get(pair, 0) + 1
+    counted = {k[len(store.RED_INTO):]: state.get_int(k) for k, _ in state.items(store.RED_INTO)}
+    if into != counted:
+        out.append("the counts of redelegations into validators do not match the redelegations")
     last = {k[len(store.LAST_POWER):] for k, _ in state.items(store.LAST_POWER)}
     if last != {v.operator for v in vals if v.status == BONDED}:
         out.append("the validators last sent to consensus are not the bonded ones")

@@ -13,6 +13,7 @@ from ..params import PPM
 from ..state import State
 
 P = TypeVar("P", bound="ModuleParams")
+_LOADED: dict[tuple[type, bytes], ModuleParams] = {}
 
 
 class ModuleParams:
@@ -62,8 +63,17 @@ class ModuleParams:
 
     @classmethod
     def load(cls: type[P], state: State) -> P:
+        """The same (frozen) value for the same stored bytes: read by most messages."""
         raw = state.get(cls.key())
-        return cls() if raw is None else cls.from_obj(decode(raw))
+        if raw is None:
+            return cls()
+        hit = _LOADED.get((cls, raw))
+        if hit is None:
+            if len(_LOADED) > 64:
+                _LOADED.clear()
+            hit = _LOADED[(cls, raw)] = cls.from_obj(decode(raw))
+        assert isinstance(hit, cls)
+        return hit
 
     def save(self, state: State) -> None:
         self.validate()

@@ -13,6 +13,8 @@ prefix iterates in a useful order):
                                                    initial, shares_dst], ...]
   stk/rv/ src(20) delegator(20) dst(20)         -> b"" (redelegations away from a validator)
   stk/rq/ completion(8) delegator(20) src(20) dst(20) -> b"" (redelegation queue)
+  stk/ri/ delegator(20) dst(20)                 -> how many sources have immature
+                                                   redelegations of this delegator into dst
   stk/vq/ completion(8) operator(20)            -> b"" (validators unbonding)
   stk/last/ operator(20)                        -> power last sent to consensus (int)
 
@@ -34,7 +36,7 @@ BONDED, UNBONDING, UNBONDED = "bonded", "unbonding", "unbonded"
 
 VALIDATOR, CONS, DELEGATION, DEL_BY_VAL = b"stk/v/", b"stk/c/", b"stk/d/", b"stk/dv/"
 UNBONDING_ENTRIES, UBD_BY_VAL, UBD_QUEUE = b"stk/u/", b"stk/uv/", b"stk/uq/"
-REDELEGATION, RED_BY_SRC, RED_QUEUE = b"stk/r/", b"stk/rv/", b"stk/rq/"
+REDELEGATION, RED_BY_SRC, RED_QUEUE, RED_INTO = b"stk/r/", b"stk/rv/", b"stk/rq/", b"stk/ri/"
 VAL_QUEUE, LAST_POWER = b"stk/vq/", b"stk/last/"
 
 
@@ -90,9 +92,23 @@ class Validator:
         return replace(self, **changes)
 
 
+_DECODED: dict[bytes, Validator] = {}
+
+
+def _decoded(raw: bytes) -> Validator:
+    """Validators are read several times per message: the same bytes give the same (frozen)
+    value without decoding again."""
+    v = _DECODED.get(raw)
+    if v is None:
+        if len(_DECODED) >= 4096:
+            _DECODED.clear()
+        v = _DECODED[raw] = Validator.from_obj(decode(raw))
+    return v
+
+
 def get_validator(state: State, operator: bytes) -> Validator | None:
     raw = state.get(VALIDATOR + operator)
-    return None if raw is None else Validator.from_obj(decode(raw))
+    return None if raw is None else _decoded(raw)
 
 
 def must_validator(state: State, operator: bytes) -> Validator:
@@ -107,7 +123,7 @@ def set_validator(state: State, v: Validator) -> None:
 
 
 def all_validators(state: State) -> list[Validator]:
-    return [Validator.from_obj(decode(raw)) for _, raw in state.items(VALIDATOR)]
+    return [_decoded(raw) for _, raw in state.items(VALIDATOR)]
 
 
 def by_cons(state: State, cons: bytes) -> Validator | None:
