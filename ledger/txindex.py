@@ -166,19 +166,21 @@ class TxIndex:
             events = []
             for seq, ev in enumerate(r.events):
                 typ = ev.type
-                attrs = []
+                attrs = [(a.key, a.value, a.index) for a in ev.attributes]
+                events.append((typ, attrs))
+                if not typ:
+                    continue
                 pos = i << 32 | seq
-                for a in ev.attributes:
-                    attrs.append((a.key, a.value, a.index))
-                    if not (a.index and typ and a.key):
+                for key, value, indexed in attrs:
+                    if not (indexed and key):
                         continue
-                    k = (typ, a.key, a.value)
+                    k = (typ, key, value)
                     t = recent.get(k)
                     if t is None:
                         t = older.get(k)
                         if t is None:  # new, or forgotten: a second id is harmless
                             t, next_term = next_term, next_term + 1
-                            new.append((t, f"{typ}.{a.key}", a.value))
+                            new.append((t, f"{typ}.{key}", value))
                         if len(recent) >= TERMS_CACHED:
                             older, recent = recent, {}
                             self._older, self._terms = older, recent
@@ -188,7 +190,6 @@ class TxIndex:
                         found[t] = [pos]
                     else:
                         where.append(pos)
-                events.append((typ, attrs))
             data = views.b64(r.data) if r.data else None
             rows.append((height, i, sha256(tx).digest(), tx, r.code, _compact(
                 (r.code, data, r.log, r.gas_wanted, r.gas_used, r.codespace, events))))
