@@ -5,6 +5,7 @@ queries with their proving keys."""
 from __future__ import annotations
 
 from ledger.app import bank
+from ledger.app.gov.tally import TallySource
 from ledger.app.staking import queries, store, tally_source
 from ledger.app.staking.msgs import MsgDelegate, MsgUndelegate
 from ledger.app.staking.slash import jail
@@ -90,7 +91,7 @@ def test_an_unbonding_validator_that_ranks_again_is_bonded_again() -> None:
 def test_tally_source_gives_bonded_validators_and_delegations() -> None:
     c = chain()
     c.deliver(ALICE, MsgDelegate(ALICE.address, V1.address, 10 * COM))
-    src = tally_source(c.state)
+    src: TallySource = tally_source(c.state)  # mypy checks the protocol governance reads
     assert sorted((v.operator, v.tokens) for v in src.bonded_validators()) == sorted(
         [(V1.address, 60 * COM), (min(V2.address, V3.address), 30 * COM)])
     assert src.delegations_of(ALICE.address) == [(V1.address, 10 * COM * store.DEC)]
@@ -115,3 +116,18 @@ def test_queries_answer_with_the_key_that_proves_them() -> None:
     assert (p["bonded"], p["not_bonded"], p["bonded_validators"]) == (89 * COM, 31 * COM, 2)
     assert len(queries.validators(c.state)[1]["validators"]) == 3
     assert queries.params(c.state)[1]["max_validators"] == 2
+
+
+def test_governance_counts_stake_through_this_source() -> None:
+    """Governance's own count over staking's records: a delegator who votes takes its stake
+    from its validator's vote; a validator's vote carries the rest."""
+    from ledger.app.gov import store as gstore
+    from ledger.app.gov.tally import count
+
+    c = chain()
+    c.deliver(ALICE, MsgDelegate(ALICE.address, V1.address, 10 * COM))
+    c.block()
+    c.state.set(gstore.vote_key(1, V1.address), gstore.encode_vote(((gstore.YES, 1_000_000),)))
+    c.state.set(gstore.vote_key(1, ALICE.address), gstore.encode_vote(((gstore.NO, 1_000_000),)))
+    t = count(c.state, 1, tally_source(c.state))
+    assert (t.yes // 1_000_000, t.no // 1_000_000, t.total_bonded) == (50 * COM, 10 * COM, 90 * COM)
