@@ -37,11 +37,13 @@ ROUTES: dict[str, Route] = {
                                handlers.handle_undelegate),
     smsgs.MsgRedelegate.type: (smsgs.parse_redelegate, smsgs.check_redelegate,
                                handlers.handle_redelegate),
+    smsgs.MsgCancelUnbonding.type: (smsgs.parse_cancel_unbonding, smsgs.no_check,
+                                    handlers.handle_cancel_unbonding),
 }
 
 DEFAULT_GAS = {"staking/create_validator": 20_000, "staking/edit_validator": 5_000,
                "staking/delegate": 10_000, "staking/undelegate": 12_000,
-               "staking/redelegate": 15_000}
+               "staking/redelegate": 15_000, "staking/cancel_unbonding": 12_000}
 
 __all__ = ["DEFAULT_GAS", "ROUTES", "StakingParams", "StakingTally", "end_block", "genesis",
            "params", "problems", "queries", "tally_source"]

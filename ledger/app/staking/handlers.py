@@ -10,7 +10,14 @@ from ..msgs import Msg
 from ..state import State
 from . import keeper, store
 from . import params as sparams
-from .msgs import MsgCreateValidator, MsgDelegate, MsgEditValidator, MsgRedelegate, MsgUndelegate
+from .msgs import (
+    MsgCancelUnbonding,
+    MsgCreateValidator,
+    MsgDelegate,
+    MsgEditValidator,
+    MsgRedelegate,
+    MsgUndelegate,
+)
 from .store import BONDED, UNBONDED, Validator, b8
 
 DAY_MS = 86_400_000
@@ -179,3 +186,35 @@ def handle_redelegate(state: State, m: Msg, ctx: BlockContext) -> list[Event]:
     return events + [bank.event("redelegate", source_validator=_t(m.src),
                                 destination_validator=_t(m.dst), delegator=_t(m.delegator),
                                 amount=bank.coins(tokens), completion_time=str(done))]
+
+
+def handle_cancel_unbonding(state: State, m: Msg, ctx: BlockContext) -> list[Event]:
+    """Delegate back (part of) an unbonding entry's balance, as the SDK's
+    MsgCancelUnbondingDelegation: the coins go from the not-bonded pool to the validator."""
+    assert isinstance(m, MsgCancelUnbonding)
+    v = _open_validator(state, m.validator)
+    if v.jailed:
+        raise AppError(INVALID_REQUEST, f"validator {_t(m.validator)} is jailed: unbonding "
+                                        f"from it cannot be cancelled")
+    key = store.ubd_key(m.delegator, m.validator)
+    es = store.entries(state, key)
+    at = [i for i, e in enumerate(es) if e[0] == m.creation_height and e[1] > ctx.time]
+    if not at:
+        raise AppError(NOT_FOUND, f"{_t(m.delegator)} has no unbonding from {_t(m.validator)} "
+                                  f"begun at height {m.creation_height}")
+    entry = es[at[0]]
+    if m.amount > entry[3]:
+        raise AppError(INSUFFICIENT_FUNDS, f"the unbonding entry holds {bank.shown(entry[3])}, "
+                                           f"less than {bank.shown(m.amount)}")
+    entry[3] -= m.amount
+    entry[2] -= min(m.amount, entry[2])
+    if entry[3] == 0:
+        del es[at[0]]
+    store.set_entries(state, key, es)
+    if not es:
+        state.delete(store.UBD_BY_VAL + m.validator + m.delegator)
+    keeper.move_pool(state, bank.NOT_BONDED_POOL, keeper.pool_of(v), m.amount)
+    v, new, events = keeper.add_tokens(state, ctx, m.delegator, v, m.amount)
+    return events + [bank.event("cancel_unbonding_delegation", validator=_t(m.validator),
+                                delegator=_t(m.delegator), amount=bank.coins(m.amount),
+                                creation_height=str(m.creation_height))]

@@ -7,7 +7,9 @@ amounts integers of ucom, rates in ppm):
    "commission_ppm": int | None}                          None leaves the field as it is
   {"type": "staking/delegate", "delegator": addr, "validator": addr, "amount": int}
   {"type": "staking/undelegate", "delegator": addr, "validator": addr, "amount": int}
-  {"type": "staking/redelegate", "delegator": addr, "src": addr, "dst": addr, "amount": int}"""
+  {"type": "staking/redelegate", "delegator": addr, "src": addr, "dst": addr, "amount": int}
+  {"type": "staking/cancel_unbonding", "delegator": addr, "validator": addr, "amount": int,
+   "creation_height": int}           delegates back what an unbonding entry still holds"""
 
 from __future__ import annotations
 
@@ -126,6 +128,23 @@ class MsgRedelegate(_Base):
                 "dst": self.dst, "amount": self.amount}
 
 
+@dataclass(frozen=True)
+class MsgCancelUnbonding(_Base):
+    delegator: bytes
+    validator: bytes
+    amount: int
+    creation_height: int
+    type: ClassVar[str] = "staking/cancel_unbonding"
+
+    @property
+    def signer(self) -> bytes:
+        return self.delegator
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.type, "delegator": self.delegator, "validator": self.validator,
+                "amount": self.amount, "creation_height": self.creation_height}
+
+
 def _rate(v: Any, name: str) -> int:
     n = wire.uint(v, name)
     if n > PPM:
@@ -175,6 +194,14 @@ def parse_redelegate(d: dict[str, Any]) -> Msg:
     return MsgRedelegate(wire.addr(d["delegator"], "delegator"), wire.addr(d["src"], "src"),
                          wire.addr(d["dst"], "dst"),
                          wire.uint(d["amount"], "amount", positive=True))
+
+
+def parse_cancel_unbonding(d: dict[str, Any]) -> Msg:
+    wire.fields(d, {"type", "delegator", "validator", "amount", "creation_height"})
+    return MsgCancelUnbonding(wire.addr(d["delegator"], "delegator"),
+                              wire.addr(d["validator"], "validator"),
+                              wire.uint(d["amount"], "amount", positive=True),
+                              wire.uint(d["creation_height"], "creation_height", positive=True))
 
 
 def check_create(m: Msg) -> None:

@@ -9,6 +9,7 @@ from ledger.app import bank
 from ledger.app.errors import INSUFFICIENT_FUNDS, INVALID_REQUEST, NOT_FOUND, UNAUTHORIZED, AppError
 from ledger.app.staking import store
 from ledger.app.staking.msgs import (
+    MsgCancelUnbonding,
     MsgCreateValidator,
     MsgDelegate,
     MsgEditValidator,
@@ -212,3 +213,34 @@ def test_delegating_to_a_tombstoned_validator_is_refused() -> None:
     e = refused(c, ALICE, MsgDelegate(ALICE.address, V2.address, COM))
     assert (e.code, str(e)) == (UNAUTHORIZED, f"validator {text(V2)} is tombstoned (it "
                                               f"double-signed) and takes no delegations")
+
+
+def test_an_unbonding_can_be_cancelled_back_into_the_validator() -> None:
+    c = chain()
+    c.deliver(ALICE, MsgDelegate(ALICE.address, V1.address, 10 * COM))
+    c.block()
+    height = c.ctx.height
+    c.deliver(ALICE, MsgUndelegate(ALICE.address, V1.address, 6 * COM))
+    e = refused(c, ALICE, MsgCancelUnbonding(ALICE.address, V1.address, 7 * COM, height))
+    assert (e.code, str(e)) == (INSUFFICIENT_FUNDS, "the unbonding entry holds 6000000 ucom, "
+                                                    "less than 7000000 ucom")
+    e = refused(c, ALICE, MsgCancelUnbonding(ALICE.address, V1.address, COM, height + 1))
+    assert (e.code, str(e)) == (NOT_FOUND, f"{text(ALICE)} has no unbonding from {text(V1)} "
+                                           f"begun at height {height + 1}")
+    events = c.deliver(ALICE, MsgCancelUnbonding(ALICE.address, V1.address, 2 * COM, height))
+    assert attrs(events, "cancel_unbonding_delegation")[0]["amount"] == "2000000ucom"
+    assert store.entries(c.state, store.ubd_key(ALICE.address, V1.address))[0][2:] == [
+        4 * COM, 4 * COM]
+    assert store.must_validator(c.state, V1.address).tokens_of(
+        store.shares(c.state, ALICE.address, V1.address)) == 6 * COM
+    assert c.problems() == []
+    c.deliver(ALICE, MsgCancelUnbonding(ALICE.address, V1.address, 4 * COM, height))
+    assert c.state.get(store.ubd_key(ALICE.address, V1.address)) is None
+    assert bank.balance(c.state, NOT_BONDED) == 0
+    c.block(seconds=30 * DAY)  # the queue's stale key matures into nothing
+    assert c.problems() == []
+    v = store.must_validator(c.state, V1.address)
+    store.set_validator(c.state, v.with_(jailed=True))
+    c.deliver(ALICE, MsgUndelegate(ALICE.address, V1.address, COM))
+    e = refused(c, ALICE, MsgCancelUnbonding(ALICE.address, V1.address, COM, c.ctx.height))
+    assert str(e) == f"validator {text(V1)} is jailed: unbonding from it cannot be cancelled"

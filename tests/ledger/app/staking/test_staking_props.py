@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from ledger.app import staking
 from ledger.app.errors import AppError
-from ledger.app.staking.msgs import MsgDelegate, MsgRedelegate, MsgUndelegate
+from ledger.app.staking import store
+from ledger.app.staking.msgs import MsgCancelUnbonding, MsgDelegate, MsgRedelegate, MsgUndelegate
 from ledger.app.staking.slash import jail, slash
 from tests.ledger.app.staking.chain import COM, Chain, genesis_validator, key
 
@@ -24,6 +25,8 @@ step = st.one_of(
     st.tuples(st.just("undelegate"), st.integers(0, 2), st.integers(0, 2),
               st.integers(1, 20 * COM)),
     st.tuples(st.just("redelegate"), st.integers(0, 2), st.integers(0, 5),
+              st.integers(1, 20 * COM)),
+    st.tuples(st.just("cancel"), st.integers(0, 2), st.integers(0, 2),
               st.integers(1, 20 * COM)),
     st.tuples(st.just("block"), st.integers(1, 4), st.integers(0, 1), st.integers(0, 0)),
     st.tuples(st.just("jail"), st.integers(0, 2), st.integers(0, 0), st.integers(0, 0)),
@@ -49,6 +52,10 @@ def run(c: Chain, s: tuple[str, int, int, int]) -> None:
         m = MsgDelegate(who.address, VALS[b].address, n)
     elif kind == "undelegate":
         m = MsgUndelegate(who.address, VALS[b].address, n)
+    elif kind == "cancel":  # the latest unbonding entry, if any
+        es = store.entries(c.state, store.ubd_key(who.address, VALS[b].address))
+        height = es[-1][0] if es else 1
+        m = MsgCancelUnbonding(who.address, VALS[b].address, n, height)
     else:
         src, dst = VALS[b // 2], VALS[(b // 2 + 1 + b % 2) % 3]
         m = MsgRedelegate(who.address, src.address, dst.address, n)
