@@ -72,8 +72,11 @@ class Mempool:
         cache_size: int = 100_000,
         recheck: bool = True,
         on_added: OnAdded | None = None,
+        recheck_tx: CheckTx | None = None,
     ) -> None:
         self._check_tx = check_tx
+        # ABCI's CheckTx of type Recheck: the application may skip what cannot have changed.
+        self._recheck_tx = recheck_tx or check_tx
         self.max_tx_bytes = max_tx_bytes
         self.max_txs = max_txs
         self.max_bytes = max_bytes
@@ -152,7 +155,7 @@ class Mempool:
         if self.recheck and self._txs:
             for h, tx in list(self._txs.items()):
                 try:
-                    ok, reason = self._check_tx(tx)
+                    ok, reason = self._recheck_tx(tx)
                 except Exception as exc:
                     ok, reason = False, f"check_tx failed: {type(exc).__name__}"
                 if not ok:

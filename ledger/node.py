@@ -247,7 +247,7 @@ class Node:
         self.address = crypto.address(self.pv.public_key)
         self.app = open_application(home, self.config.application,
                                     self.config.app_versions_kept)
-        self.mempool = Mempool(lambda tx: (lambda r: (r.ok, r.log))(self.app.check_tx(tx)),
+        self.mempool = Mempool(self._check_tx, recheck_tx=self._recheck_tx,
                                max_tx_bytes=self.genesis.params.max_tx_bytes,
                                max_txs=MEMPOOL_TXS)
         self.blocks = SqlBlocks(home / "data" / "blocks.db")
@@ -277,6 +277,14 @@ class Node:
         self._timers: set[asyncio.TimerHandle] = set()
         self._tx_batch: list[bytes] = []
         self._stopping = False
+
+    def _check_tx(self, tx: bytes) -> tuple[bool, str]:
+        r = self.app.check_tx(tx)
+        return r.ok, r.log
+
+    def _recheck_tx(self, tx: bytes) -> tuple[bool, str]:
+        r = self.app.check_tx(tx, True)
+        return r.ok, r.log
 
     async def start(self) -> None:
         self.replica.on_replayed = self.api.replayed

@@ -60,6 +60,23 @@ def test_reap_fifo_update_recheck() -> None:
     assert mp.committed(tx_hash(txs[1])) is not None
 
 
+def test_recheck_goes_through_the_recheck_function() -> None:
+    app = App()
+    rechecked: list[bytes] = []
+
+    def recheck(tx: bytes) -> tuple[bool, str]:  # ABCI's CheckTx of type Recheck
+        rechecked.append(tx)
+        return app.check_tx(tx)
+
+    mp = Mempool(app.check_tx, recheck_tx=recheck)
+    for tx in (b"r0=v", b"r1=v", b"r2=v"):
+        assert mp.add(tx).ok
+    assert rechecked == []  # admission is a first check
+    app.used |= {b"r0", b"r2"}
+    mp.update(1, [b"r0=v"])
+    assert rechecked == [b"r1=v", b"r2=v"] and mp.reap() == [b"r1=v"]
+
+
 def test_committed_cache_is_bounded() -> None:
     mp = Mempool(lambda tx: (True, ""), cache_size=5)
     mp.update(1, [f"t{i}".encode() for i in range(10)])
