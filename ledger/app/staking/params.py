@@ -7,8 +7,10 @@ from typing import Any
 
 from ..state import State
 from .modparams import ModuleParams
+from .store import POWER_REDUCTION
 
-POWER_REDUCTION = 10**6  # ucom per unit of consensus power (the SDK's PowerReduction)
+__all__ = ["POWER_REDUCTION", "StakingParams", "from_obj", "load", "save"]
+
 DAY = 86_400
 
 

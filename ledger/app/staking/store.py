@@ -32,6 +32,7 @@ from ..errors import NOT_FOUND, AppError
 from ..state import State
 
 DEC = 10**18
+POWER_REDUCTION = 10**6  # ucom per unit of consensus power (the SDK's PowerReduction)
 BONDED, UNBONDING, UNBONDED = "bonded", "unbonding", "unbonded"
 
 VALIDATOR, CONS, DELEGATION, DEL_BY_VAL = b"stk/v/", b"stk/c/", b"stk/d/", b"stk/dv/"
@@ -67,8 +68,6 @@ class Validator:
 
     @property
     def power(self) -> int:
-        from .params import POWER_REDUCTION
-
         return self.tokens // POWER_REDUCTION
 
     def tokens_of(self, shares: int) -> int:
