@@ -57,7 +57,8 @@ def run(c: Chain, kind: str, who_i: int, v_i: int, n: int) -> None:
 def test_rewards_owed_never_exceed_what_was_collected(steps: list[Any]) -> None:
     c = Chain({**{p.address: 100 * COM for p in PEOPLE}, **{v.address: 20 * COM for v in VALS}},
               [genesis_validator(n, 10 * COM, 50_000 * (i + 1)) for i, n in enumerate(NAMES)],
-              staking_params={"unbonding_time": 86_400})
+              staking_params={"unbonding_time": 86_400},
+              mint_params={"enabled": True, "blocks_per_year": 1000})  # inflation in the mix
     for s in steps:
         run(c, *s)
         assert c.problems() == [], s
