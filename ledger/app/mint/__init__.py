@@ -50,6 +50,14 @@ class MintParams(ModuleParams):
                                             "inflation_max_ppm")
 
 
+def load_params(state: State) -> MintParams:
+    return MintParams.load(state)
+
+
+def save_params(state: State, p: MintParams) -> None:
+    p.save(state)
+
+
 def minter(state: State) -> dict[str, int]:
     raw = state.get(MINTER)
     return {"inflation": 130_000 * DEC // PPM, "annual_provisions": 0} if raw is None \

@@ -73,3 +73,13 @@ def test_mint_params_and_genesis_are_validated() -> None:
     with pytest.raises(AppError) as e:
         mint.genesis(c.state, {"inflation_ppm": 2 * PPM}, c.ctx)
     assert str(e.value) == "mint inflation_ppm must be an integer from 0 to 1000000"
+
+
+def test_governance_can_turn_minting_on() -> None:
+    from ledger.app.gov import ParamModuleOf
+
+    c = chain()
+    module = ParamModuleOf(mint.load_params, MintParams.from_obj, mint.save_params)
+    module.save(c.state, module.from_obj({"enabled": True}, module.load(c.state)))
+    assert attrs(c.block(), "mint") != []
+    assert c.problems() == []
