@@ -24,7 +24,7 @@ from ..abci import (
 )
 from ..encoding import decode, encode
 from ..errors import LedgerError
-from . import deliver, fees, genesis, invariants, params, query
+from . import deliver, genesis, invariants, modules, params, query
 from .blockctx import BlockContext
 from .errors import CODESPACE, INVALID_REQUEST, NOT_FOUND, AppError
 from .state import State
@@ -77,12 +77,13 @@ class LedgerApp:
         if self.store.version is not None:  # a restart before the first block: already done
             return ResponseInitChain((), self.store.root_at(version))
         state = State(View(self.store, None))
-        genesis.load(req.app_state, state, req.initial_height)
+        block = BlockContext(req.initial_height, req.time, req.chain_id)
+        validators = genesis.load(req.app_state, state, block)
         state.set(CHAIN_ID, encode(req.chain_id))
         root = self.store.commit(state.writes, version)
         self.chain_id, self.height = req.chain_id, version
         self._reset_check()
-        return ResponseInitChain((), root)
+        return ResponseInitChain(tuple(validators), root)
 
     # -------------------------------------------------------------- mempool
 
@@ -133,9 +134,13 @@ class LedgerApp:
         if self.height is None:
             raise AppError(INVALID_REQUEST, "FinalizeBlock before InitChain")
         state = State(View(self.store, req.height - 1))
-        ctx = self._context(state, BlockContext(req.height, req.time, self.chain_id))
-        block_events = fees.distribute(state, ctx.params, req.decided_last_commit)
+        block = BlockContext(req.height, req.time, self.chain_id)
+        ctx = self._context(state, block)
+        block_events = modules.begin_block(state, block, req)
         results = tuple(deliver.run_tx(state, tx, ctx) for tx in req.txs)
+        updates, end_events = modules.end_block(
+            state, block, lambda branch, m: deliver.execute(branch, m, block))
+        block_events += end_events
         latest = self.store.version
         if latest is not None and latest >= req.height:  # replayed after a restart
             for key, value in sorted(state.writes.items()):
@@ -146,7 +151,7 @@ class LedgerApp:
         else:
             root = self.store.commit(state.writes, req.height)
         self._pending = (req.height, root)
-        return ResponseFinalizeBlock(results, (), root, tuple(block_events))
+        return ResponseFinalizeBlock(results, tuple(updates), root, tuple(block_events))
 
     def commit(self) -> int:
         if self._pending is not None:

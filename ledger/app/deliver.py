@@ -55,8 +55,8 @@ def run_tx(state: State, raw: bytes, ctx: Context, check: bool = False) -> ExecT
     if check:
         try:
             for m in tx.msgs:
-                _, (_, check, _) = _route(m)
-                check(m)
+                _, (_, stateless, _) = _route(m)
+                stateless(m)
             auth.ante(state, tx, ctx.params, ctx.chain_id, check=True)
         except AppError as e:
             return failed(e, gas)

@@ -1,21 +1,29 @@
-"""The genesis app state (the `app_state` of the genesis document, JSON) -> the initial state.
+"""The genesis app state (the `app_state` of the genesis document, JSON) -> the initial state
+and the validator set it bonds.
 
   {"params": {...overrides of the defaults...},
    "balances": {"com1...": amount, ...},            amount: integer ucom or its decimal text
-   "reward_accounts": {"<consensus address, hex>": "com1...", ...}}
+   "mint" | "distribution" | "slashing" | "gov": {"params": {...}},
+   "staking": {"params": {...}, "validators": [...]},   bonded from the balances above
+   "registry": {"members": [...], "trust_anchors": [...]}}
 
-Every field is optional; anything wrong is refused with one sentence naming it."""
+Every field is optional; anything wrong is refused with one sentence naming it. Sections are
+loaded in that order (staking bonds coins that the balances hold)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from ..abci import ValidatorUpdate
 from ..encoding import encode
-from . import address, bank, fees, params
+from . import address, bank, distribution, gov, mint, params, registry, slashing, staking
+from .blockctx import BlockContext
 from .errors import INVALID_REQUEST, AppError
 from .state import State
 
-SECTIONS = ("params", "balances", "reward_accounts")
+SECTIONS = ("params", "balances", "mint", "distribution", "slashing", "staking", "gov",
+            "registry")
 GENESIS_VERSION = b"meta/genesis_version"
 
 
@@ -40,8 +48,9 @@ def _addr(v: Any, where: str) -> bytes:
         raise _fail(f"{where}: {e}") from e
 
 
-def load(app_state: Any, state: State, initial_height: int = 1) -> None:
-    """Write the initial state into `state`, or raise AppError naming the first problem."""
+def load(app_state: Any, state: State, block: BlockContext) -> list[ValidatorUpdate]:
+    """Write the initial state into `state` and return the bonded validators, or raise
+    AppError naming the first problem (`block`: the initial height, genesis time, chain id)."""
     if app_state is None:
         app_state = {}
     if not isinstance(app_state, dict):
@@ -66,18 +75,19 @@ def load(app_state: Any, state: State, initial_height: int = 1) -> None:
         state.set_int(bank.BALANCE + addr, amount)
         total += amount
     state.set(bank.SUPPLY, encode({"genesis": total, "minted": 0, "burned": 0}))
-    rewards = app_state.get("reward_accounts") or {}
-    if not isinstance(rewards, dict):
-        raise _fail("reward_accounts must map consensus addresses (hex) to accounts")
-    for cons_hex in sorted(rewards):
+
+    def section(name: str, load_section: Callable[[State, Any, BlockContext], Any]) -> Any:
         try:
-            cons = bytes.fromhex(cons_hex)
-        except ValueError:
-            cons = b""
-        if len(cons) != address.ADDRESS_SIZE:
-            raise _fail(f"reward_accounts key {cons_hex[:64]!r} is not a 20-byte hex address")
-        acct = _addr(rewards[cons_hex], f"the reward account of {cons_hex}")
-        if acct in bank.MODULE_ADDRESSES:
-            raise _fail(f"the reward account of {cons_hex} is a module account")
-        state.set(fees.REWARD_ACCOUNT + cons, acct)
-    state.set(GENESIS_VERSION, encode(initial_height - 1))
+            return load_section(state, app_state.get(name), block)
+        except AppError as e:
+            said = str(e).removeprefix("genesis ")
+            raise _fail(said if said.startswith(name) else f"{name}: {said}") from e
+
+    section("mint", mint.genesis)
+    section("distribution", distribution.genesis)
+    section("slashing", slashing.genesis)
+    updates: list[ValidatorUpdate] = section("staking", staking.genesis)
+    section("gov", gov.genesis)
+    section("registry", registry.genesis)
+    state.set(GENESIS_VERSION, encode(block.height - 1))
+    return updates

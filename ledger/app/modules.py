@@ -1,6 +1,6 @@
 """The application's modules wired together (the SDK's module manager): each module's message
-routes and gas, and the parameters governance may change. Block hooks run in `app.py` in the
-SDK's order; genesis sections in `genesis.py`; queries in `query.py`.
+routes and gas, the parameters governance may change, and the block hooks in the SDK's order
+(`begin_block`, `end_block`). Genesis sections are read in `genesis.py`, queries in `query.py`.
 
 A route is (parser, stateless check, handler(state, msg, block)): the parser turns a message's
 wire form into its dataclass (`msgs.parse`), the check runs in CheckTx too, the handler only in
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..abci import Event
-from . import bank, gov, msgs, params, registry
+from ..abci import Event, RequestFinalizeBlock, ValidatorUpdate
+from . import bank, distribution, gov, mint, msgs, params, registry, slashing, staking
 from .blockctx import BlockContext
 from .state import State
 
@@ -52,6 +52,9 @@ BANK_GAS = {"bank/send": 2000, "bank/multi_send": 2000, "bank/multi_send_output"
 
 MODULES: dict[str, tuple[dict[str, Route], dict[str, int]]] = {
     "bank": (BANK_ROUTES, BANK_GAS),
+    "staking": (staking.ROUTES, staking.DEFAULT_GAS),
+    "slashing": (slashing.ROUTES, slashing.DEFAULT_GAS),
+    "distribution": (distribution.ROUTES, distribution.DEFAULT_GAS),
     "gov": (gov.ROUTES, gov.DEFAULT_GAS),
     "registry": (registry.ROUTES, registry.DEFAULT_GAS),
 }
@@ -65,4 +68,33 @@ for _name, (_routes, _gas) in MODULES.items():
         if _type not in msgs.PARSERS:
             msgs.register(_type, _route[0])
 
-gov.PARAM_MODULES["auth"] = gov.ParamModuleOf(params.load, params.Params.from_obj, params.save)
+# Whose parameters governance may change (gov's own are there from the start).
+gov.PARAM_MODULES.update({
+    "auth": gov.ParamModuleOf(params.load, params.Params.from_obj, params.save),
+    "staking": gov.ParamModuleOf(staking.params.load, staking.params.from_obj,
+                                 staking.params.save),
+    "slashing": gov.ParamModuleOf(slashing.SlashingParams.load, slashing.SlashingParams.from_obj,
+                                  lambda state, p: p.save(state)),
+    "distribution": gov.ParamModuleOf(distribution.params.load, distribution.params.from_obj,
+                                      distribution.params.save),
+    "mint": gov.ParamModuleOf(mint.load_params, mint.MintParams.from_obj, mint.save_params),
+})
+
+
+def begin_block(state: State, block: BlockContext, req: RequestFinalizeBlock) -> list[Event]:
+    """Before the transactions: new coins, then last block's fees and rewards shared among its
+    signers, then downtime and double-sign punishments (a slash after the rewards it earned)."""
+    events = mint.begin_block(state, block)
+    events += distribution.begin_block(state, block, req.decided_last_commit)
+    events += slashing.begin_block(state, block, req.decided_last_commit, req.misbehavior)
+    return events
+
+
+def end_block(state: State, block: BlockContext,
+              execute: Callable[[State, msgs.Msg], list[Event]],
+              ) -> tuple[list[ValidatorUpdate], list[Event]]:
+    """After the transactions: proposals whose periods ended (passed ones run their messages
+    through `execute`), then the staking set, whose changes go to consensus."""
+    events = gov.end_block(state, block, staking.tally_source(state), execute)
+    updates, more = staking.end_block(state, block)
+    return updates, events + more

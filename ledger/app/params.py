@@ -32,8 +32,6 @@ def default_gas() -> dict[str, int]:
 class Params:
     min_gas_price: int = 1  # ucom per gas unit
     gas: dict[str, int] = field(default_factory=lambda: dict(default_gas()))
-    fee_burn_ppm: int = 200_000  # share of each block's fees burned
-    community_tax_ppm: int = 20_000  # of the rest, to the community pool (Cosmos: 0.02)
     max_tx_bytes: int = 65_536
     max_msgs: int = 64
     max_memo_bytes: int = 256
@@ -56,14 +54,10 @@ class Params:
         return p
 
     def validate(self) -> None:
-        for name in ("min_gas_price", "fee_burn_ppm", "community_tax_ppm", "max_tx_bytes",
-                     "max_msgs", "max_memo_bytes"):
+        for name in ("min_gas_price", "max_tx_bytes", "max_msgs", "max_memo_bytes"):
             v = getattr(self, name)
             if not _is_int(v) or v < 0:
                 raise AppError(INVALID_REQUEST, f"parameter {name} must be a non-negative integer")
-        for name in ("fee_burn_ppm", "community_tax_ppm"):
-            if getattr(self, name) > PPM:
-                raise AppError(INVALID_REQUEST, f"parameter {name} must be at most {PPM}")
         if self.max_tx_bytes < 1024 or self.max_msgs < 1:
             raise AppError(INVALID_REQUEST, "parameters max_tx_bytes >= 1024 and max_msgs >= 1")
         if not isinstance(self.gas, dict) or any(

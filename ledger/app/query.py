@@ -5,20 +5,35 @@ optional proof of the store key behind the answer against the app hash of `heigh
   /bank/balance   data = address (com1... text or 20 bytes) -> {"address", "balance", "denom"}
   /bank/supply                                -> {"genesis", "minted", "burned", "total", "denom"}
   /auth/account   data = address              -> {"address", "sequence", "balance", "pub_key"}
-  /params                                     -> the parameters"""
+  /params                                     -> the parameters
+  /staking/... /slashing/... /distribution/... /mint/... /gov/... /registry/...
+                                              -> each module's answers (see its queries)
+
+A lookup's proof proves the one key it answers from; a list cannot be proven (its key is the
+prefix of its entries, each provable on its own)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ..abci import ResponseQuery
-from . import address, auth, bank, params
+from . import address, auth, bank, distribution, gov, mint, params, registry, slashing, staking
 from .errors import CODESPACE, UNKNOWN_REQUEST, AppError
 from .state import State
 from .storeview import VersionedStore, View
 
 PATHS = ("/store", "/bank/balance", "/bank/supply", "/auth/account", "/params")
+MODULES: dict[str, Callable[[State, str, bytes], tuple[bytes, Any]]] = {
+    "staking": staking.queries.answer,
+    "slashing": slashing.queries.answer,
+    "distribution": distribution.queries.answer,
+    "mint": mint.answer,
+    "gov": lambda state, path, data: gov.queries.answer(state, path, data,
+                                                       staking.tally_source(state)),
+    "registry": registry.queries.answer,
+}
 
 
 def _json(v: Any) -> bytes:
@@ -58,5 +73,10 @@ def _route(state: State, path: str, data: bytes) -> tuple[bytes, bytes]:
             "pub_key": None if acc is None else acc.pub_key.hex()})
     if path == "/params":
         return params.KEY, _json(params.load(state).to_obj())
-    raise AppError(UNKNOWN_REQUEST, f"unknown query path {path[:64]!r} "
-                                    f"(known: {', '.join(PATHS)})")
+    module = MODULES.get(path.split("/")[1] if path.count("/") >= 2 else "")
+    if module is not None:
+        key, answer = module(state, path, data)
+        return key, _json(answer)
+    raise AppError(UNKNOWN_REQUEST, f"unknown query path {path[:64]!r} (known: "
+                                    f"{', '.join(PATHS)}, and /<module>/... for "
+                                    f"{', '.join(MODULES)})")

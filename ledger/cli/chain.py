@@ -24,7 +24,8 @@ from .base import client_call as _client_call
 from .base import home as _home
 from .base import out as _out
 
-DEFAULT_BALANCE = 1_000_000 * UCOM_PER_COM  # each node's account at genesis: 1,000,000 com
+POWER = 10  # each founding validator's voting power: its self-bond of 10 com (power = com)
+SELF_BOND = POWER * UCOM_PER_COM
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> Any:
@@ -85,6 +86,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         print("--validators must be between 1 and 100", file=sys.stderr)
         return 2
     balance = parse_amount(args.balance, bare_unit="com", allow_zero=True)
+    if args.app == "ledger" and balance < SELF_BOND:
+        raise LedgerError(f"--balance must be at least {POWER} com: each node's account bonds "
+                          f"{POWER} com as its validator's stake", Reason.BAD_INPUT)
     funded = dict(_genesis_account(f) for f in args.fund)
     if funded and args.app != "ledger":
         raise LedgerError("--fund needs the ledger application (the kvstore has no accounts)",
@@ -104,11 +108,13 @@ def cmd_init(args: argparse.Namespace) -> int:
         ids.append(NodeKey.load_or_generate(h / "node_key.json").id)
         accounts.append(keys.address_text(keys.create_account_key(h)))
     app_state = None
-    if args.app == "ledger":  # each node's account funded, and paid the rewards of its key
+    if args.app == "ledger":  # each node's account funded, and bonded as its validator's
         app_state = {"balances": {**funded, **{a: balance for a in accounts}},
-                     "reward_accounts": {address(pk).hex(): a
-                                         for pk, a in zip(pubs, accounts, strict=True)}}
-    genesis = Genesis(chain_id, int(time.time() * 1000), tuple((pk, 10) for pk in pubs),
+                     "staking": {"validators": [
+                         {"operator": a, "pub_key": pk.hex(), "self_bond": SELF_BOND,
+                          "commission_ppm": 100_000, "moniker": f"node{i}"}
+                         for i, (pk, a) in enumerate(zip(pubs, accounts, strict=True))]}}
+    genesis = Genesis(chain_id, int(time.time() * 1000), tuple((pk, POWER) for pk in pubs),
                       app_state=app_state, params=ConsensusParams())
     doc = json.dumps(views.genesis_to_json(genesis), indent=2) + "\n"
     nodes = []

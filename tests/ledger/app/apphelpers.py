@@ -32,6 +32,12 @@ def genesis_state(**extra: object) -> dict[str, object]:
     return state
 
 
+def staked(key: PrivateKey, self_bond: int = 10_000_000) -> dict[str, object]:
+    """A founding validator whose consensus key and operator account are both `key`'s."""
+    return {"operator": text(key), "pub_key": key.pub_key.hex(), "self_bond": self_bond,
+            "commission_ppm": 100_000, "moniker": f"v-{key.address.hex()[:6]}"}
+
+
 def new_app(app_state: object = None, store: VersionedStore | None = None) -> LedgerApp:
     app = LedgerApp(store or VersionedStore.open(None))
     app.init_chain(RequestInitChain(0, CHAIN, (), genesis_state() if app_state is None

@@ -1,12 +1,10 @@
 import pytest
 
-from ledger.abci import BLOCK_ID_FLAG_ABSENT, BLOCK_ID_FLAG_COMMIT, CommitInfo, VoteInfo
-from ledger.app import bank, fees, invariants
+from ledger.app import bank, invariants
 from ledger.app.errors import INSUFFICIENT_FUNDS, UNAUTHORIZED, AppError
-from ledger.app.params import Params
 from ledger.app.state import DictReader, State
 from ledger.encoding import encode
-from tests.ledger.app.apphelpers import ALICE, BOB, CAROL, VAL1, VAL2, text
+from tests.ledger.app.apphelpers import ALICE, BOB, CAROL, text
 
 
 def funded(**balances: int) -> State:
@@ -94,35 +92,3 @@ def test_multi_send_and_mint_and_burn_keep_supply() -> None:
     assert any("is not a positive integer" in p for p in invariants.problems(s))
 
 
-def test_fees_are_burned_taxed_and_shared_by_power_with_dust_to_the_pool() -> None:
-    s = funded()
-    bank.mint(s, bank.FEE_COLLECTOR, 10_007)  # stands for a block's fees
-    s.set(fees.REWARD_ACCOUNT + VAL1.address, CAROL.address)
-    p = Params(fee_burn_ppm=200_000, community_tax_ppm=20_000)
-    commit = CommitInfo(0, (VoteInfo(VAL1.address, 2, BLOCK_ID_FLAG_COMMIT),
-                            VoteInfo(VAL2.address, 1, BLOCK_ID_FLAG_COMMIT),
-                            VoteInfo(BOB.address, 5, BLOCK_ID_FLAG_ABSENT)))
-    events = fees.distribute(s, p, commit)
-    burned = 10_007 * 200_000 // 1_000_000  # 2001
-    rest = 10_007 - burned  # 8006
-    tax = rest * 20_000 // 1_000_000  # 160
-    pool = rest - tax  # 7846
-    v1, v2 = pool * 2 // 3, pool * 1 // 3  # 5230, 2615 (dust 1)
-    assert bank.balance(s, CAROL.address) == v1  # VAL1's reward account
-    assert bank.balance(s, VAL2.address) == v2  # no reward account: its own address
-    assert bank.balance(s, BOB.address) == 0  # did not sign
-    assert bank.balance(s, bank.module(bank.COMMUNITY_POOL)) == rest - v1 - v2 == tax + 1
-    assert bank.balance(s, bank.module(bank.FEE_COLLECTOR)) == 0
-    assert bank.supply_parts(s)["burned"] == burned
-    kinds = [e.type for e in events]
-    assert kinds.count("burn") == 1 and kinds.count("rewards") == 2
-    assert kinds[-1] == "community_pool"
-    assert invariants.problems(s) == []
-
-
-def test_without_signers_all_unburned_fees_go_to_the_community_pool() -> None:
-    s = funded()
-    bank.mint(s, bank.FEE_COLLECTOR, 1000)
-    fees.distribute(s, Params(fee_burn_ppm=0), CommitInfo())
-    assert bank.balance(s, bank.module(bank.COMMUNITY_POOL)) == 1000
-    assert fees.distribute(s, Params(), CommitInfo()) == []  # nothing collected, nothing said

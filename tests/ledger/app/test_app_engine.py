@@ -1,5 +1,5 @@
 """The ledger application under the real consensus engine (the deterministic simulator):
-signed sends are committed, fees reach the validators that signed, every node computes the
+signed sends are committed, fees are owed to the validators (bonded at genesis) that signed, every node computes the
 same app hashes, and a crashed node that restarts on a fresh store replays to the same state."""
 
 import json
@@ -12,6 +12,7 @@ from ledger.app.store import VersionedStore
 from ledger.crypto import PrivateKey
 from ledger.sim import checkers
 from ledger.sim.world import Faults, World
+from tests.ledger.app.apphelpers import staked
 
 SENDERS = [PrivateKey.from_secret(b"engine-sender-%d" % i) for i in range(400)]
 DEST = PrivateKey.from_secret(b"engine-dest")
@@ -30,8 +31,11 @@ def _world(faults: Faults | None = None) -> World:
         return client.send(SENDERS[k], w.genesis.chain_id, 0, DEST.address, 1000 + k)
 
     w = World(4, 11, app_factory=factory, tx_factory=tx, tx_interval=40, faults=faults)
+    operators = [n.key for n in w.nodes]  # each validator's own key is its operator account
     w.genesis = replace(w.genesis, app_state={
-        "balances": {client.account_address(k): 100_000 for k in SENDERS}})
+        "balances": {**{client.account_address(k): 100_000 for k in SENDERS},
+                     **{client.account_address(k): 10_000_000 for k in operators}},
+        "staking": {"validators": [staked(k) for k in operators]}})
     w.apps = apps  # type: ignore[attr-defined]
     return w
 
@@ -49,8 +53,9 @@ def test_sends_commit_and_fees_reach_the_signers() -> None:
     h = min(a.info().last_block_height for a in apps.values())
     assert len({a.query("/store", b"supply", h).value for a in apps.values()}) == 1
     assert _balance(app, DEST.address) > 0
-    rewards = sum(_balance(app, n.key.address) for n in w.nodes)
-    assert rewards > 0  # validators' reward accounts default to their consensus address
+    owed = [json.loads(app.query("/distribution/outstanding", n.key.address).value)
+            for n in w.nodes]
+    assert all(o["outstanding"] > 0 for o in owed), owed
     assert _balance(app, bank.module(bank.COMMUNITY_POOL)) > 0
     assert all(a.invariant_problems() == [] for a in apps.values())
 

@@ -24,9 +24,11 @@ from tests.ledger.app.apphelpers import (
     CAROL,
     CHAIN,
     VAL1,
+    genesis_state,
     new_app,
     run_block,
     signed_by,
+    staked,
     text,
 )
 
@@ -171,18 +173,22 @@ def test_unpayable_fee_changes_nothing() -> None:
     assert json.loads(app.query("/auth/account", CAROL.address).value)["sequence"] == 0
 
 
-def test_fees_of_a_block_are_burned_and_distributed_in_the_next() -> None:
-    app = new_app()
+def test_fees_of_a_block_are_burned_and_owed_to_the_signers_in_the_next() -> None:
+    app = new_app(genesis_state(balances={text(ALICE): 1_000_000, text(BOB): 50_000,
+                                          text(VAL1): 10_000_000},
+                                staking={"validators": [staked(VAL1)]}))
     txs = [client.send(ALICE, CHAIN, n, text(BOB), 1) for n in range(5)]  # 10_000 ucom fees
     run_block(app, txs)
     fc = bank.module(bank.FEE_COLLECTOR)
     assert balance(app, fc) == 10_000
     res = run_block(app, [], signed_by(VAL1))
     assert balance(app, fc) == 0
-    assert balance(app, VAL1) == 8000 - 160  # 20% burned, 2% of the rest taxed
+    owed = json.loads(app.query("/distribution/outstanding", VAL1.address).value)
+    assert owed["outstanding"] == 8000 - 160  # 20% burned, 2% of the rest taxed
+    assert balance(app, bank.module(bank.DISTRIBUTION)) == 8000 - 160
     assert balance(app, bank.module(bank.COMMUNITY_POOL)) == 160
     supply = json.loads(app.query("/bank/supply", b"").value)
-    assert supply == {"genesis": 1_050_000, "minted": 0, "burned": 2000, "total": 1_048_000,
+    assert supply == {"genesis": 11_050_000, "minted": 0, "burned": 2000, "total": 11_048_000,
                       "denom": "ucom"}
     assert [e.type for e in res.events].count("burn") == 1
     assert app.invariant_problems() == []
@@ -281,20 +287,20 @@ def test_init_chain_twice_is_harmless_and_genesis_is_validated() -> None:
 GENESIS_ERRORS = [
     ([1], "genesis app_state: must be an object"),
     ({"bank": {}}, "genesis app_state: unknown section 'bank' (known: params, balances, "
-                   "reward_accounts)"),
+                   "mint, distribution, slashing, staking, gov, registry)"),
     ({"balances": {"com1nope": 5}}, "genesis app_state: balances key 'com1nope': "
                                     "'com1nope' is not an address (com1... in bech32)"),
     ({"balances": {text(ALICE): -5}}, f"genesis app_state: the balance of {text(ALICE)} must "
                                       f"be a non-negative integer of ucom"),
     ({"balances": {text(ALICE): 1.5}}, f"genesis app_state: the balance of {text(ALICE)} must "
                                        f"be a non-negative integer of ucom"),
-    ({"params": {"fee_burn_ppm": 2_000_000}},
-     "genesis app_state: parameter fee_burn_ppm must be at most 1000000"),
+    ({"params": {"max_msgs": -1}},
+     "genesis app_state: parameter max_msgs must be a non-negative integer"),
     ({"params": {"colour": 1}}, "genesis app_state: unknown parameter 'colour'"),
-    ({"reward_accounts": {"zz": text(ALICE)}},
-     "genesis app_state: reward_accounts key 'zz' is not a 20-byte hex address"),
-    ({"reward_accounts": {VAL1.address.hex(): text_of(bank.module(bank.GOV))}},
-     f"genesis app_state: the reward account of {VAL1.address.hex()} is a module account"),
+    ({"staking": {"validators": [staked(VAL1)]}},
+     f"genesis app_state: staking: validator 0: insufficient funds: {text(VAL1)} has 0 ucom, "
+     f"needs 10000000 ucom"),
+    ({"gov": {"params": {"quorum_ppm": 2_000_000}}}, "genesis app_state: gov parameter quorum_ppm must be at most 1000000"),
 ]
 
 
@@ -306,14 +312,12 @@ def test_genesis_errors(state: object, log: str) -> None:
     assert (e.value.code, str(e.value)) == (INVALID_REQUEST, log)
 
 
-def test_genesis_amounts_as_text_params_and_reward_accounts() -> None:
+def test_genesis_amounts_as_text_and_params() -> None:
     app = new_app({"balances": {text(ALICE): "123456789012345678901234567890"},
-                   "params": {"fee_burn_ppm": 0, "community_tax_ppm": 0},
-                   "reward_accounts": {VAL1.address.hex(): text(CAROL)}})
+                   "params": {"min_gas_price": 0}})
     assert balance(app, ALICE) == 123456789012345678901234567890
-    run_block(app, [client.send(ALICE, CHAIN, 0, text(BOB), 1)])
-    run_block(app, [], signed_by(VAL1))
-    assert balance(app, CAROL) == 2000 and balance(app, VAL1) == 0
+    res = run_block(app, [client.send(ALICE, CHAIN, 0, text(BOB), 1, fee=0)])
+    assert res.tx_results[0].code == 0 and balance(app, BOB) == 1
 
 
 def test_query_proofs_verify_against_the_app_hash_of_their_height() -> None:
