@@ -193,7 +193,8 @@ class Ingest:
                 return []
 
         def work() -> list[crypto.Triple]:
-            triples = [t for it in items for t in listed(it.tx)]
+            # A block may have brought some first (`blocksigs`): those are not checked again.
+            triples = [t for it in items for t in listed(it.tx) if not crypto.known_valid(*t)]
             return [t for t, ok in zip(triples, crypto.check_many(triples), strict=True) if ok]
 
         valid = await loop.run_in_executor(None, work)

@@ -166,3 +166,21 @@ async def test_clients_come_first_and_a_long_wait_means_busy() -> None:
         assert ing.offer(b"c2") is not None  # drained: accepted again
     finally:
         await ing.stop()
+
+
+async def test_signatures_already_known_valid_are_not_checked_again() -> None:
+    key = PrivateKey.from_secret(b"ingest-known")
+    msgs = [f"k{i}".encode() for i in range(20)]
+    sigs = {m: key.sign(m) for m in msgs}
+    crypto.remember_valid([(key.pub_key, m, sigs[m]) for m in msgs[:15]])  # a block's, say
+
+    def admit(tx: bytes, sender: str | None) -> AddResult:
+        return AddResult(True, "ok", tx_hash(tx))
+
+    ing = Ingest(admit, signatures=lambda m: [(key.pub_key, m, sigs[m])], slice_seconds=0)
+    ing.start()
+    try:
+        await asyncio.gather(*(f for f in (ing.offer(m) for m in msgs) if f is not None))
+    finally:
+        await ing.stop()
+    assert ing.stats["preverified"] == 5 and ing.stats["accepted"] == 20
