@@ -7,8 +7,10 @@ genesis, one persistent in-memory store per node, and a seeded load of signed tr
 
 A node's `VersionedStore` is its disk: a crash loses the `LedgerApp` object (volatile state),
 a restart opens a new one over the same store, whose Info makes the engine replay at most the
-last block. The load mixes valid sends and multi-sends with transactions meant to fail
-(insufficient funds, wrong sequence, sends to module accounts, bad signatures, oversized).
+last block. The validators are bonded at genesis (staking decides the set from then on). The
+load mixes valid sends, multi-sends and stake messages (delegate, undelegate, redelegate,
+withdraw rewards) with transactions meant to fail (insufficient funds, wrong sequence, sends to
+module accounts, bad signatures, oversized, undelegating more than delegated...).
 A "stuffing" proposer (`stuffers`) appends well-formed transactions that fail in
 FinalizeBlock to its own proposals, so blocks also hold transactions that fail after the
 ante handler (fee paid, sequence advanced) or in it (nothing changes)."""
@@ -22,8 +24,10 @@ from dataclasses import dataclass, field, replace
 from ..abci import RequestPrepareProposal
 from ..app import address, bank, client
 from ..app.app import LedgerApp
-from ..app.msgs import MsgSend
+from ..app.distribution.msgs import MsgWithdrawRewards
+from ..app.msgs import Msg, MsgSend
 from ..app.params import Params
+from ..app.staking.msgs import MsgDelegate, MsgRedelegate, MsgUndelegate
 from ..app.store import VersionedStore
 from ..app.tx import Tx
 from ..crypto import PrivateKey
@@ -31,7 +35,7 @@ from .world import World
 
 FUNDS = 10**12  # per account: every fee of a run stays affordable, so only amounts fail
 KINDS = ("send", "send", "send", "multi", "multi", "no_funds", "wrong_seq", "to_module",
-         "bad_sig", "oversized")
+         "bad_sig", "oversized", "delegate", "delegate", "undelegate", "redelegate", "withdraw")
 
 
 @dataclass
@@ -49,6 +53,7 @@ class BankSim:
     stuffers: frozenset[int] = frozenset()  # node indexes whose proposals carry failing txs
     keys: list[PrivateKey] = field(init=False)
     stuff_keys: list[PrivateKey] = field(init=False)
+    operators: list[PrivateKey] = field(init=False)  # the validators' operator accounts
     stores: dict[int, VersionedStore] = field(default_factory=dict)
     apps: dict[int, LedgerApp] = field(default_factory=dict)  # the latest app of each node
     restarts: list[Restart] = field(default_factory=list)
@@ -65,8 +70,20 @@ class BankSim:
     def world(self, n: int, **kw: object) -> World:
         w = World(n, self.seed, app_factory=self.app_factory, tx_factory=self.tx_factory,
                   **kw)  # type: ignore[arg-type]
-        balances = {client.account_address(k): FUNDS for k in self.keys + self.stuff_keys}
-        w.genesis = replace(w.genesis, app_state={"balances": balances})
+        # The validators are bonded at genesis with 100 com per unit of their engine power: the
+        # stake decides the set from then on (slashing, jailing, delegations move it), and the
+        # load's delegations (up to 1 com) shift powers a little, never past the fault bound
+        # the scenario chose.
+        self.operators = [node.key for node in w.nodes]
+        powers = [v.voting_power for v in w.genesis.validator_set().validators]
+        balances = {client.account_address(k): FUNDS
+                    for k in self.keys + self.stuff_keys + self.operators}
+        validators = [{"operator": client.account_address(node.key),
+                       "pub_key": node.key.pub_key.hex(), "self_bond": power * 10**8,
+                       "commission_ppm": 50_000, "moniker": node.name}
+                      for node, power in zip(w.nodes, powers, strict=True)]
+        w.genesis = replace(w.genesis, app_state={"balances": balances,
+                                                  "staking": {"validators": validators}})
         self._w = w
         return w
 
@@ -139,8 +156,22 @@ class BankSim:
             return client.send(key, self.chain_id, seq, bank.module(rng.choice(bank.MODULES)), 5)
         if kind == "bad_sig":
             return forged(key, self.chain_id, seq, other)
+        if kind in ("delegate", "undelegate", "redelegate", "withdraw"):
+            return client.sign(key, self.chain_id, seq, [self._stake_msg(kind, key, rng)])
         return client.send(key, self.chain_id, seq, other, 1, memo="x" * 200) + \
             bytes(Params().max_tx_bytes)  # oversized (and no longer canonical)
+
+    def _stake_msg(self, kind: str, key: PrivateKey, rng: random.Random) -> Msg:
+        """A stake message; some fail (more than delegated, a redelegation that must wait)."""
+        val, other = (rng.choice(self.operators).address for _ in range(2))
+        amount = rng.randint(1, 10**6)
+        if kind == "delegate":
+            return MsgDelegate(key.address, val, amount)
+        if kind == "undelegate":
+            return MsgUndelegate(key.address, val, amount)
+        if kind == "redelegate":
+            return MsgRedelegate(key.address, val, other, amount)
+        return MsgWithdrawRewards(key.address, val)
 
     def stuffing(self, app: LedgerApp, height: int) -> list[bytes]:
         """Well-formed, validly signed transactions that fail in FinalizeBlock: after the ante

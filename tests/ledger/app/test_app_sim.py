@@ -115,6 +115,25 @@ def test_the_load_commits_valid_and_failing_transactions() -> None:
     assert len(r.sim.restarts) == 2 and len(_final_roots(r)) == 1
 
 
+def test_stake_moves_and_an_equivocator_is_slashed_tombstoned_and_leaves_the_set() -> None:
+    r = run_scenario(17)  # n5 equivocates, n1 is silent, 7 validators
+    assert r.problems == [], "\n".join(r.problems)
+    node = r.world.honest()[0]
+    app = r.sim.apps[node.index]
+    vals = {v["moniker"]: v for v in
+            json.loads(app.query("/staking/validators", b"").value)["validators"]}
+    cheat = vals["n5"]
+    assert cheat["jailed"] and cheat["tombstoned"]
+    assert cheat["tokens"] == 600_000_000 * 95 // 100  # genesis self-bond less 5%
+    bonded_at_genesis = r.world.genesis.validator_set().total_power * 10**8
+    slashed = 600_000_000 - cheat["tokens"]
+    assert sum(v["tokens"] for v in vals.values()) > bonded_at_genesis - slashed  # delegations
+    top = node.blocks.height()
+    engine = {v.address for v in node.states.validators(top).validators}
+    assert r.world.nodes[5].key.address not in engine
+    assert all(r.world.nodes[i].key.address in engine for i in range(7) if i != 5)
+
+
 @pytest.mark.parametrize("at", range(100, 700, 97))
 def test_a_crashed_validator_reopens_its_store_and_replays_at_most_one_block(at: int) -> None:
     sim = BankSim(at)
