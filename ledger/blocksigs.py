@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable
 
 from . import crypto
-from .consensus.messages import BlockResponse, ProposalMsg, decode_msg
+from .consensus.messages import BlockResponse, Message, ProposalMsg, decode_msg
 from .errors import DecodeError
 
 log = logging.getLogger("ledger.blocksigs")
@@ -35,7 +35,8 @@ _BLOCK_PREFIX = b"d\x03s\x01b"
 
 class BlockSignatures:
     def __init__(self, signatures: Signatures | None, seen: Callable[[bytes], bool],
-                 deliver: Callable[[str, bytes], None], max_pending: int = 4) -> None:
+                 deliver: Callable[[str, Message, bytes], None], max_pending: int = 4,
+                 ) -> None:
         self.signatures = signatures
         self.seen = seen  # a transaction whose signature was checked (mempool, committed)
         self.deliver = deliver
@@ -65,7 +66,8 @@ class BlockSignatures:
             return True
         self._pending.add(key)
         self.stats["held"] += 1
-        task = asyncio.get_running_loop().create_task(self._check(key, peer, payload, fresh))
+        task = asyncio.get_running_loop().create_task(
+            self._check(key, peer, msg, payload, fresh))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
@@ -75,7 +77,8 @@ class BlockSignatures:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _check(self, key: bytes, peer: str, payload: bytes, txs: list[bytes]) -> None:
+    async def _check(self, key: bytes, peer: str, msg: Message, payload: bytes,
+                     txs: list[bytes]) -> None:
         sigs = self.signatures
         assert sigs is not None
 
@@ -96,4 +99,4 @@ class BlockSignatures:
             log.exception("checking a block's signatures off the loop failed")
         finally:
             self._pending.discard(key)
-        self.deliver(peer, payload)
+        self.deliver(peer, msg, payload)  # decoded once: the replica takes it as it is

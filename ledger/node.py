@@ -25,7 +25,7 @@ from .application import open_application
 from .blocksigs import BlockSignatures
 from .consensus import views
 from .consensus.execution import ChainState
-from .consensus.messages import TxMsg, decode_msg, encode_msg
+from .consensus.messages import Message, TxMsg, decode_msg, encode_msg
 from .consensus.replica import Committed, Penalize, Replica, Send, SetTimer, Timer
 from .consensus.timeouts import TimeoutConfig
 from .encoding import decode, encode
@@ -320,10 +320,10 @@ class Node:
         elif not self.block_sigs.offer(peer, payload):
             self._perform(self.replica.on_message(peer, payload))
 
-    def _consensus(self, peer: str, payload: bytes) -> None:
+    def _consensus(self, peer: str, msg: Message, payload: bytes) -> None:
         """A block held for its signatures' check, now for the replica."""
         if not self._stopping:
-            self._perform(self.replica.on_message(peer, payload))
+            self._perform(self.replica.on_decoded(peer, msg, payload))
 
     def _seen(self, tx: bytes) -> bool:
         """Its signature was checked here: in the mempool, or recently committed."""

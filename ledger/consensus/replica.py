@@ -166,6 +166,14 @@ class Replica:
     def on_message(self, peer: str, data: bytes) -> list[Action]:
         try:
             msg = decode_msg(data)
+        except DecodeError as e:
+            self._penalize(peer, str(e))
+            return self._flush()
+        return self.on_decoded(peer, msg, data)
+
+    def on_decoded(self, peer: str, msg: Message, data: bytes) -> list[Action]:
+        """`on_message` for a caller that has already decoded `data` into `msg`."""
+        try:
             self._dispatch(peer, msg, data)
         except (DecodeError, InvalidError) as e:
             self._penalize(peer, str(e))

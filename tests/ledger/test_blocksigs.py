@@ -38,7 +38,7 @@ async def test_unseen_signatures_are_checked_off_the_loop_first(tmp_path: Path) 
     seen = {txs[0]}  # already in the mempool: its signature was checked at ingestion
     delivered: list[tuple[str, bytes]] = []
     bs = BlockSignatures(app.signatures, seen.__contains__,
-                         lambda p, m: delivered.append((p, m)))
+                         lambda p, msg, m: delivered.append((p, m)))
     payload = proposal_of(txs)
     assert bs.offer("peer", payload)
     assert bs.offer("other", payload)  # the same bytes while held: dropped
@@ -56,7 +56,7 @@ async def test_unseen_signatures_are_checked_off_the_loop_first(tmp_path: Path) 
 
 
 async def test_without_a_signature_listing_nothing_is_held() -> None:
-    bs = BlockSignatures(None, lambda tx: False, lambda p, m: None)
+    bs = BlockSignatures(None, lambda tx: False, lambda p, msg, m: None)
     assert not bs.offer("peer", proposal_of([b"tx"]))
-    full = BlockSignatures(lambda tx: [], lambda tx: False, lambda p, m: None, max_pending=0)
+    full = BlockSignatures(lambda tx: [], lambda tx: False, lambda p, msg, m: None, max_pending=0)
     assert not full.offer("peer", proposal_of([b"tx"]))  # no room: the replica checks
