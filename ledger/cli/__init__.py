@@ -1,5 +1,5 @@
-"""`communs ledger ...`: init a local validator set, run a validator, talk to one, and use
-its accounts and token.
+"""`communs ledger ...`: init a local validator set, run a validator, talk to one, use its
+accounts and token, stake, govern, and read the federation's registry.
 
 Registered into the project's CLI by `register(subparsers, common)`; `python -m ledger.cli
 ledger ...` works on its own. Handlers return the exit code; errors are `LedgerError`s whose
@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from ..errors import LedgerError
-from . import bank, chain
+from . import bank, chain, distrib, gov, registry, stake
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -20,6 +20,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     sub = ledger.add_subparsers(dest="ledger_command", required=True)
     queries = chain.register(sub, common)
     bank.register(sub, queries, common)
+    stake.register(sub, common)
+    distrib.register(sub, common)
+    gov.register(sub, common)
+    registry.register(sub, common)
 
 
 def main(argv: list[str] | None = None) -> int:

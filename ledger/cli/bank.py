@@ -12,20 +12,16 @@ from typing import Any
 
 from .. import keys
 from ..app import client
-from ..crypto import PrivateKey
 from ..errors import LedgerError, Reason
-from ..light import LightClient, Verified
 from ..node import load_genesis
 from ..rpc import RpcClient
 from .amounts import parse_account, parse_amount, shown
-from .base import client_call, home, out
+from .base import at_parser, client_call, emit, home, out, query, show
+from .base import signing_key as _key
 
 
 def register(sub: Any, queries: Any, common: argparse.ArgumentParser) -> None:
-    at = argparse.ArgumentParser(add_help=False, parents=[common])
-    at.add_argument("--height", type=int, default=None, help="the state after block H")
-    at.add_argument("--prove", action="store_true",
-                    help="verify the answer against the chain's signed headers")
+    at = at_parser(common)
 
     p = sub.add_parser("keys", parents=[common], help="this node's account (or --key FILE)")
     p.add_argument("--key", type=Path, help="an account_key.json or an Ed25519 private JWK")
@@ -46,25 +42,15 @@ def register(sub: Any, queries: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_send)
 
     p = sub.add_parser("params", parents=[at], help="the application's parameters")
-    p.set_defaults(func=lambda a: _show(a, "/params", b"", _params_text))
+    p.set_defaults(func=lambda a: show(a, "/params", b"", _params_text))
     p = queries.add_parser("account", parents=[at])
     p.add_argument("address")
     p.set_defaults(func=cmd_account)
     p = queries.add_parser("supply", parents=[at])
-    p.set_defaults(func=lambda a: _show(a, "/bank/supply", b"", _supply_text))
+    p.set_defaults(func=lambda a: show(a, "/bank/supply", b"", _supply_text))
     p = queries.add_parser("store", parents=[at])
     p.add_argument("key", metavar="KEYHEX")
     p.set_defaults(func=cmd_store)
-
-
-def _key(args: argparse.Namespace) -> PrivateKey:
-    if getattr(args, "key", None) is not None:
-        return keys.load_account_key(args.key)
-    path = keys.account_key_path(home(args))
-    if not path.exists():
-        raise LedgerError(f"{home(args)} has no account key ({keys.ACCOUNT_KEY}): give --key "
-                          f"FILE, or use a folder made by `communs ledger init`", Reason.CONFIG)
-    return keys.load_account_key(path)
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -79,42 +65,6 @@ def cmd_keys(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------- queries
 
 
-def query(args: argparse.Namespace, path: str, data: bytes) -> tuple[Any, int, Verified | None]:
-    """(the decoded answer, its height, the light client's verdict when --prove)."""
-    genesis = load_genesis(home(args)) if args.prove else None
-
-    async def go(c: RpcClient) -> tuple[dict[str, Any], Verified | None]:
-        r = await c.query(path, data, args.height)
-        if r["code"] != 0:
-            raise LedgerError(r["log"] or f"the query failed (code {r['code']})",
-                              Reason.NOT_FOUND if r["code"] == 38 else Reason.BAD_INPUT)
-        if genesis is None:
-            return r, None
-        value = base64.b64decode(r["value"] or "")
-        return r, await LightClient(c, genesis).verify(path, data, r["height"], value)
-
-    r, verified = client_call(args, go)
-    raw = base64.b64decode(r["value"] or "")
-    return (raw if path == "/store" else json.loads(raw)), r["height"], verified
-
-
-def _emit(args: argparse.Namespace, doc: dict[str, Any], height: int,
-          verified: Verified | None, human: str) -> int:
-    doc = {**doc, "height": height}
-    if verified is not None:
-        doc["verified"] = {"block": verified.height + 1, "app_hash": verified.app_hash.hex(),
-                           "signed_power": verified.signed_power,
-                           "total_power": verified.total_power}
-        human += f"\n{verified.sentence()}"
-    out(args, doc, human)
-    return 0
-
-
-def _show(args: argparse.Namespace, path: str, data: bytes, text: Any) -> int:
-    doc, height, verified = query(args, path, data)
-    return _emit(args, doc, height, verified, text(doc, height))
-
-
 def _params_text(doc: dict[str, Any], height: int) -> str:
     return "\n".join(f"{k} {doc[k]}" for k in sorted(doc))
 
@@ -127,16 +77,16 @@ def _supply_text(doc: dict[str, Any], height: int) -> str:
 def cmd_balance(args: argparse.Namespace) -> int:
     who = parse_account(args.address) if args.address else keys.address_text(_key(args))
     doc, height, verified = query(args, "/bank/balance", who.encode())
-    return _emit(args, doc, height, verified,
-                 f"{who} has {shown(doc['balance'])} at height {height}")
+    return emit(args, doc, height, verified,
+                f"{who} has {shown(doc['balance'])} at height {height}")
 
 
 def cmd_account(args: argparse.Namespace) -> int:
     who = parse_account(args.address)
     doc, height, verified = query(args, "/auth/account", who.encode())
-    return _emit(args, doc, height, verified,
-                 f"{who} has {shown(doc['balance'])}, sequence {doc['sequence']}, "
-                 f"public key {doc['pub_key'] or 'not yet known'} (height {height})")
+    return emit(args, doc, height, verified,
+                f"{who} has {shown(doc['balance'])}, sequence {doc['sequence']}, "
+                f"public key {doc['pub_key'] or 'not yet known'} (height {height})")
 
 
 def cmd_store(args: argparse.Namespace) -> int:
@@ -146,8 +96,8 @@ def cmd_store(args: argparse.Namespace) -> int:
         raise LedgerError(f"the store key must be hex, not {args.key[:40]!r}",
                           Reason.BAD_INPUT) from None
     raw, height, verified = query(args, "/store", key)
-    return _emit(args, {"key": key.hex(), "value": raw.hex() or None}, height, verified,
-                 f"{key.hex()} = {raw.hex() or '(absent)'} at height {height}")
+    return emit(args, {"key": key.hex(), "value": raw.hex() or None}, height, verified,
+                f"{key.hex()} = {raw.hex() or '(absent)'} at height {height}")
 
 
 # -------------------------------------------------------------------------- send

@@ -19,6 +19,7 @@ from ..errors import LedgerError, Reason
 from ..node import NodeConfig, key_path, pv_state_path, run_node
 from ..p2p import NodeKey
 from ..types import ConsensusParams, Genesis
+from . import federation
 from .amounts import UCOM_PER_COM, parse_account, parse_amount
 from .base import client_call as _client_call
 from .base import home as _home
@@ -42,6 +43,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> Any:
                         "also read; default 1000000 com)")
     p.add_argument("--fund", action="append", default=[], metavar="ADDRESS=AMOUNT",
                    help="a further genesis account and its balance in com (repeatable)")
+    federation.add_options(p)
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("run", parents=[common], help="run the validator in --dir")
@@ -93,6 +95,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if funded and args.app != "ledger":
         raise LedgerError("--fund needs the ledger application (the kvstore has no accounts)",
                           Reason.BAD_INPUT)
+    federation.check(args, n)
     root = _home(args)
     homes = [root / f"node{i}" for i in range(n)]
     for h in homes:
@@ -107,13 +110,15 @@ def cmd_init(args: argparse.Namespace) -> int:
         pubs.append(pv.public_key)
         ids.append(NodeKey.load_or_generate(h / "node_key.json").id)
         accounts.append(keys.address_text(keys.create_account_key(h)))
-    app_state = None
+    app_state: dict[str, Any] | None = None
     if args.app == "ledger":  # each node's account funded, and bonded as its validator's
         app_state = {"balances": {**funded, **{a: balance for a in accounts}},
                      "staking": {"validators": [
                          {"operator": a, "pub_key": pk.hex(), "self_bond": SELF_BOND,
                           "commission_ppm": 100_000, "moniker": f"node{i}"}
                          for i, (pk, a) in enumerate(zip(pubs, accounts, strict=True))]}}
+        for name, section in federation.sections(args, accounts).items():
+            app_state[name] = {**app_state.get(name, {}), **section}
     genesis = Genesis(chain_id, int(time.time() * 1000), tuple((pk, POWER) for pk in pubs),
                       app_state=app_state, params=ConsensusParams())
     doc = json.dumps(views.genesis_to_json(genesis), indent=2) + "\n"
