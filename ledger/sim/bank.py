@@ -75,13 +75,13 @@ class BankSim:
         # load's delegations (up to 1 com) shift powers a little, never past the fault bound
         # the scenario chose.
         self.operators = [node.key for node in w.nodes]
-        powers = [v.voting_power for v in w.genesis.validator_set().validators]
+        power_of = dict(w.genesis.validators)  # consensus public key -> engine power
         balances = {client.account_address(k): FUNDS
                     for k in self.keys + self.stuff_keys + self.operators}
         validators = [{"operator": client.account_address(node.key),
                        "pub_key": node.key.pub_key.hex(), "self_bond": power * 10**8,
                        "commission_ppm": 50_000, "moniker": node.name}
-                      for node, power in zip(w.nodes, powers, strict=True)]
+                      for node, power in ((n, power_of[n.key.pub_key]) for n in w.nodes)]
         w.genesis = replace(w.genesis, app_state={"balances": balances,
                                                   "staking": {"validators": validators}})
         self._w = w

@@ -16,6 +16,7 @@ from ledger.abci import RequestFinalizeBlock, ResponseFinalizeBlock, ResponseQue
 from ledger.app import auth, bank
 from ledger.app.app import LedgerApp
 from ledger.app.store import VersionedStore
+from ledger.consensus.execution import genesis_state
 from ledger.encoding import encode
 from ledger.sim import byzantine as byz
 from ledger.sim import checkers
@@ -113,6 +114,15 @@ def test_the_load_commits_valid_and_failing_transactions() -> None:
     gov = json.loads(app.query("/bank/balance", bank.module(bank.GOV)).value)["balance"]
     assert gov == 0
     assert len(r.sim.restarts) == 2 and len(_final_roots(r)) == 1
+
+
+def test_the_bonded_set_at_genesis_is_the_engines_with_100_com_per_power() -> None:
+    sc = make(1037)  # unequal powers [7, 21, 30, 10]
+    sim = BankSim(1037)
+    w = sim.world(sc.n, powers=sc.powers)
+    bonded = genesis_state(w.genesis, sim.app_factory(-1)).validators
+    assert {(v.address, v.voting_power) for v in bonded.validators} == \
+        {(v.address, v.voting_power * 100) for v in w.genesis.validator_set().validators}
 
 
 def test_stake_moves_and_an_equivocator_is_slashed_tombstoned_and_leaves_the_set() -> None:
