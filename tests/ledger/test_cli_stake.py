@@ -248,7 +248,8 @@ def test_create_validator_and_redelegate(c: Chain) -> None:
         "the commission rate can change at most once every 24 hours"
     assert c.refused("staking", "create-validator", "1com", "--pub-key", str(pv), "--key",
                      str(c.carol_key)) == f"{c.carol} is already a validator"
-    doc = c.ok("staking", "redelegate", val, c.carol, "1com", "--key", str(c.bob_key))
+    c.ok("staking", "delegate", val, "1com", "--key", str(c.bob_key))
+    c.ok("staking", "redelegate", val, c.carol, "1com", "--key", str(c.bob_key))
     reds = c.ok("staking", "redelegations", c.bob)["redelegations"]
     assert (reds[0]["src"], reds[0]["dst"]) == (val, c.carol)
     assert c.ok("staking", "validator", c.carol)["tokens"] == 2_000_000
