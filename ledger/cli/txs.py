@@ -36,6 +36,9 @@ def tx_parser(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--wait", action=argparse.BooleanOptionalAction, default=True,
                    help="wait until a block holds it (default); --no-wait only submits it")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the commit")
+    p.add_argument("--sequence", type=int, default=None,
+                   help="the account's sequence (default: the chain's), to send several "
+                        "transactions with --no-wait before the first is committed")
     return p
 
 
@@ -71,6 +74,8 @@ def submit(args: argparse.Namespace, messages: Sequence[Msg],
             raise LedgerError(f"cannot read the account {signer}: {acc['log'] or par['log']}",
                               Reason.UNAVAILABLE)
         seq = json.loads(base64.b64decode(acc["value"]))["sequence"]
+        if getattr(args, "sequence", None) is not None:
+            seq = args.sequence
         params = Params.from_obj(json.loads(base64.b64decode(par["value"])))
         paid = client.min_fee(messages, params) if fee is None else fee
         tx = client.sign(key, chain_id, seq, messages, paid)
