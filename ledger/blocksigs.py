@@ -10,9 +10,11 @@ are remembered (`crypto.remember_valid`), and only then is the message handed to
 whose checks find them done. Nothing is decided here: a signature that fails is simply not
 remembered, and the replica's own check refuses the block as before.
 
-Held messages are few (`max_pending`, beyond which a message goes straight on) and the same
-bytes arriving again while held are dropped (the held copy is delivered). Other messages are
-not held, so votes keep flowing; a replica handles a block's votes before the block anyway.
+Held messages are few (`max_pending`, beyond which a message goes straight on), held for at
+most `max_hold` (on a starved machine the check may take longer than the round can wait: the
+message then goes on and the replica checks what is left), and the same bytes arriving again
+while held are dropped (the held copy is delivered). Other messages are not held, so votes
+keep flowing; a replica handles a block's votes before the block anyway.
 """
 
 from __future__ import annotations
@@ -36,12 +38,13 @@ _BLOCK_PREFIX = b"d\x03s\x01b"
 class BlockSignatures:
     def __init__(self, signatures: Signatures | None, seen: Callable[[bytes], bool],
                  deliver: Callable[[str, Message, bytes], None], max_pending: int = 4,
-                 ) -> None:
+                 max_hold: float = 0.25) -> None:
         self.signatures = signatures
         self.seen = seen  # a transaction whose signature was checked (mempool, committed)
         self.deliver = deliver
         self.max_pending = max_pending
-        self.stats = {"held": 0, "verified": 0, "dropped": 0}
+        self.max_hold = max_hold  # seconds; then the message goes on, checked or not
+        self.stats = {"held": 0, "verified": 0, "dropped": 0, "late": 0}
         self._pending: set[bytes] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -91,12 +94,23 @@ class BlockSignatures:
                     continue
             return [t for t, ok in zip(triples, crypto.check_many(triples), strict=True) if ok]
 
+        job = asyncio.get_running_loop().run_in_executor(None, work)
+        held = True
         try:
-            valid = await asyncio.get_running_loop().run_in_executor(None, work)
+            try:
+                valid = await asyncio.wait_for(asyncio.shield(job), self.max_hold)
+            except TimeoutError:  # a starved machine: the round's timeouts matter more
+                self.stats["late"] += 1
+                held = False
+                self._release(key, peer, msg, payload)
+                valid = await job  # what it finds still spares later checks
             crypto.remember_valid(valid)
             self.stats["verified"] += len(valid)
         except Exception:  # the replica checks on the loop instead
             log.exception("checking a block's signatures off the loop failed")
-        finally:
-            self._pending.discard(key)
+        if held:
+            self._release(key, peer, msg, payload)
+
+    def _release(self, key: bytes, peer: str, msg: Message, payload: bytes) -> None:
+        self._pending.discard(key)
         self.deliver(peer, msg, payload)  # decoded once: the replica takes it as it is

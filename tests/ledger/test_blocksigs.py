@@ -5,6 +5,7 @@ on; forged signatures are not remembered; duplicates and other messages are not 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from ledger import crypto
@@ -60,3 +61,27 @@ async def test_without_a_signature_listing_nothing_is_held() -> None:
     assert not bs.offer("peer", proposal_of([b"tx"]))
     full = BlockSignatures(lambda tx: [], lambda tx: False, lambda p, msg, m: None, max_pending=0)
     assert not full.offer("peer", proposal_of([b"tx"]))  # no room: the replica checks
+
+
+async def test_a_slow_check_does_not_hold_the_block_past_its_budget() -> None:
+    key = PrivateKey.from_secret(b"bs-slow")
+    msgs = [f"slow{i}".encode() for i in range(3)]
+    sigs = {m: key.sign(m) for m in msgs}
+
+    def slow(tx: bytes) -> list[crypto.Triple]:
+        time.sleep(0.2)  # a starved machine
+        return [(key.pub_key, tx, sigs[tx])]
+
+    delivered: list[float] = []
+    bs = BlockSignatures(slow, lambda tx: False, lambda p, msg, m: delivered.append(
+        time.monotonic()), max_hold=0.05)
+    t0 = time.monotonic()
+    assert bs.offer("peer", proposal_of(msgs))
+    for _ in range(200):
+        if bs.stats["verified"]:
+            break
+        await asyncio.sleep(0.01)
+    assert len(delivered) == 1 and delivered[0] - t0 < 0.4  # on time, not after 0.6 s
+    assert bs.stats["late"] == 1 and bs.stats["verified"] == 3  # the check still finished
+    assert all(crypto.known_valid(key.pub_key, m, sigs[m]) for m in msgs)
+    await bs.stop()
