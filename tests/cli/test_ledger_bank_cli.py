@@ -38,7 +38,7 @@ def start(home, log_path):
 @pytest.fixture
 def chain(tmp_path):
     assert main(["ledger", "init", "--validators", "1", "--dir", str(tmp_path / "a"),
-                 "--balance", "100com"]) == 0
+                 "--balance", "110com"]) == 0  # 10 com of it bonded as the validator's
     assert main(["ledger", "init", "--validators", "1", "--dir", str(tmp_path / "b")]) == 0
     home = tmp_path / "a" / "node0"
     process, log = start(home, tmp_path / "validator.log")
