@@ -49,8 +49,9 @@ class BlockSignatures:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def offer(self, peer: str, payload: bytes) -> bool:
-        """True if the message is held (delivered later, or dropped as a duplicate of a held
-        one); False: the caller hands it to the replica now."""
+        """True if the message was taken: held (delivered later, or dropped as a duplicate of
+        a held one), or delivered at once, decoded, when nothing in it needs a check; False:
+        the caller hands it to the replica."""
         if self.signatures is None or not payload.startswith(_BLOCK_PREFIX) \
                 or len(self._pending) >= self.max_pending:
             return False
@@ -62,7 +63,8 @@ class BlockSignatures:
             return False
         fresh = [tx for tx in msg.block.txs if not self.seen(tx)]
         if not fresh:
-            return False
+            self.deliver(peer, msg, payload)  # decoded here: not decoded again
+            return True
         key = hashlib.sha256(payload).digest()
         if key in self._pending:
             self.stats["dropped"] += 1

@@ -44,7 +44,9 @@ async def test_unseen_signatures_are_checked_off_the_loop_first(tmp_path: Path) 
     assert bs.offer("peer", payload)
     assert bs.offer("other", payload)  # the same bytes while held: dropped
     assert not bs.offer("peer", encode_msg(StatusMsg(3)))  # not a block: straight on
-    assert not bs.offer("peer", proposal_of([txs[0]]))  # nothing unseen: straight on
+    seen_only = proposal_of([txs[0]])
+    assert bs.offer("peer", seen_only) and delivered == [("peer", seen_only)]  # at once
+    delivered.clear()
     for _ in range(200):
         if delivered:
             break
