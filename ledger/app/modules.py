@@ -1,5 +1,5 @@
 """The application's modules wired together (the SDK's module manager): each module's message
-routes and gas, the parameters governance may change, and the block hooks in the SDK's order
+routes (their gas is in `gas.py`), the parameters governance may change, and the block hooks in the SDK's order
 (`begin_block`, `end_block`). Genesis sections are read in `genesis.py`, queries in `query.py`.
 
 A route is (parser, stateless check, handler(state, msg, block)): the parser turns a message's
@@ -48,21 +48,13 @@ BANK_ROUTES: dict[str, Route] = {
     msgs.MsgMultiSend.type: (msgs.PARSERS[msgs.MsgMultiSend.type], _check_multi_send,
                              _multi_send),
 }
-BANK_GAS = {"bank/send": 2000, "bank/multi_send": 2000, "bank/multi_send_output": 500}
-
-MODULES: dict[str, tuple[dict[str, Route], dict[str, int]]] = {
-    "bank": (BANK_ROUTES, BANK_GAS),
-    "staking": (staking.ROUTES, staking.DEFAULT_GAS),
-    "slashing": (slashing.ROUTES, slashing.DEFAULT_GAS),
-    "distribution": (distribution.ROUTES, distribution.DEFAULT_GAS),
-    "gov": (gov.ROUTES, gov.DEFAULT_GAS),
-    "registry": (registry.ROUTES, registry.DEFAULT_GAS),
+MODULES: dict[str, dict[str, Route]] = {
+    "bank": BANK_ROUTES, "staking": staking.ROUTES, "slashing": slashing.ROUTES,
+    "distribution": distribution.ROUTES, "gov": gov.ROUTES, "registry": registry.ROUTES,
 }
 
 ROUTES: dict[str, tuple[str, Route]] = {}  # message type -> (module, route)
-DEFAULT_GAS: dict[str, int] = {}
-for _name, (_routes, _gas) in MODULES.items():
-    DEFAULT_GAS.update(_gas)
+for _name, _routes in MODULES.items():
     for _type, _route in _routes.items():
         ROUTES[_type] = (_name, _route)
         if _type not in msgs.PARSERS:

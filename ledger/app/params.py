@@ -3,8 +3,7 @@ validation, and their place in the store (governance may change them later).
 
 Gas is fixed per message type so that a fee is known before a transaction is sent:
 gas(tx) = sum over its messages of gas[type] (+ gas["bank/multi_send_output"] per output),
-and the fee must be at least gas(tx) * min_gas_price ucom. The default table is every module's
-(`modules.DEFAULT_GAS`)."""
+and the fee must be at least gas(tx) * min_gas_price ucom (the default table: `gas.py`)."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from typing import Any
 
 from ..encoding import decode, encode
 from .errors import INVALID_REQUEST, AppError
+from .gas import DEFAULT_GAS
 from .state import State
 
 KEY = b"params"
@@ -22,16 +22,10 @@ DENOM = "ucom"  # 10^6 ucom = 1 com
 
 
 
-def default_gas() -> dict[str, int]:
-    from .modules import DEFAULT_GAS  # imported when first needed: the modules import this file
-
-    return DEFAULT_GAS
-
-
 @dataclass(frozen=True)
 class Params:
     min_gas_price: int = 1  # ucom per gas unit
-    gas: dict[str, int] = field(default_factory=lambda: dict(default_gas()))
+    gas: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_GAS))
     max_tx_bytes: int = 65_536
     max_msgs: int = 64
     max_memo_bytes: int = 256
@@ -63,7 +57,7 @@ class Params:
         if not isinstance(self.gas, dict) or any(
                 not isinstance(k, str) or not _is_int(v) or v < 0 for k, v in self.gas.items()):
             raise AppError(INVALID_REQUEST, "parameter gas maps message types to integers")
-        missing = sorted(set(default_gas()) - set(self.gas))
+        missing = sorted(set(DEFAULT_GAS) - set(self.gas))
         if missing:
             raise AppError(INVALID_REQUEST, f"parameter gas lacks {', '.join(missing)}")
 

@@ -4,7 +4,7 @@ validators that signed the last commit by power; commissions accumulate per vali
 delegators' rewards are settled lazily (a withdrawal or any change of the delegation pays what
 accrued). It replaces `fees.distribute`.
 
-The application wires: `ROUTES` and `DEFAULT_GAS`, `begin_block(state, ctx, last_commit)` after
+The application wires: `ROUTES`, `begin_block(state, ctx, last_commit)` after
 mint's and before slashing's, `queries`, `problems`, and `DistributionParams` in governance's
 PARAM_MODULES as "distribution" (load/from_obj/save in `params`)."""
 
@@ -36,9 +36,6 @@ ROUTES: dict[str, Route] = {
                                        dmsgs.handle_set_withdraw_address),
 }
 
-DEFAULT_GAS = {"distribution/withdraw_rewards": 8_000,
-               "distribution/withdraw_commission": 5_000,
-               "distribution/set_withdraw_address": 3_000}
 
 
 def genesis(state: State, section: Any, ctx: BlockContext) -> None:
@@ -51,5 +48,5 @@ def genesis(state: State, section: Any, ctx: BlockContext) -> None:
     DistributionParams.from_obj(section.get("params") or {}).save(state)
 
 
-__all__ = ["DEFAULT_GAS", "ROUTES", "DistributionParams", "begin_block", "genesis", "params",
+__all__ = ["ROUTES", "DistributionParams", "begin_block", "genesis", "params",
            "problems", "queries"]

@@ -1,8 +1,7 @@
 """Governance (the Cosmos SDK's x/gov v1): proposals carrying messages that the gov module
 account executes when they pass, deposits, (weighted) votes, and a stake-weighted tally.
 
-The application wires: `ROUTES` (parsers into `msgs.register`, handlers into deliver),
-`DEFAULT_GAS` into the gas table, `end_block(state, ctx, source, execute)` at every block's
+The application wires: `ROUTES` (parsers into `msgs.register`, handlers into deliver), `end_block(state, ctx, source, execute)` at every block's
 end, `genesis` for the "gov" section, `PARAM_MODULES` with every module whose parameters
 governance may change, `queries.answer` for the RPC, and `problems` with the invariants."""
 
@@ -39,12 +38,6 @@ ROUTES: dict[str, Route] = {
                           content.handle_update_params),
 }
 
-# "gov/proposal_message" is charged per message a proposal carries, on top of submit's gas.
-# Governance-only messages never pay gas (no transaction can carry them) but need an entry.
-DEFAULT_GAS = {"gov/submit_proposal": 20_000, "gov/proposal_message": 2_000,
-               "gov/deposit": 4_000, "gov/vote": 3_000, "gov/vote_weighted": 3_500,
-               "gov/community_pool_spend": 2_000, "gov/software_upgrade": 2_000,
-               "gov/cancel_upgrade": 2_000, "gov/update_params": 2_000}
 
-__all__ = ["DEFAULT_GAS", "PARAM_MODULES", "ROUTES", "GovParams", "ParamModule", "ParamModuleOf",
+__all__ = ["PARAM_MODULES", "ROUTES", "GovParams", "ParamModule", "ParamModuleOf",
            "TallySource", "end_block", "genesis", "problems", "queries"]

@@ -1,7 +1,6 @@
 """The federation's registry of members and trust anchors (see `model` for the store layout).
 
-The application wires: `ROUTES` (parsers into `msgs.register`, handlers into deliver),
-`DEFAULT_GAS` into the gas table, `genesis` for the "registry" section, `queries.answer` for the
+The application wires: `ROUTES` (parsers into `msgs.register`, handlers into deliver), `genesis` for the "registry" section, `queries.answer` for the
 RPC, and `problems` with the invariants."""
 
 from __future__ import annotations
@@ -31,9 +30,5 @@ ROUTES: dict[str, Route] = {
     "registry/remove_trust_anchor": (m.parse_remove_anchor, m.check_gov, h.handle_remove_anchor),
 }
 
-# An application costs more than a bank send: it stores a record that only governance clears.
-DEFAULT_GAS = {"registry/apply": 10_000, "registry/update_member": 4_000,
-               "registry/register_member": 2_000, "registry/set_member_status": 2_000,
-               "registry/add_trust_anchor": 2_000, "registry/remove_trust_anchor": 2_000}
 
-__all__ = ["DEFAULT_GAS", "ROUTES", "genesis", "problems", "queries"]
+__all__ = ["ROUTES", "genesis", "problems", "queries"]

@@ -2,7 +2,7 @@
 commits' signatures (slash, jail for a while) and double signing (slash the stake at the
 infraction, jail forever, tombstone); `slashing/unjail` to come back after downtime.
 
-The application wires: `ROUTES` and `DEFAULT_GAS`; `begin_block(state, ctx,
+The application wires: `ROUTES`; `begin_block(state, ctx,
 decided_last_commit, misbehavior)` after distribution's (so the last block's rewards are
 shared before a slash); `genesis` for the "slashing" section; `queries`; `problems`; and
 `SlashingParams` in governance's PARAM_MODULES."""
@@ -27,7 +27,6 @@ Route = tuple[Callable[[dict[str, Any]], Msg], Callable[[Msg], None],
               Callable[[State, Msg, BlockContext], list[Event]]]
 
 ROUTES: dict[str, Route] = {MsgUnjail.type: (parse_unjail, no_check, handle_unjail)}
-DEFAULT_GAS = {"slashing/unjail": 5_000}
 
 
 def genesis(state: State, section: Any, ctx: BlockContext) -> None:
@@ -50,5 +49,5 @@ def problems(state: State) -> list[str]:
     return out
 
 
-__all__ = ["DEFAULT_GAS", "ROUTES", "MsgUnjail", "SlashingParams", "begin_block", "genesis",
+__all__ = ["ROUTES", "MsgUnjail", "SlashingParams", "begin_block", "genesis",
            "params", "problems", "queries"]

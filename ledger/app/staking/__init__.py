@@ -3,7 +3,7 @@ delegations as shares of a validator's tokens, undelegation through an unbonding
 instant redelegation (slashable until it matures), and the bonded set sent to consensus as
 validator updates at each end of block.
 
-The application wires: `ROUTES` and `DEFAULT_GAS`; `genesis(state, section, ctx)` after the
+The application wires: `ROUTES`; `genesis(state, section, ctx)` after the
 balances (its updates answer InitChain); `end_block(state, ctx)` at every block's end, after
 governance's (its updates go into FinalizeBlock's answer); `tally_source(state)` for
 governance; `queries`; `problems`; and `StakingParams` in governance's PARAM_MODULES."""
@@ -41,9 +41,6 @@ ROUTES: dict[str, Route] = {
                                     handlers.handle_cancel_unbonding),
 }
 
-DEFAULT_GAS = {"staking/create_validator": 20_000, "staking/edit_validator": 5_000,
-               "staking/delegate": 10_000, "staking/undelegate": 12_000,
-               "staking/redelegate": 15_000, "staking/cancel_unbonding": 12_000}
 
-__all__ = ["DEFAULT_GAS", "ROUTES", "StakingParams", "StakingTally", "end_block", "genesis",
+__all__ = ["ROUTES", "StakingParams", "StakingTally", "end_block", "genesis",
            "params", "problems", "queries", "tally_source"]

@@ -139,3 +139,10 @@ def test_parse_cache_remembers_refusals_and_is_bounded() -> None:
 def test_tx_model_round_trip_unsigned() -> None:
     tx = Tx(CHAIN, (msgs.MsgSend(ALICE.address, BOB.address, 1),), 0, 0, ALICE.pub_key)
     assert decode(tx.encode())["body"] == tx.body()
+
+
+def test_every_routed_message_type_has_gas_and_a_parser() -> None:
+    from ledger.app import gas, modules
+
+    assert set(modules.ROUTES) <= set(gas.DEFAULT_GAS)
+    assert set(modules.ROUTES) == set(msgs.PARSERS)

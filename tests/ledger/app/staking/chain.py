@@ -30,7 +30,7 @@ from ledger.app import (
     tx,
 )
 from ledger.app.blockctx import BlockContext
-from ledger.app.params import Params, default_gas
+from ledger.app.params import Params
 from ledger.app.state import State
 from ledger.app.store import VersionedStore
 from ledger.app.storeview import View
@@ -40,8 +40,7 @@ from ledger.encoding import encode
 CHAIN = "communs-test"
 COM = 1_000_000
 ROUTES = {**staking.ROUTES, **slashing.ROUTES, **distribution.ROUTES}
-PARAMS = Params(gas={**default_gas(), **staking.DEFAULT_GAS, **slashing.DEFAULT_GAS,
-                     **distribution.DEFAULT_GAS})
+PARAMS = Params()
 T0 = 1_700_000_000_000  # ms
 
 for _type, _route in ROUTES.items():  # what the application's wiring will do
