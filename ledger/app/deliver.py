@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..abci import Event, ExecTxResult
 from . import address, auth, bank, modules, msgs
 from .blockctx import BlockContext
-from .errors import CODESPACE, UNKNOWN_REQUEST, AppError
+from .errors import CODESPACE, INTERNAL, UNKNOWN_REQUEST, AppError
 from .params import Params
 from .state import State
 from .tx import ParseCache
@@ -40,10 +40,18 @@ def _route(m: msgs.Msg) -> tuple[str, modules.Route]:
 
 
 def execute(state: State, m: msgs.Msg, block: BlockContext) -> list[Event]:
-    """Run one message (its check, then its handler): how governance runs what passed."""
+    """Run one message: its stateless check again (a proposer may include what CheckTx would
+    refuse), then its handler. Any other exception than AppError becomes one (the SDK recovers
+    from a handler's panic the same way): the same on every node, it fails the message instead
+    of halting the chain."""
     _, (_, check, handle) = _route(m)
     check(m)
-    return handle(state, m, block)
+    try:
+        return handle(state, m, block)
+    except AppError:
+        raise
+    except Exception as e:  # noqa: BLE001 (deterministic: the same on every node)
+        raise AppError(INTERNAL, f"{m.type} failed unexpectedly ({type(e).__name__})") from e
 
 
 def run_tx(state: State, raw: bytes, ctx: Context, check: bool = False) -> ExecTxResult:
@@ -72,10 +80,10 @@ def run_tx(state: State, raw: bytes, ctx: Context, check: bool = False) -> ExecT
     try:
         assert ctx.block is not None, "messages run in a block"
         for m in tx.msgs:
-            module, (_, _, handle) = _route(m)
             msg_events.append(bank.event("message", action=m.type,
-                                         sender=address.to_text(m.signer), module=module))
-            msg_events += handle(branch, m, ctx.block)
+                                         sender=address.to_text(m.signer),
+                                         module=_route(m)[0]))
+            msg_events += execute(branch, m, ctx.block)
     except AppError as e:
         return failed(e, gas, gas, tuple(events))
     branch.write()

@@ -11,6 +11,7 @@ from ..errors import LedgerError, Reason
 CODESPACE = "communs"
 
 OK = 0
+INTERNAL = 1  # a message that failed in a way its module did not foresee (the SDK's ErrInternal)
 TX_DECODE = 2  # the bytes are not a transaction, or a message is malformed
 UNAUTHORIZED = 4  # bad signature; a send to a module account; a message signed by another
 INSUFFICIENT_FUNDS = 5
@@ -23,7 +24,7 @@ WRONG_CHAIN_ID = 28
 WRONG_SEQUENCE = 32
 NOT_FOUND = 38
 
-CODES = {OK: "ok", TX_DECODE: "tx parse error", UNAUTHORIZED: "unauthorized",
+CODES = {OK: "ok", INTERNAL: "internal", TX_DECODE: "tx parse error", UNAUTHORIZED: "unauthorized",
          INSUFFICIENT_FUNDS: "insufficient funds", UNKNOWN_REQUEST: "unknown request",
          INVALID_ADDRESS: "invalid address", INSUFFICIENT_FEE: "insufficient fee",
          INVALID_REQUEST: "invalid request", TX_TOO_LARGE: "tx too large",

@@ -18,6 +18,8 @@ from .state import State
 
 KEY = b"params"
 PPM = 1_000_000
+TEN_YEARS = 10 * 365 * 86_400  # seconds: the longest period a parameter may set (times become
+# 8-byte store keys)
 DENOM = "ucom"  # 10^6 ucom = 1 com
 
 

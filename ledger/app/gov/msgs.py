@@ -140,7 +140,10 @@ def parse_submit(d: dict[str, Any]) -> MsgSubmitProposal:
 
 
 def _pid(v: Any) -> int:
-    return wire.uint(v, "proposal_id", positive=True)
+    pid = wire.uint(v, "proposal_id", positive=True)
+    if pid >= 1 << 63:  # proposal ids are 8-byte store keys
+        raise AppError(INVALID_REQUEST, "proposal_id must be below 2^63")
+    return pid
 
 
 def parse_deposit(d: dict[str, Any]) -> MsgDeposit:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ...encoding import decode, encode
 from ..errors import INVALID_REQUEST, AppError
-from ..params import PPM
+from ..params import PPM, TEN_YEARS
 from ..state import State
 
 KEY = b"params/gov"
@@ -64,6 +64,10 @@ class GovParams:
                      "veto_threshold_ppm"):
             if getattr(self, name) == 0:
                 raise AppError(INVALID_REQUEST, f"gov parameter {name} must be positive")
+        for name in ("max_deposit_period", "voting_period"):  # they become 8-byte store keys
+            if getattr(self, name) > TEN_YEARS:
+                raise AppError(INVALID_REQUEST, f"gov parameter {name} must be at most "
+                                                f"{TEN_YEARS} seconds (ten years)")
 
     def min_each_deposit(self) -> int:
         return self.min_deposit * self.min_deposit_ratio_ppm // PPM

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..params import TEN_YEARS
 from ..staking.modparams import ModuleParams
 from ..state import State
 
@@ -22,6 +23,7 @@ class SlashingParams(ModuleParams):
     PPM_FIELDS = ("min_signed_per_window_ppm", "slash_fraction_double_sign_ppm",
                   "slash_fraction_downtime_ppm")
     POSITIVE = ("signed_blocks_window",)
+    MAXIMA = {"signed_blocks_window": 1_000_000, "downtime_jail_duration": TEN_YEARS}
 
     def max_missed(self) -> int:
         """Missed blocks a window tolerates (the SDK rounds min signed to the nearest)."""

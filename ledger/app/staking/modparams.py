@@ -18,11 +18,13 @@ _LOADED: dict[tuple[type, bytes], ModuleParams] = {}
 
 class ModuleParams:
     """Base of the modules' parameter dataclasses. Subclasses name their module, the fields
-    that are fractions in ppm (at most 10^6) and those that must be positive."""
+    that are fractions in ppm (at most 10^6), those that must be positive, and the upper
+    bounds of others (periods become 8-byte times in store keys; windows are allocated)."""
 
     MODULE: ClassVar[str]
     PPM_FIELDS: ClassVar[tuple[str, ...]] = ()
     POSITIVE: ClassVar[tuple[str, ...]] = ()
+    MAXIMA: ClassVar[dict[str, int]] = {}
 
     def to_obj(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
@@ -56,6 +58,9 @@ class ModuleParams:
                 raise AppError(INVALID_REQUEST, f"{m} parameter {f.name} must be at most {PPM}")
             if f.name in self.POSITIVE and v == 0:
                 raise AppError(INVALID_REQUEST, f"{m} parameter {f.name} must be positive")
+            if v > self.MAXIMA.get(f.name, v):
+                raise AppError(INVALID_REQUEST,
+                               f"{m} parameter {f.name} must be at most {self.MAXIMA[f.name]}")
 
     @classmethod
     def key(cls) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..params import TEN_YEARS
 from ..state import State
 from .modparams import ModuleParams
 from .store import POWER_REDUCTION
@@ -24,6 +25,7 @@ class StakingParams(ModuleParams):
     MODULE = "staking"
     PPM_FIELDS = ("min_commission_ppm",)
     POSITIVE = ("max_validators", "max_entries")
+    MAXIMA = {"unbonding_time": TEN_YEARS, "max_validators": 10_000, "max_entries": 1_000}
 
 
 def load(state: State) -> StakingParams:
