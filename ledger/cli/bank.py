@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 from pathlib import Path
 from typing import Any
 
 from .. import keys
 from ..app import client
 from ..errors import LedgerError, Reason
-from ..node import load_genesis
-from ..rpc import RpcClient
+from . import txs
 from .amounts import parse_account, parse_amount, shown
-from .base import at_parser, client_call, emit, home, out, query, show
+from .base import at_parser, emit, out, query, show
 from .base import signing_key as _key
 
 
@@ -32,13 +30,10 @@ def register(sub: Any, queries: Any, common: argparse.ArgumentParser) -> None:
     p = bs.add_parser("balance", parents=[at], help="an account's balance (default: ours)")
     p.add_argument("address", nargs="?")
     p.set_defaults(func=cmd_balance)
-    p = bs.add_parser("send", parents=[common], help="send ucom and wait for the commit")
+    p = bs.add_parser("send", parents=[txs.tx_parser(common)],
+                      help="send ucom and wait for the commit")
     p.add_argument("to", metavar="TO")
     p.add_argument("amount", metavar="AMOUNT", help="5com, 1.5com, 1500000ucom or ucom")
-    p.add_argument("--fee", default=None, help="default: the minimum (2000ucom a send)")
-    p.add_argument("--key", type=Path, help="sign with this key file instead of the node's")
-    p.add_argument("--wait", action=argparse.BooleanOptionalAction, default=True)
-    p.add_argument("--timeout", type=float, default=30.0)
     p.set_defaults(func=cmd_send)
 
     p = sub.add_parser("params", parents=[at], help="the application's parameters")
@@ -106,41 +101,6 @@ def cmd_store(args: argparse.Namespace) -> int:
 def cmd_send(args: argparse.Namespace) -> int:
     to = parse_account(args.to)
     amount = parse_amount(args.amount)
-    fee = None if args.fee is None else parse_amount(args.fee, allow_zero=True)
     key = _key(args)
-    sender = keys.address_text(key)
-    chain_id = load_genesis(home(args)).chain_id
-
-    async def go(c: RpcClient) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        r = await c.query("/auth/account", sender.encode())
-        if r["code"] != 0:
-            raise LedgerError(f"cannot read the account {sender}: {r['log']}")
-        seq = json.loads(base64.b64decode(r["value"]))["sequence"]
-        tx = client.send(key, chain_id, seq, to, amount, fee)
-        if not args.wait:
-            return await c.broadcast_tx(tx), None
-        res = await c.broadcast_tx_commit(tx, args.timeout)
-        return res["check_tx"], res["commit"]
-
-    check, commit = client_call(args, go)
-    what = f"{shown(amount)} from {sender} to {to}"
-    doc: dict[str, Any] = {"hash": check["hash"], "from": sender, "to": to, "amount": amount,
-                           "accepted": check["ok"], "log": check["log"]}
-    if not check["ok"]:
-        raise LedgerError(f"transaction refused: {check['log'] or check['code']}")
-    if not args.wait:
-        out(args, doc, f"transaction {check['hash']} accepted (not waiting for its commit): "
-                       f"{what}")
-        return 0
-    if commit is None:
-        raise LedgerError(f"transaction {check['hash']} was accepted but not committed "
-                          f"within {args.timeout:g} s", Reason.UNAVAILABLE)
-    doc.update(height=commit["height"], code=commit["code"], log=commit["log"])
-    if commit["code"] != 0:  # in a block, but FinalizeBlock refused it: nothing moved
-        if args.json:
-            out(args, doc, "")
-        raise LedgerError(f"transaction {check['hash']} failed at height {commit['height']} "
-                          f"(code {commit['code']}): {commit['log'] or 'no log'}")
-    out(args, doc, f"sent {what}: transaction {check['hash']} committed at height "
-                   f"{commit['height']}")
-    return 0
+    what = f"{shown(amount)} from {keys.address_text(key)} to {to}"
+    return txs.run(args, [client.send_msg(key, to, amount)], f"sent {what}", key)

@@ -117,5 +117,6 @@ def report(args: argparse.Namespace, doc: dict[str, Any], done: str) -> int:
     return 0
 
 
-def run(args: argparse.Namespace, messages: Sequence[Msg], done: str) -> int:
-    return report(args, submit(args, messages), done)
+def run(args: argparse.Namespace, messages: Sequence[Msg], done: str,
+        key: PrivateKey | None = None) -> int:
+    return report(args, submit(args, messages, key), done)
