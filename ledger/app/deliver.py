@@ -48,8 +48,8 @@ def execute(state: State, m: msgs.Msg, block: BlockContext) -> list[Event]:
     check(m)
     try:
         return handle(state, m, block)
-    except AppError:
-        raise
+    except (AppError, MemoryError, RecursionError):
+        raise  # the last two depend on the machine: a node halts rather than diverges
     except Exception as e:  # noqa: BLE001 (deterministic: the same on every node)
         raise AppError(INTERNAL, f"{m.type} failed unexpectedly ({type(e).__name__})") from e
 
