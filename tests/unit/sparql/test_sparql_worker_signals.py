@@ -15,8 +15,11 @@ from pathlib import Path
 
 # a process that owns a pool of two workers, says which they are, and serves until stopped
 OWNER = """
-import asyncio, sys
+import asyncio, signal, sys
 from pathlib import Path
+# as a terminal's foreground job: a runner started in the background (`cmd &`) hands its
+# children SIGINT ignored, and an ignored signal stays ignored across exec
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from connector.sparql import Limits, SparqlSettings, open_sparql
 
 async def main(folder, query):
