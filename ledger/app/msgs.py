@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from . import address
-from .errors import INVALID_ADDRESS, INVALID_REQUEST, TX_DECODE, UNKNOWN_REQUEST, AppError
+from . import wire
+from .errors import INVALID_REQUEST, TX_DECODE, UNKNOWN_REQUEST, AppError
 from .params import Params
 
 MAX_OUTPUTS = 1000
@@ -91,12 +91,12 @@ def parse(d: Any) -> Msg:
 
 
 def _parse_send(d: dict[str, Any]) -> Msg:
-    _fields(d, {"type", "from", "to", "amount"})
-    return MsgSend(_addr(d["from"], "from"), _addr(d["to"], "to"), _amount(d["amount"]))
+    wire.fields(d, {"type", "from", "to", "amount"})
+    return MsgSend(wire.addr(d["from"], "from"), wire.addr(d["to"], "to"), _amount(d["amount"]))
 
 
 def _parse_multi_send(d: dict[str, Any]) -> Msg:
-    _fields(d, {"type", "inputs", "outputs"})
+    wire.fields(d, {"type", "inputs", "outputs"})
     ins, outs = _entries(d["inputs"], "inputs"), _entries(d["outputs"], "outputs")
     if len(ins) != 1:
         raise AppError(INVALID_REQUEST, "a multi-send has exactly one input")
@@ -121,18 +121,6 @@ def register(type_: str, parser: Callable[[dict[str, Any]], Msg]) -> None:
     PARSERS[type_] = parser
 
 
-def _fields(d: dict[str, Any], want: set[str]) -> None:
-    if set(d) != want:
-        raise AppError(TX_DECODE, f"a {d['type']} message has exactly the fields "
-                                  f"{', '.join(sorted(want))}")
-
-
-def _addr(v: Any, name: str) -> bytes:
-    if not isinstance(v, bytes) or len(v) != address.ADDRESS_SIZE:
-        raise AppError(INVALID_ADDRESS, f"{name} must be a 20-byte address")
-    return v
-
-
 def _amount(v: Any) -> int:
     if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
         raise AppError(INVALID_REQUEST, "an amount is a positive integer of ucom")
@@ -146,5 +134,5 @@ def _entries(v: Any, name: str) -> list[tuple[bytes, int]]:
     for e in v:
         if not isinstance(e, dict) or set(e) != {"address", "amount"}:
             raise AppError(TX_DECODE, f"each of {name} is an object with address and amount")
-        out.append((_addr(e["address"], "address"), _amount(e["amount"])))
+        out.append((wire.addr(e["address"], "address"), _amount(e["amount"])))
     return out

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..app import address
-from ..app.gov.wire import gov_account
+from ..app.wire import gov_account
 from ..errors import LedgerError, Reason
 from .amounts import parse_account, parse_amount
 

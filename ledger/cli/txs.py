@@ -14,9 +14,9 @@ from typing import Any
 
 from .. import keys
 from ..app import client, modules
-from ..app.gov.wire import jsonable
 from ..app.msgs import Msg
 from ..app.params import Params
+from ..app.wire import jsonable
 from ..crypto import PrivateKey
 from ..errors import LedgerError, Reason
 from ..node import load_genesis

@@ -12,30 +12,18 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ...abci import Event
-from .. import address, bank
+from .. import address, bank, wire
 from ..blockctx import BlockContext
 from ..errors import INVALID_REQUEST, NOT_FOUND, AppError
 from ..msgs import Msg
-from ..params import Params
 from ..staking import store as sstore
-from ..staking import wire
 from ..state import State
 from . import f1, store
 from . import params as dparams
 
 
-class _Base:
-    type: ClassVar[str]
-
-    def gas(self, params: Params) -> int:
-        return params.gas[self.type]
-
-    def spend(self) -> int:
-        return 0
-
-
 @dataclass(frozen=True)
-class MsgWithdrawRewards(_Base):
+class MsgWithdrawRewards(wire.Message):
     delegator: bytes
     validator: bytes
     type: ClassVar[str] = "distribution/withdraw_rewards"
@@ -49,7 +37,7 @@ class MsgWithdrawRewards(_Base):
 
 
 @dataclass(frozen=True)
-class MsgWithdrawCommission(_Base):
+class MsgWithdrawCommission(wire.Message):
     operator: bytes
     type: ClassVar[str] = "distribution/withdraw_commission"
 
@@ -62,7 +50,7 @@ class MsgWithdrawCommission(_Base):
 
 
 @dataclass(frozen=True)
-class MsgSetWithdrawAddress(_Base):
+class MsgSetWithdrawAddress(wire.Message):
     delegator: bytes
     withdraw_address: bytes
     type: ClassVar[str] = "distribution/set_withdraw_address"

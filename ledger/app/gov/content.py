@@ -19,14 +19,12 @@ from typing import Any, ClassVar, Protocol
 
 from ...abci import Event
 from ...encoding import decode, encode
-from .. import address, bank
+from .. import address, bank, wire
 from ..blockctx import BlockContext
 from ..errors import INSUFFICIENT_FUNDS, INVALID_REQUEST, NOT_FOUND, TX_DECODE, AppError
 from ..msgs import Msg
-from ..params import Params
 from ..state import State
 from . import params as gparams
-from . import wire
 
 UPGRADE = b"gov/upgrade"
 MAX_NAME, MAX_INFO = 140, 2048
@@ -64,19 +62,12 @@ PARAM_MODULES: dict[str, ParamModule] = {
 }
 
 
-class _Gov:
-    type: ClassVar[str]
+class _Gov(wire.Message):
     authority: bytes
 
     @property
     def signer(self) -> bytes:
         return self.authority
-
-    def spend(self) -> int:
-        return 0
-
-    def gas(self, params: Params) -> int:
-        return params.gas[self.type]
 
 
 @dataclass(frozen=True)

@@ -16,28 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .. import msgs
+from .. import msgs, wire
 from ..errors import INVALID_REQUEST, TX_DECODE, UNAUTHORIZED, AppError
 from ..params import PPM, Params
-from . import wire
 from .store import OPTION_NAMES, OPTIONS
 
 MAX_TITLE, MAX_SUMMARY, MAX_METADATA, MAX_MESSAGES = 255, 10_000, 255, 16
 USER_TYPES = ("gov/submit_proposal", "gov/deposit", "gov/vote", "gov/vote_weighted")
 
 
-class _Base:
-    type: ClassVar[str]
-
-    def gas(self, params: Params) -> int:
-        return params.gas[self.type]
-
-    def spend(self) -> int:
-        return 0
-
-
 @dataclass(frozen=True)
-class MsgSubmitProposal(_Base):
+class MsgSubmitProposal(wire.Message):
     proposer: bytes
     messages: tuple[msgs.Msg, ...]
     initial_deposit: int
@@ -64,7 +53,7 @@ class MsgSubmitProposal(_Base):
 
 
 @dataclass(frozen=True)
-class MsgDeposit(_Base):
+class MsgDeposit(wire.Message):
     proposal_id: int
     depositor: bytes
     amount: int
@@ -83,7 +72,7 @@ class MsgDeposit(_Base):
 
 
 @dataclass(frozen=True)
-class MsgVote(_Base):
+class MsgVote(wire.Message):
     """A plain vote and a weighted vote are one model: (option, weight ppm) pairs."""
 
     proposal_id: int

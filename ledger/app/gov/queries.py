@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import address
+from .. import address, wire
 from ..errors import INVALID_REQUEST, NOT_FOUND, UNKNOWN_REQUEST, AppError
 from ..state import State
-from . import content, store, wire
+from . import content, store
 from . import params as gparams
 from .handlers import option_text
 from .store import OPTION_NAMES, STATUSES, VOTING_PERIOD, b8

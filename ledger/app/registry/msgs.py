@@ -16,22 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
+from .. import wire
 from ..errors import INVALID_REQUEST, AppError
-from ..gov import wire
 from ..msgs import Msg
-from ..params import Params
 from . import model
 
 
-class _Base:
-    type: ClassVar[str]
-
-    def spend(self) -> int:
-        return 0
-
-    def gas(self, params: Params) -> int:
-        return params.gas[self.type]
-
+class _Base(wire.Message):
     def to_obj(self) -> dict[str, Any]:
         return {"type": self.type,
                 **{f.name: getattr(self, f.name) for f in fields(self)}}  # type: ignore[arg-type]

@@ -8,32 +8,24 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ...abci import Event
-from .. import address, bank
+from .. import address, bank, wire
 from ..blockctx import BlockContext
 from ..errors import INVALID_REQUEST, UNAUTHORIZED, AppError
 from ..msgs import Msg
-from ..params import Params
 from ..staking import slash as sslash
 from ..staking import store as sstore
-from ..staking import wire
 from ..state import State
 from . import store
 
 
 @dataclass(frozen=True)
-class MsgUnjail:
+class MsgUnjail(wire.Message):
     operator: bytes
     type: ClassVar[str] = "slashing/unjail"
 
     @property
     def signer(self) -> bytes:
         return self.operator
-
-    def spend(self) -> int:
-        return 0
-
-    def gas(self, params: Params) -> int:
-        return params.gas[self.type]
 
     def to_obj(self) -> dict[str, Any]:
         return {"type": self.type, "operator": self.operator}

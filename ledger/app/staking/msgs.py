@@ -17,26 +17,16 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ...crypto import PUBKEY_SIZE
+from .. import wire
 from ..errors import INVALID_REQUEST, TX_DECODE, AppError
 from ..msgs import Msg
-from ..params import PPM, Params
-from . import wire
+from ..params import PPM
 
 MAX_MONIKER = 70
 
 
-class _Base:
-    type: ClassVar[str]
-
-    def gas(self, params: Params) -> int:
-        return params.gas[self.type]
-
-    def spend(self) -> int:
-        return 0
-
-
 @dataclass(frozen=True)
-class MsgCreateValidator(_Base):
+class MsgCreateValidator(wire.Message):
     operator: bytes
     pub_key: bytes
     amount: int
@@ -61,7 +51,7 @@ class MsgCreateValidator(_Base):
 
 
 @dataclass(frozen=True)
-class MsgEditValidator(_Base):
+class MsgEditValidator(wire.Message):
     operator: bytes
     moniker: str | None
     commission_ppm: int | None
@@ -77,7 +67,7 @@ class MsgEditValidator(_Base):
 
 
 @dataclass(frozen=True)
-class MsgDelegate(_Base):
+class MsgDelegate(wire.Message):
     delegator: bytes
     validator: bytes
     amount: int
@@ -96,7 +86,7 @@ class MsgDelegate(_Base):
 
 
 @dataclass(frozen=True)
-class MsgUndelegate(_Base):
+class MsgUndelegate(wire.Message):
     delegator: bytes
     validator: bytes
     amount: int
@@ -112,7 +102,7 @@ class MsgUndelegate(_Base):
 
 
 @dataclass(frozen=True)
-class MsgRedelegate(_Base):
+class MsgRedelegate(wire.Message):
     delegator: bytes
     src: bytes
     dst: bytes
@@ -129,7 +119,7 @@ class MsgRedelegate(_Base):
 
 
 @dataclass(frozen=True)
-class MsgCancelUnbonding(_Base):
+class MsgCancelUnbonding(wire.Message):
     delegator: bytes
     validator: bytes
     amount: int

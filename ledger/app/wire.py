@@ -1,12 +1,27 @@
-"""Reading message fields from their wire form (shared by gov and registry): each helper
-refuses a bad field with one sentence naming it."""
+"""What every module's messages share: their base (`Message`), reading their fields from the
+wire form (each helper refuses a bad field with one sentence naming it), the governance-only
+authority check, and stored values as JSON answers show them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from .. import address, bank
-from ..errors import INVALID_ADDRESS, INVALID_REQUEST, TX_DECODE, UNAUTHORIZED, AppError
+from . import address, bank
+from .errors import INVALID_ADDRESS, INVALID_REQUEST, TX_DECODE, UNAUTHORIZED, AppError
+from .params import Params
+
+
+class Message:
+    """Base of a module's message dataclasses: its gas is its type's entry in the gas table,
+    and it spends nothing from the signer unless it says so (CheckTx reserves what it spends)."""
+
+    type: ClassVar[str]
+
+    def gas(self, params: Params) -> int:
+        return params.gas[self.type]
+
+    def spend(self) -> int:
+        return 0
 
 
 def fields(d: dict[str, Any], want: set[str]) -> None:
