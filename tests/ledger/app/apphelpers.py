@@ -7,13 +7,18 @@ from collections.abc import Sequence
 from ledger.abci import (
     BLOCK_ID_FLAG_COMMIT,
     CommitInfo,
+    Event,
     RequestFinalizeBlock,
     RequestInitChain,
     ResponseFinalizeBlock,
     VoteInfo,
 )
-from ledger.app import address
+from ledger.app import address, auth, client, deliver, tx
 from ledger.app.app import LedgerApp
+from ledger.app.blockctx import BlockContext
+from ledger.app.msgs import Msg
+from ledger.app.params import Params
+from ledger.app.state import State
 from ledger.app.store import VersionedStore
 from ledger.crypto import PrivateKey
 
@@ -30,6 +35,22 @@ def genesis_state(**extra: object) -> dict[str, object]:
     state: dict[str, object] = {"balances": {text(ALICE): 1_000_000, text(BOB): 50_000}}
     state.update(extra)
     return state
+
+
+def deliver_signed(state: State, block: BlockContext, signer: PrivateKey,
+                   messages: Sequence[Msg], params: Params | None = None) -> list[Event]:
+    """A signed transaction as the block runs it (ante, then its messages on a branch through
+    the application's routes), raising the AppError of the first refusal."""
+    params = params or Params()
+    raw = client.sign(signer, block.chain_id, auth.sequence(state, signer.address),
+                      list(messages), params=params)
+    t = tx.decode_tx(raw, params)
+    events = auth.ante(state, t, params, block.chain_id, check=False)
+    branch = state.branch()
+    for m in t.msgs:
+        events += deliver.execute(branch, m, block)
+    branch.write()
+    return events
 
 
 def staked(key: PrivateKey, self_bond: int = 10_000_000) -> dict[str, object]:

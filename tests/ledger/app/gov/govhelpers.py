@@ -8,26 +8,22 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ledger.abci import Event
-from ledger.app import address, auth, bank, client, gov, invariants, msgs, registry, tx
+from ledger.app import address, bank, deliver, gov, invariants, msgs, registry
 from ledger.app.blockctx import BlockContext
-from ledger.app.errors import UNKNOWN_REQUEST, AppError
 from ledger.app.params import Params
 from ledger.app.state import State
 from ledger.app.store import VersionedStore
 from ledger.app.storeview import View
 from ledger.crypto import PrivateKey
 from ledger.encoding import encode
+from tests.ledger.app.apphelpers import deliver_signed
 
 CHAIN = "communs-test"
-ROUTES = {**gov.ROUTES, **registry.ROUTES}
 PARAMS = Params()  # its gas table has every module's message types
 GOV = bank.module(bank.GOV)
 POOL = bank.module(bank.COMMUNITY_POOL)
 COM = 1_000_000
 
-for _type, _route in ROUTES.items():  # what the application's wiring will do
-    if _type not in msgs.PARSERS:
-        msgs.register(_type, _route[0])
 
 
 def key(name: str) -> PrivateKey:
@@ -90,25 +86,11 @@ class Chain:
         self.source = MemSource()
 
     def deliver(self, signer: PrivateKey, *messages: Any) -> list[Event]:
-        seq = auth.sequence(self.state, signer.address)
-        raw = client.sign(signer, CHAIN, seq, list(messages), params=PARAMS)
-        t = tx.decode_tx(raw, PARAMS)
-        events = auth.ante(self.state, t, PARAMS, CHAIN, check=False)
-        branch = self.state.branch()
-        for m in t.msgs:
-            parse, check, handle = ROUTES[m.type]
-            check(m)
-            events += handle(branch, m, self.ctx)
-        branch.write()
-        return events
+        return deliver_signed(self.state, self.ctx, signer, messages, PARAMS)
 
     def execute(self, state: State, m: msgs.Msg) -> list[Event]:
         """What the application gives governance: one message run as the gov account."""
-        route = ROUTES.get(m.type)
-        if route is None:
-            raise AppError(UNKNOWN_REQUEST, f"no handler for message type {m.type}")
-        route[1](m)
-        return route[2](state, m, self.ctx)
+        return deliver.execute(state, m, self.ctx)
 
     def run(self, m: msgs.Msg) -> list[Event]:
         """A governance-only message run directly, as a passed proposal would."""

@@ -18,16 +18,12 @@ from ledger.abci import (
 )
 from ledger.app import (
     address,
-    auth,
     bank,
-    client,
     distribution,
     invariants,
     mint,
-    msgs,
     slashing,
     staking,
-    tx,
 )
 from ledger.app.blockctx import BlockContext
 from ledger.app.params import Params
@@ -36,16 +32,13 @@ from ledger.app.store import VersionedStore
 from ledger.app.storeview import View
 from ledger.crypto import PrivateKey
 from ledger.encoding import encode
+from tests.ledger.app.apphelpers import deliver_signed
 
 CHAIN = "communs-test"
 COM = 1_000_000
-ROUTES = {**staking.ROUTES, **slashing.ROUTES, **distribution.ROUTES}
 PARAMS = Params()
 T0 = 1_700_000_000_000  # ms
 
-for _type, _route in ROUTES.items():  # what the application's wiring will do
-    if _type not in msgs.PARSERS:
-        msgs.register(_type, _route[0])
 
 
 def key(name: str) -> PrivateKey:
@@ -92,17 +85,7 @@ class Chain:
 
     def deliver(self, signer: PrivateKey, *messages: Any) -> list[Event]:
         """A signed transaction: fee and sequence (ante), then its messages on a branch."""
-        seq = auth.sequence(self.state, signer.address)
-        raw = client.sign(signer, CHAIN, seq, list(messages), params=PARAMS)
-        t = tx.decode_tx(raw, PARAMS)
-        events = auth.ante(self.state, t, PARAMS, CHAIN, check=False)
-        branch = self.state.branch()
-        for m in t.msgs:
-            _, check, handle = ROUTES[m.type]
-            check(m)
-            events += handle(branch, m, self.ctx)
-        branch.write()
-        return events
+        return deliver_signed(self.state, self.ctx, signer, messages, PARAMS)
 
     def commit_info(self, absent: tuple[bytes, ...] = ()) -> CommitInfo:
         """Every validator consensus has signs, except the consensus addresses in `absent`."""
