@@ -24,6 +24,7 @@ import contextlib
 import io
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -51,15 +52,14 @@ ACCOUNTS = 4
 
 
 def free_base(count: int = 2 * VALIDATORS) -> int:
-    """A base port with `count` free ports after it."""
+    """A base port with `count` free ports after it, below the kernel's ephemeral range: a port
+    picked there (bind to 0) can be taken as the source port of some outgoing connection
+    before the validator binds it."""
+    low = _ephemeral_low()
     while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + count >= 65000:
-            continue
+        base = random.randrange(10_000, low - count)
+        socks = []
         try:
-            socks = []
             for p in range(base, base + count):
                 s = socket.socket()
                 socks.append(s)
@@ -70,6 +70,13 @@ def free_base(count: int = 2 * VALIDATORS) -> int:
         finally:
             for s in socks:
                 s.close()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
 
 
 class Chain:

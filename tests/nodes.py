@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import random
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,9 +19,20 @@ from connector.identity.did import did_web_from_url
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A loopback port free now, below the kernel's ephemeral range: a port picked there (bind
+    to 0) can be taken as the source port of an outgoing connection before the node binds it."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32_768
+    while True:
+        port = random.randrange(10_000, low)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def init_node(folder: Path, name: str = "ACME SAS", **options: str) -> Path:

@@ -19,13 +19,13 @@ import pytest
 
 from ledger import keys
 from ledger.cli import main as cli
-from tests.ledger.test_processes import N, _free_base
+from tests.ledger.test_processes import N, free_base
 
 
 class StakeNet:
     def __init__(self, root: Path, *options: str) -> None:
         self.root = root
-        self.base = _free_base()
+        self.base = free_base(2 * N)
         assert cli(["ledger", "init", "--validators", str(N), "--dir", str(root),
                     "--base-port", str(self.base), "--json", *options]) == 0
         self.procs: dict[int, subprocess.Popen[bytes]] = {}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import random
 import signal
 import socket
 import subprocess
@@ -22,34 +21,19 @@ from typing import Any
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from bench_ledger_restart import free_base  # noqa: E402
+
 from ledger.cli import main as cli
 from ledger.consensus.views import from_rfc3339
 
 N = 4
 
 
-def _free_base() -> int:
-    for _ in range(50):
-        base = random.randrange(20000, 60000, 2)
-        try:
-            socks = []
-            for p in range(base, base + 2 * N):
-                s = socket.socket()
-                s.bind(("127.0.0.1", p))
-                socks.append(s)
-            for s in socks:
-                s.close()
-            return base
-        except OSError:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free ports")
-
-
 class Net:
     def __init__(self, root: Path, app: str = "kvstore") -> None:
         self.root = root
-        self.base = _free_base()
+        self.base = free_base(2 * N)
         assert cli(["ledger", "init", "--app", app, "--validators", str(N), "--dir", str(root),
                     "--base-port", str(self.base), "--json"]) == 0
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
