@@ -71,7 +71,7 @@ def decode(text: str | bytes, allowed: tuple[str, ...]) -> Message:
     agreement = body.get("agreement")
     if agreement is not None:
         agreement = dict(agreement)
-        if isinstance(body.get(SIGNATURE), str):
+        if body.get(SIGNATURE) is not None:  # kept whatever it is: a malformed one is refused
             agreement[SIGNATURE] = body[SIGNATURE]
     offer = body.get("offer")
     return Message(

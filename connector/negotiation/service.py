@@ -10,7 +10,8 @@ to a request that matches an offer of the dataset the caller may have (ODRL eval
 caller's verified claims), counter-offers such an offer once to an opening request that does
 not match, and terminates otherwise with the reason; it agrees to an accepted offer and
 finalizes a verified agreement. The consumer accepts an offer with the terms it asked for
-(any other ends the negotiation) and verifies a signed agreement that fits what it asked for.
+(any other ends the negotiation) and verifies an agreement that fits what it asked for: its
+assigner's signature when it has one (ours do), else the provider's DCP token alone.
 
 A counterparty's callbackAddress is checked before anything is stored (`Callbacks`): it must
 be the caller's own and an address this node may reach.
@@ -30,7 +31,7 @@ import aiohttp
 from connector import strictjson
 from connector.answers import sentence
 from connector.auth.caller import MEMBERSHIP, Caller
-from connector.auth.client import dsp_request
+from connector.auth.client import did_of_endpoint, dsp_request
 from connector.catalog.client import dsp_base
 from connector.errors import ConnectorError
 from connector.errors import Reason as Err
@@ -122,9 +123,22 @@ def summary(n: ContractNegotiation) -> dict[str, Any]:
         "offer": n.offer,
         "agreement": {k: v for k, v in agreement.items() if k != codec.SIGNATURE} or None,
         "agreementId": agreement.get("@id") if n.state in (State.AGREED, State.VERIFIED, State.FINALIZED) else None,
+        "agreementAuthentication": authentication(n),
         "createdAt": n.created_at.isoformat(),
         "updatedAt": n.updated_at.isoformat(),
     }
+
+
+SIGNED = "signature"  # the agreement carries the assigner's JWS, verified on receipt
+TOKEN_ONLY = "caller-token"  # unsigned: only the provider's DCP token vouched for the message
+
+
+def authentication(n: ContractNegotiation) -> str | None:
+    """What vouches for N's agreement: the stored agreement keeps the signature it came with
+    (ours as provider, the provider's verified one as consumer); None before an agreement."""
+    if n.agreement is None:
+        return None
+    return SIGNED if isinstance(n.agreement.get(codec.SIGNATURE), str) else TOKEN_ONLY
 
 
 def _policy(doc: dict[str, Any]) -> Any:
@@ -137,6 +151,15 @@ def _parsed(body: str) -> Any:
     """A policy parsed once (JSON-LD expansion costs milliseconds; offers repeat, and the
     parsed policy is immutable)."""
     return parse_policy({"@context": DEFAULT_CONTEXT, **json.loads(body)})
+
+
+def named_provider(dataset: dict[str, Any], offer: dict[str, Any]) -> str | None:
+    """The provider's DID as its dataset names it (`dct:publisher`) or its offer (`assigner`)."""
+    for value in (dataset.get("dct:publisher"), dataset.get("publisher"), offer.get("assigner")):
+        value = value.get("@id") if isinstance(value, dict) else value
+        if isinstance(value, str) and value.startswith("did:"):
+            return value
+    return None
 
 
 def membership_issuers(caller: Caller) -> frozenset[str]:
@@ -248,16 +271,23 @@ class NegotiationService:
         if not chosen:
             raise ConnectorError(Err.NOT_FOUND, f"the dataset {dataset_id} has no offer {offer_id or ''}".strip())
         offer = {**chosen[0], "@type": "Offer", "target": dataset["@id"]}
-        provider_did = dataset.get("dct:publisher", {}).get("@id") if isinstance(dataset.get("dct:publisher"), dict) else None
-        provider_did = provider_did or offer.get("assigner")
-        if isinstance(provider_did, dict):
-            provider_did = provider_did.get("@id")
-        if not isinstance(provider_did, str):
-            raise ConnectorError(Err.BAD_INPUT, "the provider's dataset names no publisher")
+        provider_did = named_provider(dataset, offer) or await self._provider_did(base)
+        offer.setdefault("assigner", provider_did)
         n = start(Role.CONSUMER, new_id=new_pid(), counterparty_did=provider_did,
                   counterparty_address=base, offer=offer, now=now())
         await self._save(n, [self._outbox(n, MessageKind.CONTRACT_REQUEST, callback=True)], new=True)
         return n
+
+    async def _provider_did(self, base: str) -> str:
+        """The DID of the provider at BASE when its dataset names none (DSP does not ask it
+        to): the did:web of its origin, which must resolve (its `/.well-known/did.json`)."""
+        did = did_of_endpoint(base)
+        try:
+            await self.resolver.resolve(did)  # the resolver checks that the document is DID's
+        except ConnectorError as exc:
+            raise ConnectorError(Err.BAD_INPUT, "the provider's dataset names no publisher nor assigner, "
+                                 f"and its DID document gives none: {exc}") from None
+        return did
 
     async def terminate(self, negotiation_id: str, reason: str = "terminated by its owner") -> ContractNegotiation:
         n = await self.store.get(negotiation_id)
@@ -463,9 +493,10 @@ class NegotiationService:
             problems.append("the agreement's assigner is not the provider")
         if agreement.get("target") != n.dataset_id:
             problems.append("the agreement is not about the dataset asked for")
-        if not isinstance(jws, str):
-            problems.append("the agreement is not signed")
-        elif not await self._signature_ok(jws, agreement, n.counterparty_did):
+        # DSP asks for no signature: a provider that does not sign is authenticated by the
+        # DCP token of its message (the caller is the counterparty, checked by `get_for`); a
+        # signature, when present, must verify (`authentication` records which was the case)
+        if jws is not None and not (isinstance(jws, str) and await self._signature_ok(jws, agreement, n.counterparty_did)):
             problems.append("the agreement's signature does not verify")
         if problems:
             raise NegotiationError(400, "; ".join(problems))

@@ -35,7 +35,7 @@ from connector.identity.resolver import DidResolver
 from connector.negotiation import codec, routes
 from connector.negotiation.manager import NEGOTIATIONS, Manager
 from connector.negotiation.model import MessageKind, Role, start
-from connector.negotiation.service import NegotiationService, now
+from connector.negotiation.service import NegotiationService, now, summary
 from connector.negotiation.sql import SqlNegotiationStore
 from tests.conftest import open_test_database
 
@@ -455,6 +455,33 @@ async def test_cn_c_01_04_request_agreement_verified_finalized(setup):
     for _ in range(2):  # the second: already applied
         status, body = await send(f"{cb}/events", finalized)
         assert check(status, body, 200, "ContractNegotiation")["state"] == "FINALIZED"
+
+
+async def test_cn_c_an_unsigned_agreement_from_a_provider_that_does_not_sign_is_agreed(setup):
+    """DSP asks only for the ODRL Agreement: a provider that does not sign reaches AGREED with
+    us (its message is authenticated by its token); a signature, when present, must verify."""
+    node, kit = setup
+    cpid, offer = await _consume(node, kit)
+    cb = f"{node.base}/dsp/callback/negotiations/{cpid}"
+    signed = _agreement(node, cpid, offer)
+    for bad in (12, "not.a.jws", _agreement(node, cpid, offer, timestamp="2026-02-02T00:00:00Z")[codec.SIGNATURE]):
+        status, body = await send(f"{cb}/agreement", {**signed, codec.SIGNATURE: bad})
+        check(status, body, 400, "ContractNegotiationError")  # malformed, or over other terms
+    assert await _our_state(node, cpid, "REQUESTED") == "REQUESTED"
+    unsigned = {k: v for k, v in signed.items() if k != codec.SIGNATURE}
+    status, body = await send(f"{cb}/agreement", unsigned)
+    assert check(status, body, 200, "ContractNegotiation")["state"] in ("AGREED", "VERIFIED")
+    await kit.got("ContractAgreementVerificationMessage")  # we verified it: on to FINALIZED
+    shown = summary(await node.service.store.get(cpid))
+    assert shown["agreementAuthentication"] == "caller-token" and shown["agreementId"] == signed["agreement"]["@id"]
+
+
+async def test_cn_c_a_signed_agreement_is_recorded_as_signed(setup):
+    node, kit = setup
+    cpid, offer = await _consume(node, kit)
+    status, body = await send(f"{node.base}/dsp/callback/negotiations/{cpid}/agreement", _agreement(node, cpid, offer))
+    check(status, body, 200, "ContractNegotiation")
+    assert summary(await node.service.store.get(cpid))["agreementAuthentication"] == "signature"
 
 
 async def test_cn_c_01_01_offer_accepted_agreed_verified_finalized(setup):
