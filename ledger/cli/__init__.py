@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from ..errors import LedgerError
-from . import bank, chain, distrib, gov, registry, stake
+from . import abciapp, bank, chain, distrib, gov, registry, stake
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -24,6 +24,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     distrib.register(sub, common)
     gov.register(sub, common)
     registry.register(sub, common)
+    abciapp.register(sub, common)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import keys, logs, privval
 from ..application import APPLICATIONS
+from ..cometbft import home as cometbft_home
 from ..consensus import views
 from ..crypto import address
 from ..errors import LedgerError, Reason
@@ -25,6 +26,7 @@ from .base import client_call as _client_call
 from .base import home as _home
 from .base import out as _out
 
+ENGINES = ("communs", "cometbft")
 POWER = 10  # each founding validator's voting power: its self-bond of 10 com (power = com)
 SELF_BOND = POWER * UCOM_PER_COM
 
@@ -35,7 +37,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> Any:
     p.add_argument("--validators", type=int, required=True, metavar="N")
     p.add_argument("--chain-id", default=None)
     p.add_argument("--base-port", type=int, default=26656,
-                   help="node i listens on base+2i (p2p) and base+2i+1 (rpc)")
+                   help="node i listens on base+2i (p2p) and base+2i+1 (rpc); with --engine "
+                        "cometbft on base+3i (p2p), base+3i+1 (rpc), base+3i+2 (its app)")
+    p.add_argument("--engine", choices=ENGINES, default="communs",
+                   help="the consensus engine: ours (communs, default) or CometBFT (also "
+                        "writes each node's CometBFT home in NODE/cometbft)")
     p.add_argument("--app", choices=APPLICATIONS, default="ledger",
                    help="the application: ledger (accounts and the token, default) or kvstore")
     p.add_argument("--balance", default="1000000",
@@ -123,16 +129,21 @@ def cmd_init(args: argparse.Namespace) -> int:
                       app_state=app_state, params=ConsensusParams())
     doc = json.dumps(views.genesis_to_json(genesis), indent=2) + "\n"
     nodes = []
+    step = 3 if args.engine == "cometbft" else 2  # CometBFT's nodes also need an app port
     for i, h in enumerate(homes):
         (h / "genesis.json").write_text(doc)
-        p2p, rpc = args.base_port + 2 * i, args.base_port + 2 * i + 1
-        peers = [f"{ids[j]}@127.0.0.1:{args.base_port + 2 * j}" for j in range(n) if j != i]
+        p2p, rpc = args.base_port + step * i, args.base_port + step * i + 1
+        peers = [f"{ids[j]}@127.0.0.1:{args.base_port + step * j}" for j in range(n) if j != i]
         NodeConfig(moniker=f"node{i}", p2p_port=p2p, rpc_port=rpc, peers=peers,
                    application=args.app).save(h)
         nodes.append({"dir": str(h), "node_id": ids[i], "p2p_port": p2p, "rpc_port": rpc,
                       "validator_address": address(pubs[i]).hex(), "account": accounts[i]})
-    _out(args, {"chain_id": chain_id, "application": args.app, "nodes": nodes},
-         f"initialized chain {chain_id} ({args.app}) with {n} validators in "
+        if args.engine == "cometbft":
+            nodes[-1]["abci"] = cometbft_home.write_node(h, f"node{i}", genesis, n, p2p + 2,
+                                                         peers)
+    _out(args, {"chain_id": chain_id, "application": args.app, "engine": args.engine,
+                "nodes": nodes},
+         f"initialized chain {chain_id} ({args.app}, {args.engine} engine) with {n} validators in "
          f"{root}/node0..node{n - 1}")
     return 0
 
