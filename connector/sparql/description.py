@@ -38,6 +38,8 @@ def describe(endpoint: str, limits: Limits) -> list[ox.Triple]:
         ox.Triple(service, _sd("endpoint"), service),
         ox.Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Query")),
         # the default graph is the union of the named graphs (one per dataset, one self-description)
+        # unless the query (FROM, FROM NAMED) or the request (default-graph-uri, named-graph-uri)
+        # names the dataset
         ox.Triple(service, _sd("feature"), _sd("UnionDefaultGraph")),
         ox.Triple(
             service,
@@ -52,7 +54,9 @@ def describe(endpoint: str, limits: Limits) -> list[ox.Triple]:
             service,
             RDFS_COMMENT,
             ox.Literal(
-                "Read-only: SPARQL Update and SERVICE are refused. "
+                "Read-only: SPARQL Update and SERVICE are refused. The default graph is the "
+                "union of all graphs unless the query (FROM, FROM NAMED) or the request "
+                "(default-graph-uri, named-graph-uri) names the dataset. "
                 f"A query is stopped after {anonymous.timeout:g} s ({member.timeout:g} s for "
                 "members); results are limited to "
                 f"{limits.max_result_bytes} bytes. Queries that one caller (an address, or a "

@@ -81,10 +81,13 @@ def parse_accept(header: str | None) -> Preferences:
                 except ValueError:
                     q = 0.0
         # more specific ranges win ties, then the client's order
-        specificity = 0 if media == "*/*" else 1 if media.endswith("/*") else 2
-        ranges.append((media, q, position - 1000 * specificity))
+        ranges.append((media, q, position - 1000 * _specificity(media)))
     ranges.sort(key=lambda r: (-r[1], r[2]))
     return [(media, q) for media, q, _ in ranges]
+
+
+def _specificity(media_range: str) -> int:
+    return 0 if media_range == "*/*" else 1 if media_range.endswith("/*") else 2
 
 
 def _matches(media_range: str, fmt: Format) -> bool:
@@ -95,21 +98,37 @@ def _matches(media_range: str, fmt: Format) -> bool:
     return media_range == fmt.media or media_range in fmt.aliases
 
 
+def _refused(fmt: Format, preferences: Preferences) -> bool:
+    """Whether the most specific range that names `fmt` gives it q=0 (RFC 9110: not acceptable)."""
+    best, quality = -1, None
+    for media_range, q in preferences:
+        specificity = _specificity(media_range)
+        if specificity > best and _matches(media_range, fmt):
+            best, quality = specificity, q
+    return quality == 0.0
+
+
 def choose(kind: Kind, preferences: Preferences) -> Format | None:
-    """The format to answer with, or None (406) when the client accepts none we produce."""
+    """The client's preferred format among those of `kind`, else the query form's default.
+
+    Clients send one Accept header whatever the query form (rdflib's SPARQLStore asks for SPARQL
+    results even for a CONSTRUCT), so a header that names no format of this form gets the form's
+    default (SPARQL JSON results, Turtle), as Jena Fuseki does; HTTP allows either that or 406.
+    None (406) only when the header refuses every format of the form with q=0.
+    """
     candidates = FORMATS[kind]
-    refused = {m for m, q in preferences if q == 0.0}
     for media_range, q in preferences:
         if q == 0.0:
             continue
         for fmt in candidates:
-            if fmt.media not in refused and _matches(media_range, fmt):
+            if _matches(media_range, fmt) and not _refused(fmt, preferences):
                 return fmt
-    return None
+    return next((fmt for fmt in candidates if not _refused(fmt, preferences)), None)
 
 
 def acceptable_at_all(preferences: Preferences) -> bool:
-    """Whether any query form could be answered: lets the endpoint say 406 before running."""
+    """Whether any query form could be answered (the header does not refuse every format we
+    produce): lets the endpoint say 406 before running."""
     return any(choose(kind, preferences) is not None for kind in Kind)
 
 

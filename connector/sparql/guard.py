@@ -11,6 +11,9 @@ the tokens itself, skipping strings, IRIs, comments, variables and prefixed name
 - more tokens than a bound (the body limit already bounds the text).
 
 Everything else, including syntax errors, is left to pyoxigraph's parser in the worker.
+
+The same scan tells the worker whether a query names its own dataset (FROM, FROM NAMED): only a
+query that does not gets the union of all graphs as its default graph.
 """
 
 from __future__ import annotations
@@ -81,3 +84,24 @@ def check_query(text: str, max_depth: int = MAX_DEPTH, max_tokens: int = MAX_TOK
                 raise QueryRefused(f"the query nests brackets more than {max_depth} levels deep")
         elif kind == "close":
             depth = max(0, depth - 1)
+
+
+_MAY_NAME_DATASET = re.compile("from", re.IGNORECASE)
+
+
+def names_dataset(text: str) -> bool:
+    """Whether the query has a dataset clause (FROM or FROM NAMED, in any case).
+
+    A subquery cannot have one, so any FROM keyword outside strings, IRIs and comments is one;
+    a language tag spelled "from" ("x"@from) is not.
+    """
+    if _MAY_NAME_DATASET.search(text) is None:  # most queries: no scan at all
+        return False
+    for match in _TOKEN.finditer(text):
+        if (
+            match.lastgroup == "word"
+            and match.group().upper() == "FROM"
+            and not text.endswith("@", 0, match.start())
+        ):
+            return True
+    return False

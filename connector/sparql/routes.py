@@ -65,7 +65,7 @@ async def sparql(request: web.Request) -> web.Response:
     if not acceptable_at_all(preferences):
         return error(
             406,
-            f"none of the accepted media types can be produced; offered: {', '.join(offered())}",
+            f"the Accept header refuses every format this endpoint produces; offered: {', '.join(offered())}",
         )
     try:
         client = await client_of(request, service.settings.limits)

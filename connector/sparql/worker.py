@@ -132,7 +132,8 @@ class Worker:
         return checkpoint  # the parent sees no replica and builds a new worker
 
     def run(self, request: dict) -> tuple[dict, bytes]:
-        from connector.sparql.formats import Kind, choose
+        from connector.sparql.formats import FORMATS, Kind, choose
+        from connector.sparql.guard import names_dataset
 
         ox = self.ox
         started = time.monotonic()
@@ -140,12 +141,15 @@ class Worker:
         store = self.source(request)
         options: dict[str, Any] = {"base_iri": request.get("base_iri")}
         default, named = request.get("default_graphs"), request.get("named_graphs")
-        if default is None and named is None:
-            options["use_default_graph_as_union"] = True
-        else:
-            # a dataset given by the protocol replaces FROM / FROM NAMED and the union
+        if default is not None or named is not None:
+            # a dataset given by the protocol replaces the query's FROM / FROM NAMED (SPARQL 1.1
+            # Protocol 2.1.4); the graphs it leaves out are simply absent
             options["default_graph"] = [ox.NamedNode(g) for g in default or []]
             options["named_graphs"] = [ox.NamedNode(g) for g in named or []]
+        elif not names_dataset(request["query"]):
+            options["use_default_graph_as_union"] = True
+        # else pyoxigraph builds the dataset from the query's FROM / FROM NAMED: only graphs of
+        # this store, never fetched (a graph that is not here is empty)
         try:
             result = store.query(request["query"], **options)
         except SyntaxError as exc:
@@ -161,7 +165,10 @@ class Worker:
         )
         fmt = choose(kind, [tuple(p) for p in request["accept"]])
         if fmt is None:
-            return _error(406, f"no acceptable media type for a {kind} result"), b""
+            offered = ", ".join(f.media for f in FORMATS[kind])
+            return _error(
+                406, f"the Accept header refuses every format of a {kind} result: {offered}"
+            ), b""
         enum = ox.RdfFormat if kind is Kind.GRAPH else ox.QueryResultsFormat
         buffer = CappedBuffer(request["max_bytes"], deadline)
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connector.sparql.formats import Kind, acceptable_at_all, choose, parse_accept
-from connector.sparql.guard import QueryRefused, check_query
+from connector.sparql.guard import QueryRefused, check_query, names_dataset
 
 
 def media(kind: Kind, accept: str | None) -> str | None:
@@ -29,23 +29,64 @@ def media(kind: Kind, accept: str | None) -> str | None:
         (Kind.SOLUTIONS, "application/json", "application/sparql-results+json"),
         (Kind.SOLUTIONS, "text/*", "text/csv"),
         (Kind.BOOLEAN, "text/csv, */*;q=0.1", "application/sparql-results+json"),
-        (Kind.BOOLEAN, "text/csv", None),
+        # a header naming no format of the query form gets the form's default (rdflib's
+        # SPARQLStore sends one Accept for every form)
+        (Kind.BOOLEAN, "text/csv", "application/sparql-results+json"),
         (Kind.GRAPH, None, "text/turtle"),
         (Kind.GRAPH, "application/n-triples", "application/n-triples"),
         (Kind.GRAPH, "application/ld+json", "application/ld+json"),
         (Kind.GRAPH, "application/rdf+xml", "application/rdf+xml"),
-        (Kind.GRAPH, "application/sparql-results+json", None),
+        (Kind.GRAPH, "application/sparql-results+json", "text/turtle"),
+        (Kind.GRAPH, "application/sparql-results+xml, application/rdf+xml", "application/rdf+xml"),
+        (Kind.GRAPH, "text/csv", "text/turtle"),
         (Kind.GRAPH, "text/turtle;q=0, */*", "application/n-triples"),
-        (Kind.SOLUTIONS, "image/png", None),
+        (Kind.GRAPH, "text/turtle;q=0", "application/n-triples"),
+        (Kind.GRAPH, "text/*;q=0", "application/n-triples"),
+        (Kind.SOLUTIONS, "image/png", "application/sparql-results+json"),
+        (Kind.SOLUTIONS, "text/turtle", "application/sparql-results+json"),
+        (Kind.SOLUTIONS, "application/n-triples", "application/sparql-results+json"),
+        (
+            Kind.SOLUTIONS,
+            "application/sparql-results+json;q=0, text/turtle",
+            "application/sparql-results+xml",
+        ),
+        (Kind.SOLUTIONS, "text/*;q=0.5, text/csv;q=0", "text/tab-separated-values"),
+        # only a header that refuses every format of the form (q=0) gets nothing: 406
+        (Kind.SOLUTIONS, "*/*;q=0", None),
+        (Kind.GRAPH, "image/png, */*;q=0", None),
+        (Kind.BOOLEAN, "application/*;q=0, text/csv", None),
     ],
 )
 def test_negotiation(kind, accept, expected):
     assert media(kind, accept) == expected
 
 
-def test_a_browser_gets_something_and_an_image_client_nothing():
+def test_406_only_when_every_format_is_refused():
     assert acceptable_at_all(parse_accept("text/html,application/xhtml+xml,*/*;q=0.8"))
-    assert not acceptable_at_all(parse_accept("image/png, text/html"))
+    assert acceptable_at_all(parse_accept("image/png, text/html"))
+    assert acceptable_at_all(parse_accept("text/turtle, */*;q=0"))
+    assert not acceptable_at_all(parse_accept("image/png, */*;q=0"))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("SELECT * FROM <urn:g> { ?s ?p ?o }", True),
+        ("select * from named <urn:g> { graph ?g { ?s ?p ?o } }", True),
+        ("ASK FROM<urn:g>{}", True),
+        ("CONSTRUCT { ?s ?p ?o } FROM <urn:g> WHERE { ?s ?p ?o }", True),
+        ("DESCRIBE <urn:a> FROM <urn:g>", True),
+        ("PREFIX e: <http://e/> SELECT * FROM e:g WHERE { ?s ?p ?o }", True),
+        ("SELECT * { ?s ?p ?o }", False),
+        ("SELECT * { ?s ?p 'from' } # FROM <urn:g>", False),
+        ('SELECT * { ?s ?p "x"@from }', False),
+        ("SELECT ?from { ?from ?p <http://e/FROM> }", False),
+        ("PREFIX from: <http://e/> SELECT * { ?s from:p ?o }", False),
+        ("SELECT * { GRAPH <urn:g> { ?s ?p ?o } }", False),
+    ],
+)
+def test_a_query_names_its_dataset_only_with_from(query, expected):
+    assert names_dataset(query) is expected
 
 
 @pytest.mark.parametrize(

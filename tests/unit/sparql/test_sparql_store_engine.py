@@ -138,11 +138,20 @@ async def test_service_cannot_reach_the_network_even_past_the_guard(sparql):
     assert answer.status == 500 and "unreachable" in answer.message.lower()
 
 
-async def test_malformed_query_and_unacceptable_format(sparql):
+async def test_malformed_query_and_formats_a_query_form_cannot_produce(sparql):
+    await sparql.store.replace_graph("urn:g:1", "<urn:a> <urn:p> 'one' .")
     answer = await sparql.engine.execute("SELECT * { ?s ?p ", JSON)
     assert answer.status == 400 and answer.message.startswith("malformed query")
+    # SPARQL results asked for a graph: the graph's default format, not 406
     answer = await sparql.engine.execute("CONSTRUCT WHERE { ?s ?p ?o }", JSON)
-    assert answer.status == 406
+    assert answer.status == 200 and answer.media == "text/turtle"
+    assert b"<urn:a> <urn:p> \"one\"" in answer.body
+    answer = await sparql.engine.execute("SELECT * { ?s ?p ?o }", parse_accept("text/turtle"))
+    assert answer.status == 200 and answer.media == "application/sparql-results+json"
+    # 406 only when every format of the form is refused
+    refused = parse_accept("text/turtle, */*;q=0")
+    answer = await sparql.engine.execute("SELECT * { ?s ?p ?o }", refused)
+    assert answer.status == 406 and "refuses every format" in answer.message
 
 
 async def test_checkpoints_are_collected(sparql):
