@@ -75,7 +75,11 @@ async def solutions(engine, query: str, **dataset) -> set[tuple[str, ...]]:
         (f"SELECT ?o FROM <{G1}> {{ ?s ?p ?o }}", {"default_graphs": [G2]}, {("two",)}),
         (ALL, {"default_graphs": [], "named_graphs": [G1]}, set()),
         (NAMED, {"default_graphs": [G1], "named_graphs": []}, set()),
-        (f"SELECT ?g ?o FROM NAMED <{G1}> {{ GRAPH ?g {{ ?s ?p ?o }} }}", {"named_graphs": [G3]}, {(G3, "three")}),
+        (
+            f"SELECT ?g ?o FROM NAMED <{G1}> {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+            {"named_graphs": [G3]},
+            {(G3, "three")},
+        ),
         (ALL, {"default_graphs": ["urn:g:absent"]}, set()),
     ],
 )
@@ -87,7 +91,9 @@ async def test_every_query_form_honours_from(engine):
     ask = await engine.execute(f"ASK FROM <{G1}> {{ ?s ?p 'two' }}", JSON)
     assert json.loads(ask.body)["boolean"] is False
     turtle = parse_accept("application/n-triples")
-    construct = await engine.execute(f"CONSTRUCT {{ ?s ?p ?o }} FROM <{G2}> WHERE {{ ?s ?p ?o }}", turtle)
+    construct = await engine.execute(
+        f"CONSTRUCT {{ ?s ?p ?o }} FROM <{G2}> WHERE {{ ?s ?p ?o }}", turtle
+    )
     assert construct.body.decode().strip() == '<urn:s:two> <urn:p> "two" .'
     describe = await engine.execute(f"DESCRIBE <urn:s:one> FROM <{G2}>", turtle)
     assert describe.status == 200 and describe.body.strip() == b""

@@ -145,7 +145,7 @@ async def test_malformed_query_and_formats_a_query_form_cannot_produce(sparql):
     # SPARQL results asked for a graph: the graph's default format, not 406
     answer = await sparql.engine.execute("CONSTRUCT WHERE { ?s ?p ?o }", JSON)
     assert answer.status == 200 and answer.media == "text/turtle"
-    assert b"<urn:a> <urn:p> \"one\"" in answer.body
+    assert b'<urn:a> <urn:p> "one"' in answer.body
     answer = await sparql.engine.execute("SELECT * { ?s ?p ?o }", parse_accept("text/turtle"))
     assert answer.status == 200 and answer.media == "application/sparql-results+json"
     # 406 only when every format of the form is refused
