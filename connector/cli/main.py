@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compute": ("connector.compute.cli", "run an algorithm on a provider's data"),
     "jobs": ("connector.compute.cli", "compute jobs run here: list, show, approve or reject"),
     "ledger": ("ledger.cli", "the federation's ledger"),
+    "federation": ("connector.cli.federation", "a local federation: up, status, down"),
 }
 ALIASES = {"credentials": "credential"}
 

@@ -20,7 +20,8 @@ from connector.config import (
 from connector.errors import ConnectorError, Reason
 from connector.identity.keys import KeyStore
 from connector.node import KEYS_DIR, open_node, passphrase_from_env
-from connector.selfdescription.model import RegistrationNumber, check_subdivision
+from connector.selfdescription.digest import claims_digest
+from connector.selfdescription.model import Framework, RegistrationNumber, check_subdivision
 from connector.terminal.common import config, home, run
 from connector.terminal.output import fields, print_json
 
@@ -99,6 +100,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 async def _finish(cfg: NodeConfig) -> dict[str, object]:
     async with open_node(cfg, new_database=True) as node:  # creates and migrates the database
         await node.self_descriptions.check(node.resolver)  # also warms the shapes cache
+        built = node.self_descriptions.get(Framework.LOIRE)
         return {
             "did": node.did,
             "name": cfg.name,
@@ -106,6 +108,7 @@ async def _finish(cfg: NodeConfig) -> dict[str, object]:
             "managementUrl": cfg.management_url,
             "tokenFile": str(cfg.home / TOKEN_FILE),
             "dir": str(cfg.home),
+            "selfDescriptionHash": claims_digest(built.credentials.values()),
         }
 
 

@@ -1,0 +1,114 @@
+"""Create a local federation's folders once: each organization's connector (`communs init`,
+run for all of them at once: most of each is start-up and SHACL work) and one ledger genesis
+whose validators are the organizations' nodes and whose registry lists them as founding
+members. Either everything is made or nothing is left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+from connector.errors import ConnectorError, Reason
+from connector.federation.layout import Federation, Member
+from connector.federation.orgs import MAX_ORGS, Org, organizations
+
+CHAIN_ID = "communs-local"
+LEDGER_OFFSET = 100  # validators listen from base + 100 on, after every connector's pair
+# short periods so that a local federation can vote within minutes
+LEDGER_OPTIONS = ("--voting-period", "120", "--deposit-period", "120", "--min-deposit", "10",
+                  "--unbonding-time", "600")
+
+
+def ports(base: int, i: int) -> tuple[int, int, int, int]:
+    """Organization I's connector public and management ports, validator p2p and RPC ports."""
+    ledger = base + LEDGER_OFFSET + 2 * i
+    return base + 2 * i, base + 2 * i + 1, ledger, ledger + 1
+
+
+def check_free(base: int, count: int) -> None:
+    for i in range(count):
+        for port in ports(base, i):
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    raise ConnectorError(Reason.CONFLICT, f"port {port} on 127.0.0.1 is in use: "
+                                         f"stop what holds it or choose --base-port") from None
+
+
+async def _command(*argv: str) -> dict:
+    """Run `communs ARGV --json` in a child process; its JSON answer, or its error as ours."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "connector.cli.main", *argv, "--json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await child.communicate()
+    if child.returncode != 0:
+        said = err.decode(errors="replace").strip().splitlines()
+        raise ConnectorError(Reason.BAD_CONFIG, f"`communs {argv[0]}` failed: "
+                             + (said[-1] if said else f"exit code {child.returncode}"))
+    return json.loads(out)
+
+
+async def _init_connector(folder: Path, org: Org, public: int, management: int) -> dict:
+    return await _command("init", "--dir", str(folder), "--dev", "--name", org.name,
+                          "--url", f"http://127.0.0.1:{public}", "--management-port",
+                          str(management), "--country", org.country,
+                          "--registration-number", org.registration)
+
+
+async def _create(folder: Path, count: int, base: int) -> Federation:
+    orgs = organizations(count)
+    inits = [_init_connector(folder / o.slug / "connector", o, *ports(base, i)[:2])
+             for i, o in enumerate(orgs)]
+    connectors = await asyncio.gather(*inits)
+    staging = folder / ".genesis"
+    members = [f"{c['did']}={c['publicUrl']}@{c['selfDescriptionHash']}" for c in connectors]
+    chain = await _command("ledger", "init", "--dir", str(staging), "--validators", str(count),
+                           "--chain-id", CHAIN_ID, "--base-port", str(base + LEDGER_OFFSET),
+                           *LEDGER_OPTIONS, *(a for m in members for a in ("--member", m)))
+    federation = Federation(folder, chain["chain_id"], tuple(
+        Member(slug=org.slug, name=org.name, did=connector["did"],
+               public_url=connector["publicUrl"], management_url=connector["managementUrl"],
+               validator_address=node["validator_address"], account=node["account"],
+               rpc_url=f"http://127.0.0.1:{node['rpc_port']}")
+        for org, connector, node in zip(orgs, connectors, chain["nodes"], strict=True)))
+    for member, node in zip(federation.members, chain["nodes"], strict=True):
+        Path(node["dir"]).rename(federation.validator(member))
+    staging.rmdir()
+    federation.save()
+    return federation
+
+
+def open_or_create(folder: Path, count: int | None, base: int) -> tuple[Federation, bool]:
+    """The federation in FOLDER, created with COUNT organizations (default 3) when there is none
+    yet; and whether it was just created."""
+    existing = Federation.load(folder)
+    if existing is not None:
+        if count is not None and count != len(existing.members):
+            raise ConnectorError(Reason.CONFLICT, f"{folder} holds a federation of "
+                                 f"{len(existing.members)} organizations, not {count}: leave out "
+                                 f"--orgs, or choose another --dir for a new one")
+        return existing, False
+    count = 3 if count is None else count
+    if not 1 <= count <= MAX_ORGS:
+        raise ConnectorError(Reason.BAD_INPUT, f"--orgs must be between 1 and {MAX_ORGS}")
+    if folder.exists() and any(folder.iterdir()):
+        raise ConnectorError(Reason.CONFLICT, f"{folder} holds files but no federation: choose "
+                             f"an empty or new --dir")
+    check_free(base, count)
+    existed = folder.exists()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        return asyncio.run(_create(folder, count, base)), True
+    except BaseException:
+        # nothing half-made: the folder as it was
+        if existed:
+            for child in folder.iterdir():
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
