@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import tomli_w
 
+from connector.auth.static_callers import StaticCaller
 from connector.errors import ConnectorError, Reason
 from connector.selfdescription.model import RegistrationNumber, check_subdivision
 
@@ -97,6 +98,8 @@ class NodeConfig:
     sparql: SparqlConfig = field(default_factory=SparqlConfig)
     provider_decisions: str = "auto"  # [negotiation]: "auto" (the ODRL evaluator) or "manual"
     consumer_decisions: str = "auto"
+    # [auth] static_callers: conformance testing only (connector/auth/static_callers.py)
+    static_callers: tuple[StaticCaller, ...] = field(default_factory=tuple)
 
     @property
     def database_url(self) -> str:
@@ -120,6 +123,9 @@ class NodeConfig:
             node["country"] = self.country
         if self.registration_number:
             node["registration_number"] = self.registration_number
+        extra: dict[str, Any] = {}
+        if self.static_callers:  # written only when set: init never enables it
+            extra["auth"] = {"static_callers": [{"id": c.id, "token_file": c.token_file} for c in self.static_callers]}
         return {
             "node": node,
             "public": {"url": self.public_url, "host": self.public_host, "port": self.public_port},
@@ -138,6 +144,7 @@ class NodeConfig:
                 "provider_decisions": self.provider_decisions,
                 "consumer_decisions": self.consumer_decisions,
             },
+            **extra,
         }
 
 
@@ -180,7 +187,7 @@ def load(home: Path) -> NodeConfig:
         raise _bad(home, f"not valid TOML ({exc})") from None
     sections = {}
     for name in ("node", "public", "management", "storage", "security", "compute", "negotiation", "catalog",
-                 "sparql"):
+                 "sparql", "auth"):
         section = raw.get(name, {})
         if not isinstance(section, dict):
             raise _bad(home, f"[{name}] must be a table")
@@ -236,7 +243,21 @@ def load(home: Path) -> NodeConfig:
         catalog=_catalog(home, sections["catalog"]),
         sparql=_sparql(home, sections["sparql"]),
         **_decisions(home, sections["negotiation"]),
+        static_callers=_static_callers(home, sections["auth"]),
     )
+
+
+def _static_callers(home: Path, table: dict[str, Any]) -> tuple[StaticCaller, ...]:
+    entries = _get(home, table, "static_callers", list, [])
+    callers = []
+    for entry in entries:
+        if not (isinstance(entry, dict) and set(entry) == {"id", "token_file"}
+                and all(isinstance(v, str) and v.strip() for v in entry.values())):
+            raise _bad(home, '[auth] static_callers must be a list of {id = "...", token_file = "..."}')
+        callers.append(StaticCaller(entry["id"], entry["token_file"]))
+    if len({c.id for c in callers}) != len(callers):
+        raise _bad(home, "[auth] static_callers names one id twice")
+    return tuple(callers)
 
 
 def _is_origin(url: str) -> bool:

@@ -13,6 +13,7 @@ from connector.app.middleware import bearer_auth, checked_bodies, observe, probl
 from connector.auth import routes as auth
 from connector.auth.middleware import dcp_auth
 from connector.auth.resources import auth_context
+from connector.auth.static_callers import StaticCallers
 from connector.catalog import routes as catalog
 from connector.catalog.resources import DSP_PATH, catalog_context, management_context
 from connector.compute import routes as compute
@@ -32,7 +33,9 @@ from connector.transfer.manager import management_transfers, transfer_context
 def build_public_app(node: Node) -> web.Application:
     app = web.Application(
         # DSP endpoints need a caller's DCP token unless a route allows anonymous callers
-        middlewares=[observe("public", node.metrics), problems, dcp_auth(DSP_PATH), checked_bodies],
+        middlewares=[observe("public", node.metrics), problems,
+                     dcp_auth(DSP_PATH, static=StaticCallers.load(node.config.home, node.config.static_callers)),
+                     checked_bodies],
         client_max_size=node.config.max_body_bytes,
     )
     app[NODE] = node

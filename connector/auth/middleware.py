@@ -15,6 +15,8 @@ from aiohttp import web
 
 from connector.auth.caller import CALLER
 from connector.auth.resources import AUTH
+from connector.auth.static_callers import StaticCallers
+from connector.auth.verifier import bearer_of
 from connector.errors import ConnectorError
 
 DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
@@ -46,8 +48,9 @@ def dsp_error(request: web.Request, status: int, reason: str) -> web.Response:
     return web.json_response(body, status=status, headers=headers)
 
 
-def dcp_auth(prefix: str, anonymous: Iterable[str] = ()) -> Callable:
-    """The middleware for DSP paths under `prefix`; `anonymous`: path prefixes open to all."""
+def dcp_auth(prefix: str, anonymous: Iterable[str] = (), static: StaticCallers | None = None) -> Callable:
+    """The middleware for DSP paths under `prefix`; `anonymous`: path prefixes open to all;
+    `static`: conformance-only callers known by a fixed token (static_callers.py), else none."""
     open_paths = tuple(anonymous)
 
     @web.middleware
@@ -62,6 +65,10 @@ def dcp_auth(prefix: str, anonymous: Iterable[str] = ()) -> Callable:
                 return await handler(request)
             return dsp_error(request, 401, "this endpoint needs an Authorization header "
                                            "with a self-issued ID token")
+        known = static.caller(bearer_of(authorization)) if static else None
+        if known is not None:
+            request[CALLER] = known
+            return await handler(request)
         try:
             request[CALLER] = await request.config_dict[AUTH].verifier.authenticate(authorization)
         except ConnectorError as exc:
