@@ -6,12 +6,20 @@ update_dataset_default_graph, update_dataset_default_graphs, update_dataset_name
 update_dataset_full, update_post_form, update_post_direct and update_base_uri expect an update
 to succeed. For those we check the opposite: the update is refused with 403 and nothing changes.
 The bad_update_* tests expect a 4xx and apply as written.
+
+The query_dataset_* tests and query_multiple_dataset only ask whether graphs they name are
+there, which an endpoint that ignores the dataset (running on the union of all graphs) passes
+too. So each of their requests is also sent again, the same way and with the same dataset
+parameters and FROM clauses, with probes that ask of every graph loaded whether it is in the
+default graph and whether it is a named graph: exactly those the protocol's dataset names.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from xml.dom import minidom
 
 import aiohttp
@@ -172,3 +180,53 @@ async def test_updates_are_refused(base_url, name):
     }
     status, media, body = await send(base_url, check)
     assert status == 200 and boolean_of(media, body) is True  # the data is still there
+
+
+DATASET_TESTS = [n for n in entries() if n.startswith(("query_dataset", "query_multiple_dataset"))]
+_FROM = re.compile(r"FROM\s+(?:NAMED\s+)?<[^>]*>", re.IGNORECASE)
+
+
+def _form(request: dict) -> bool:
+    return request["headers"].get("content-type", "").startswith(
+        "application/x-www-form-urlencoded"
+    )
+
+
+def _with_query(request: dict, probe: str) -> dict:
+    """REQUEST sent the same way (method, path, dataset parameters, headers) with PROBE as query."""
+    if request["method"] == "GET":
+        path, _, params = request["path"].partition("?")
+        kept = "&".join(p for p in params.split("&") if not p.startswith("query="))
+        return {**request, "path": f"{path}?{kept}&query={quote(probe, safe='')}"}
+    if _form(request):
+        fields = [(k, v) for k, v in parse_qsl(request["body"]) if k != "query"]
+        return {**request, "body": urlencode([*fields, ("query", probe)])}
+    return {**request, "body": probe}
+
+
+def _dataset(request: dict) -> tuple[set[str], set[str], str]:
+    """The request's default-graph-uri and named-graph-uri values, and its query."""
+    params = parse_qsl(urlsplit(request["path"]).query)
+    if request["body"] is not None and _form(request):
+        params += parse_qsl(request["body"])
+    query = dict(params).get("query") if request["method"] == "GET" or _form(request) else None
+    default = {v for k, v in params if k == "default-graph-uri"}
+    named = {v for k, v in params if k == "named-graph-uri"}
+    return default, named, query or request["body"]
+
+
+@pytest.mark.parametrize("name", DATASET_TESTS)
+async def test_the_protocol_dataset_is_exactly_the_one_given(base_url, name):
+    assert len(DATASET_TESTS) == 6
+    for request in requests_of(name):
+        default, named, query = _dataset(request)
+        clauses = " ".join(_FROM.findall(query))  # the protocol's dataset overrides them
+        for graph in graph_data():
+            probes = {
+                f"ASK {clauses} {{ <{graph}> a ?type }}": graph in default,
+                f"ASK {clauses} {{ GRAPH ?g {{ <{graph}> a ?type }} }}": graph in named,
+            }
+            for probe, expected in probes.items():
+                status, media, body = await send(base_url, _with_query(request, probe))
+                assert status == 200, body
+                assert boolean_of(media, body) is expected, (probe, default, named)
