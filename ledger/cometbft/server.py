@@ -160,6 +160,7 @@ class AbciServer:
         return pb.Response(process_proposal=pb.ResponseProcessProposal(status=status))
 
     def _finalize(self, r: pb.RequestFinalizeBlock) -> pb.Response:
+        log.debug("finalize_block", extra={"fields": {"height": r.height, "txs": len(r.txs)}})
         res = self.app.finalize_block(convert.finalize_block(r))
         return pb.Response(finalize_block=convert.finalize_block_out(res))
 
