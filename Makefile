@@ -1,13 +1,14 @@
-# communs: `make run` starts a node on embedded defaults, `make test` runs the suite.
+# communs: `make run` starts a local federation on embedded defaults, `make test` runs the suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+FEDERATION_DIR ?= .federation
 NODE_DIR ?= .communs
 NAME ?= Demo Organization
 URL ?= http://127.0.0.1:8181
 COUNTRY ?= FR-75
 REGISTRATION ?= vatID:FR40123456789
-# the identity settings given on make's command line (not the defaults above)
+# the identity settings of `make serve-node` given on make's command line (not the defaults above)
 GIVEN := $(foreach v,NAME URL COUNTRY REGISTRATION,$(if $(filter command line,$(origin $(v))),$(v)))
 
 # After the first run, settings given on the command line must match the node in NODE_DIR:
@@ -29,7 +30,7 @@ if differ:
 endef
 export SAME_IDENTITY
 
-.PHONY: run node clean-node test test-all bench lint clean
+.PHONY: run down serve-node node clean-node test test-all bench lint clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +38,16 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-run: node
+# several organizations, each with its connector and validator; the first time, the public
+# body publishes sample open data; Ctrl-C stops them all
+run: $(BIN)/.installed
+	$(BIN)/communs federation up --dir $(FEDERATION_DIR) --sample-data $(if $(ORGS),--orgs $(ORGS))
+
+down: $(BIN)/.installed
+	$(BIN)/communs federation down --dir $(FEDERATION_DIR)
+
+# one node alone
+serve-node: node
 	$(BIN)/communs serve --dir $(NODE_DIR)
 
 # the node in NODE_DIR: initialized the first time, checked against what was given after

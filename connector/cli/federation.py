@@ -26,6 +26,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                     help=f"connector i listens on PORT+2i and PORT+2i+1, validator i on "
                          f"PORT+100+2i and PORT+101+2i, the first time (default "
                          f"{DEFAULT_BASE_PORT})")
+    up.add_argument("--sample-data", action="store_true",
+                    help="the first time, the first organization (a public body) publishes a "
+                         "sample open dataset")
     up.add_argument("--detach", action="store_true",
                     help="return once everything is ready, leaving it running (stop it with "
                          "`communs federation down`)")
@@ -67,7 +70,8 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True, highlight=False, quiet=args.json)
     with console.status("preparing the federation's folders"):
-        federation, created = open_or_create(_folder(args), args.orgs, args.base_port)
+        federation, created = open_or_create(_folder(args), args.orgs, args.base_port,
+                                             args.sample_data)
     if created:
         console.print(f"created {len(federation.members)} organizations and the genesis of "
                       f"chain {federation.chain_id} in {federation.folder}")

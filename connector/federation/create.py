@@ -17,6 +17,8 @@ from connector.federation.layout import Federation, Member
 from connector.federation.orgs import MAX_ORGS, Org, organizations
 
 CHAIN_ID = "communs-local"
+SAMPLE = Path(__file__).parent / "sample" / "air-quality-lyon.csv"
+OPEN_LICENSE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence"
 LEDGER_OFFSET = 100  # validators listen from base + 100 on, after every connector's pair
 # short periods so that a local federation can vote within minutes
 LEDGER_OPTIONS = ("--voting-period", "120", "--deposit-period", "120", "--min-deposit", "10",
@@ -60,16 +62,34 @@ async def _init_connector(folder: Path, org: Org, public: int, management: int) 
                           "--registration-number", org.registration)
 
 
-async def _create(folder: Path, count: int, base: int) -> Federation:
+async def _publish_sample(connector: Path) -> None:
+    """The public body's open data: hourly air-quality readings of four stations."""
+    data = connector / "data"
+    data.mkdir(exist_ok=True)
+    path = data / SAMPLE.name
+    shutil.copyfile(SAMPLE, path)
+    await _command("publish", str(path), "--dir", str(connector), "--policy", "open",
+                   "--title", "Air quality in Lyon, hourly, 16-18 November 2026",
+                   "--description", "NO2, PM10, PM2.5 and O3 concentrations (µg/m³) measured "
+                   "every hour at four monitoring stations of the Lyon metropolitan area.",
+                   "--keyword", "air quality", "--keyword", "environment",
+                   "--keyword", "open data", "--license", OPEN_LICENSE)
+
+
+async def _create(folder: Path, count: int, base: int, sample: bool) -> Federation:
     orgs = organizations(count)
     inits = [_init_connector(folder / o.slug / "connector", o, *ports(base, i)[:2])
              for i, o in enumerate(orgs)]
     connectors = await asyncio.gather(*inits)
     staging = folder / ".genesis"
     members = [f"{c['did']}={c['publicUrl']}@{c['selfDescriptionHash']}" for c in connectors]
-    chain = await _command("ledger", "init", "--dir", str(staging), "--validators", str(count),
-                           "--chain-id", CHAIN_ID, "--base-port", str(base + LEDGER_OFFSET),
-                           *LEDGER_OPTIONS, *(a for m in members for a in ("--member", m)))
+    genesis = _command("ledger", "init", "--dir", str(staging), "--validators", str(count),
+                       "--chain-id", CHAIN_ID, "--base-port", str(base + LEDGER_OFFSET),
+                       *LEDGER_OPTIONS, *(a for m in members for a in ("--member", m)))
+    if sample:
+        chain, _ = await asyncio.gather(genesis, _publish_sample(folder / orgs[0].slug / "connector"))
+    else:
+        chain = await genesis
     federation = Federation(folder, chain["chain_id"], tuple(
         Member(slug=org.slug, name=org.name, did=connector["did"],
                public_url=connector["publicUrl"], management_url=connector["managementUrl"],
@@ -83,9 +103,10 @@ async def _create(folder: Path, count: int, base: int) -> Federation:
     return federation
 
 
-def open_or_create(folder: Path, count: int | None, base: int) -> tuple[Federation, bool]:
+def open_or_create(folder: Path, count: int | None, base: int,
+                   sample: bool = False) -> tuple[Federation, bool]:
     """The federation in FOLDER, created with COUNT organizations (default 3) when there is none
-    yet; and whether it was just created."""
+    yet, the first publishing SAMPLE open data; and whether it was just created."""
     existing = Federation.load(folder)
     if existing is not None:
         if count is not None and count != len(existing.members):
@@ -103,7 +124,7 @@ def open_or_create(folder: Path, count: int | None, base: int) -> tuple[Federati
     existed = folder.exists()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
-        return asyncio.run(_create(folder, count, base)), True
+        return asyncio.run(_create(folder, count, base, sample)), True
     except BaseException:
         # nothing half-made: the folder as it was
         if existed:

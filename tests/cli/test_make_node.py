@@ -1,5 +1,6 @@
-"""`make run` after the first run: identity settings given on make's command line that differ
-from the node's folder are refused with a hint, instead of silently serving the old node."""
+"""`make serve-node` (one node alone) after the first run: identity settings given on make's
+command line that differ from the node's folder are refused with a hint, instead of silently
+serving the old node."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ def make(*settings: str) -> subprocess.CompletedProcess:
                            *settings], capture_output=True, text=True, timeout=120)
 
 
-def test_make_run_refuses_another_identity_for_an_existing_node(tmp_path):
-    folder = init_node(tmp_path / "node", name="ACME SAS")  # what the first `make run` did
+def test_make_node_refuses_another_identity_for_an_existing_node(tmp_path):
+    folder = init_node(tmp_path / "node", name="ACME SAS")  # what the first `make serve-node` did
     before = (folder / "communs.toml").read_text()
 
     assert make(f"NODE_DIR={folder}").returncode == 0  # no settings: the node as it is
