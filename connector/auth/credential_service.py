@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connector.auth import schemas
+from connector.auth.profiles import VC11, profile_of
+from connector.auth.profiles import requested as requested_profiles
 from connector.auth.replay import ReplayGuard
 from connector.auth.scopes import ID_ALIAS, Scope, parse_scopes
 from connector.auth.tokens import (
@@ -36,6 +38,7 @@ from connector.credentials.store import CredentialStore
 from connector.errors import ConnectorError, Reason
 from connector.identity.did import Signer
 from connector.identity.jose import issue_vp_jwt, sign_jwt
+from connector.identity.jwt11 import issue_vp11_jwt
 from connector.identity.proofs import VC_V2
 from connector.identity.resolver import DidResolver
 from connector.identity.verification import utcnow
@@ -117,16 +120,30 @@ class Holder:
         requested = parse_scopes(body["scope"])
         if not requested <= granted:
             raise ConnectorError(Reason.FORBIDDEN, "the query asks for more than the access token grants")
+        profiles = requested_profiles(body)
         found = await self.select(requested, now)
+        nonce = body.get("nonce") if isinstance(body.get("nonce"), str) else None
+        groups = {p: [c for c in found if profile_of(c) == p] for p in profiles}
+        # one presentation per profile that has credentials; an empty one when none has
+        kept = [p for p in profiles if groups[p]] or [profiles[0]]
+        presentations = [self._present(p, groups[p], id_token.issuer, nonce, now) for p in kept]
+        return {"@context": [DCP_CONTEXT], "type": "PresentationResponseMessage",
+                "presentation": presentations}
+
+    def _present(self, profile: str, chosen: list[StoredCredential], audience: str,
+                 nonce: str | None, now: datetime) -> str:
+        """One presentation in PROFILE (DCP: a presentation is homogeneous)."""
+        if profile == VC11:
+            return issue_vp11_jwt([c.document for c in chosen], self.signer, audience=audience,
+                                  nonce=nonce, jti=str(uuid.uuid4()), now=now,
+                                  lifetime=int(PRESENTATION_TTL.total_seconds()))
         presentation: dict[str, Any] = {
             "@context": [VC_V2], "type": ["VerifiablePresentation"],
-            "verifiableCredential": [_item(c) for c in found],
+            "verifiableCredential": [_item(c) for c in chosen],
             "jti": str(uuid.uuid4()), "iat": int(now.timestamp()),
             "exp": int((now + PRESENTATION_TTL).timestamp()),
         }
-        nonce = body.get("nonce") if isinstance(body.get("nonce"), str) else None
-        vp = issue_vp_jwt(presentation, self.signer, audience=id_token.issuer, nonce=nonce)
-        return {"@context": [DCP_CONTEXT], "type": "PresentationResponseMessage", "presentation": [vp]}
+        return issue_vp_jwt(presentation, self.signer, audience=audience, nonce=nonce)
 
     async def select(self, scopes: Iterable[Scope], now: datetime) -> list[StoredCredential]:
         """The unexpired credentials this node holds about itself, matching any scope."""

@@ -162,6 +162,8 @@ async def verify_id_token(
     header, payload, signing_input, signature = decode(token)
     if header.get("typ") not in ID_TOKEN_TYPES:
         raise refuse(f"the token type {str(header.get('typ'))[:20]!r} is not a self-issued ID token")
+    if "vc" in payload or "vp" in payload:  # a VC-JWT 1.1 is typ JWT too, and never an ID token
+        raise refuse("the token is a verifiable credential or presentation, not an ID token")
     issuer, subject = _text(payload, "iss"), _text(payload, "sub")
     if issuer != subject:
         raise refuse("the token's iss and sub differ: it is not self-issued")

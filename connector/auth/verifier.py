@@ -32,7 +32,7 @@ from connector.auth.scopes import DEFAULT_SCOPES
 from connector.auth.tokens import decode, issue_id_token, refuse, verify_id_token
 from connector.errors import ConnectorError
 from connector.identity.did import Signer, is_loopback_host
-from connector.identity.jose import VP_TYPES, unenvelope, verify_jwt
+from connector.identity.jose import read_jwt, unenvelope, verify_jwt
 from connector.identity.proofs import verify_presentation
 from connector.identity.resolver import DidResolver
 from connector.identity.verification import id_of, parse_datetime, utcnow
@@ -192,11 +192,14 @@ class CallerVerifier:
     async def verify_presentation(self, presentation: Any, caller: str, now: datetime) -> tuple[list[dict[str, Any]], float]:
         """The credentials of one presentation, and for how many seconds it stays valid."""
         if isinstance(presentation, str):
-            header, vp, _, _ = decode(presentation, self.max_bytes)
-            if header.get("typ") not in VP_TYPES:
-                raise refuse("the caller's presentation is not a vp+jwt")
+            header, payload, _, _ = decode(presentation, self.max_bytes)
+            read = read_jwt(header, payload)
+            if isinstance(read, str) or not read[0]:
+                raise refuse("the caller's presentation is neither a vp+jwt nor a VC-JWT 1.1 "
+                             "presentation (DCP profiles vc20-bssl/jwt and vc11-sl2021/jwt)")
+            vp, exp = read[2], payload.get("exp")
         else:
-            vp = presentation
+            vp, exp = presentation, None
         # every credential is parsed strictly before a verifier walks it (a JWT nested 100,000
         # deep would blow its stack), and only kept once the presentation verifies
         items = vp.get("verifiableCredential", [])
@@ -215,7 +218,7 @@ class CallerVerifier:
             if not subjects or any(id_of(s) != caller for s in subjects):
                 raise refuse("a credential in the presentation is about another subject than the caller")
         # cached no longer than the presentation or any credential in it stays valid
-        ends = [vp.get("exp")] + [_end(c) for c in credentials]
+        ends = [exp] + [_end(c) for c in credentials]
         until = min([e - now.timestamp() for e in ends if isinstance(e, int | float)] + [self.cache_ttl])
         return credentials, until
 
@@ -242,7 +245,9 @@ def _credential(item: Any, limit: int) -> dict[str, Any]:
     LD document."""
     jwt = unenvelope(item)
     if jwt is not None:
-        return decode(jwt, limit)[1]
+        header, payload, _, _ = decode(jwt, limit)
+        read = read_jwt(header, payload)  # a VC-JWT 1.1 carries the credential in its vc claim
+        return payload if isinstance(read, str) else read[2]
     if isinstance(item, dict):
         return item
     raise refuse("the presentation holds something that is not a credential")

@@ -25,8 +25,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     issue.add_argument("--subject", required=True, help="the subject's DID")
     issue.add_argument("--type", required=True, help="e.g. MembershipCredential")
     issue.add_argument("--claims", default="{}", help="a JSON object of claims about the subject")
-    issue.add_argument("--format", choices=["jwt", "ldp"], default="jwt",
-                       help="vc+jwt (VC 2.0) or an LD proof (VC 1.1)")
+    issue.add_argument("--format", choices=["jwt", "jwt11", "ldp"], default="jwt",
+                       help="vc+jwt (VC 2.0), VC-JWT 1.1 (VC 1.1, DCP vc11-sl2021/jwt) or an LD proof (VC 1.1)")
     issue.set_defaults(func=cmd_issue)
     verify = actions.add_parser("verify", parents=[common],
                                 help="verify a credential or presentation file ('-' for stdin)")

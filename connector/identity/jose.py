@@ -1,5 +1,7 @@
 """VC Data Model 2.0 secured with JOSE (VC-JOSE-COSE): `vc+jwt` credentials, `vp+jwt` presentations.
 
+Verification also reads VC-JWT 1.1 (`jwt11.py`), DCP's other profile.
+
 The JWT payload is the credential itself; `kid` names the verification method. Only EdDSA and
 ES256 are accepted (an allow-list: `none`, HMAC and anything unexpected are refused before any
 key is looked at). Credentials inside a presentation travel as `EnvelopedVerifiableCredential`
@@ -17,6 +19,7 @@ from connector.errors import ConnectorError
 from connector.identity.base64url import decode as b64u_decode
 from connector.identity.base64url import encode as b64u_encode
 from connector.identity.did import Signer
+from connector.identity.jwt11 import document_of, is_vc11
 from connector.identity.keys import jwk_alg, verify_signature
 from connector.identity.resolver import DidResolver
 from connector.identity.verification import (
@@ -96,8 +99,8 @@ def decode_parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str, bytes
     return header, payload, f"{parts[0]}.{parts[1]}", signature
 
 
-def _time_problems(payload: dict[str, Any], now: datetime) -> list[str]:
-    problems = validity_problems(payload, now)
+def _time_problems(payload: dict[str, Any], document: dict[str, Any], now: datetime) -> list[str]:
+    problems = validity_problems(document, now)
     for claim in ("exp", "nbf", "iat"):
         value = payload.get(claim)
         if value is None:
@@ -113,6 +116,21 @@ def _time_problems(payload: dict[str, Any], now: datetime) -> list[str]:
     return problems
 
 
+def read_jwt(header: dict[str, Any], payload: dict[str, Any]) -> tuple[bool, bool, dict[str, Any], list[str]] | str:
+    """(presentation?, VC-JWT 1.1?, the document, problems) of a credential or presentation
+    JWT, or why it is neither: a VC 2.0 JWT is the document itself, a 1.1 one carries it in
+    its `vc` / `vp` claim."""
+    typ = header.get("typ")
+    if typ in VC_TYPES + VP_TYPES:
+        return typ in VP_TYPES, False, payload, []
+    kind = is_vc11(header, payload)
+    if kind is None:
+        return (f"the JWT type {typ!r} is neither vc+jwt nor vp+jwt, nor a VC-JWT 1.1 "
+                "(typ JWT with a vc or vp claim)")
+    document, problems = document_of(payload, kind)
+    return kind, True, document, problems
+
+
 async def verify_jwt(
     token: str,
     resolver: DidResolver,
@@ -121,7 +139,10 @@ async def verify_jwt(
     nonce: str | None = None,
     now: datetime | None = None,
 ) -> Verification:
-    """Checks alg, typ, the signature with the key `kid` names, issuer binding and dates."""
+    """Checks alg, typ, the signature with the key `kid` names, issuer binding and dates.
+
+    Both DCP profiles: VC 2.0 (`vc+jwt`, `vp+jwt`) and VC-JWT 1.1 (`vc` / `vp` claims); the
+    Verification's document is the credential or presentation either way."""
     now = now or utcnow()
     if not isinstance(token, str) or len(token) > MAX_JWT:
         return Verification.failed("the JWT is not a string of reasonable size")
@@ -129,24 +150,24 @@ async def verify_jwt(
         header, payload, signing_input, signature = decode_parts(token)
     except (ValueError, UnicodeDecodeError):
         return Verification.failed("the token is not a well-formed JWT (base64url JSON parts)")
-    alg, typ = header.get("alg"), header.get("typ")
+    alg = header.get("alg")
     if alg not in ALGS:
         return Verification.failed(f"the JWT algorithm {alg!r} is not accepted (EdDSA or ES256)")
     if header.get("crit"):
         return Verification.failed(f"the JWT has critical headers {header['crit']!r} not understood")
-    if typ not in VC_TYPES + VP_TYPES:
-        return Verification.failed(f"the JWT type {typ!r} is neither vc+jwt nor vp+jwt", payload)
-    presentation = typ in VP_TYPES
+    read = read_jwt(header, payload)
+    if isinstance(read, str):
+        return Verification.failed(read, payload)
+    presentation, vc11, document, problems = read
     role = "holder" if presentation else "issuer"
-    claimed = id_of(payload.get(role))
+    claimed = id_of(document.get(role))
     kid = header.get("kid")
     if isinstance(kid, str) and kid.startswith("#") and claimed:
         kid = claimed + kid
     if not isinstance(kid, str) or "#" not in kid or not kid.startswith("did:"):
         return Verification.failed("the JWT header has no kid naming a DID verification method",
-                                   payload)
+                                   document)
     signer = did_of(kid)
-    problems: list[str] = []
     if not presentation and claimed is None:
         problems.append("the credential has no issuer")
     for name, value in ((role, claimed), ("iss", payload.get("iss"))):
@@ -156,12 +177,12 @@ async def verify_jwt(
     try:
         key = await resolver.verification_key(kid, purpose)
     except ConnectorError as exc:
-        return Verification.of(problems + [str(exc)], payload, signer)
+        return Verification.of(problems + [str(exc)], document, signer)
     if jwk_alg(key) != alg:
         problems.append(f"the JWT algorithm {alg} does not fit the key {kid}")
     elif not verify_signature(key, alg, signing_input.encode(), signature):
         problems.append("the JWT signature does not match its content (altered or another key)")
-    problems += _time_problems(payload, now)
+    problems += _time_problems(payload, document, now)
     if audience is not None:
         aud = payload.get("aud")
         if audience != aud and not (isinstance(aud, list) and audience in aud):
@@ -169,12 +190,18 @@ async def verify_jwt(
     if nonce is not None and payload.get("nonce") != nonce:
         problems.append("the JWT nonce is not the expected one")
     if presentation:
-        problems += await embedded_problems(payload.get("verifiableCredential"), resolver, now)
-    return Verification.of(problems, payload, signer)
+        problems += await embedded_problems(document.get("verifiableCredential"), resolver, now,
+                                            vc11=vc11)
+    return Verification.of(problems, document, signer)
 
 
-async def embedded_problems(items: Any, resolver: DidResolver, now: datetime) -> list[str]:
-    """Verifies each credential of a presentation; problems are prefixed with its position."""
+async def embedded_problems(items: Any, resolver: DidResolver, now: datetime,
+                            *, vc11: bool | None = None) -> list[str]:
+    """Verifies each credential of a presentation; problems are prefixed with its position.
+
+    VC11: the presentation is a VC-JWT 1.1 (True) or a VC 2.0 JWT (False), whose JWT
+    credentials must be of the same profile (DCP: presentations are homogeneous); None (an
+    LD-proof presentation): either."""
     from connector.identity.ldp import verify_ldp  # ldp does not need jose: no cycle at import
 
     if items is None:
@@ -184,8 +211,14 @@ async def embedded_problems(items: Any, resolver: DidResolver, now: datetime) ->
     for number, item in enumerate(items, 1):
         jwt = unenvelope(item)
         if jwt is not None:
-            if not _is_vc_typ(jwt):
+            kind = _credential_kind(jwt)
+            if kind is None:
                 problems.append(f"credential {number}: the enveloped token is not a vc+jwt")
+                continue
+            if vc11 is not None and kind != vc11:
+                problems.append(f"credential {number}: a VC-JWT {'1.1' if kind else '2.0'} credential "
+                                f"in a VC {'1.1' if vc11 else '2.0'} presentation (DCP profiles "
+                                "do not mix)")
                 continue
             result = await verify_jwt(jwt, resolver, now=now)
         elif isinstance(item, dict) and "proof" in item:
@@ -197,8 +230,12 @@ async def embedded_problems(items: Any, resolver: DidResolver, now: datetime) ->
     return problems
 
 
-def _is_vc_typ(jwt: str) -> bool:
+def _credential_kind(jwt: str) -> bool | None:
+    """False for a vc+jwt, True for a VC-JWT 1.1 credential, None for anything else."""
     try:
-        return decode_parts(jwt)[0].get("typ") in VC_TYPES
+        header, payload, _, _ = decode_parts(jwt)
     except (ValueError, UnicodeDecodeError):
+        return None
+    if header.get("typ") in VC_TYPES:
         return False
+    return True if is_vc11(header, payload) is False else None

@@ -43,7 +43,7 @@ async def issue(request: web.Request) -> web.Response:
     node = request.app[NODE]
     body = await json_body(request)
     if not isinstance(body, dict) or not isinstance(body.get("subject"), str) or not isinstance(body.get("type"), str):
-        raise ConnectorError(Reason.BAD_INPUT, 'the body must be {"subject": DID, "type": NAME, "claims": {...}, "format": "jwt"|"ldp"}')
+        raise ConnectorError(Reason.BAD_INPUT, 'the body must be {"subject": DID, "type": NAME, "claims": {...}, "format": "jwt"|"jwt11"|"ldp"}')
     claims = body.get("claims", {})
     if not isinstance(claims, dict):
         raise ConnectorError(Reason.BAD_INPUT, "claims must be a JSON object")

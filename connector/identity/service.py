@@ -17,6 +17,7 @@ from connector import strictjson
 from connector.errors import ConnectorError, Reason
 from connector.identity.did import Signer
 from connector.identity.jose import issue_vc_jwt, unenvelope, verify_jwt
+from connector.identity.jwt11 import issue_vc11_jwt
 from connector.identity.keys import KeyStore
 from connector.identity.proofs import VC_V1, VC_V2, issue_ldp, verify_ldp, verify_presentation
 from connector.identity.resolver import DidResolver
@@ -27,6 +28,7 @@ from vocab.errors import VocabError
 ISSUER_DEPENDENT = {"@vocab": "https://www.w3.org/ns/credentials/issuer-dependent#"}
 MAX_FILE = 1024 * 1024
 _JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+FORMATS = ("jwt", "jwt11", "ldp")
 _WRAPPER_KEYS = ("jwt", "token", "vc", "vp", "credential", "presentation",
                  "verifiableCredential", "verifiablePresentation")
 
@@ -36,7 +38,7 @@ def issue_credential(
     subject_did: str,
     types: Sequence[str] | str,
     claims: dict[str, Any],
-    fmt: Literal["jwt", "ldp"] = "ldp",
+    fmt: Literal["jwt", "jwt11", "ldp"] = "ldp",
     *,
     issuer_did: str | None = None,
     suite: str = "Ed25519Signature2020",
@@ -44,7 +46,8 @@ def issue_credential(
     valid_for: timedelta | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any] | str:
-    """A credential about `subject_did`: VC 1.1 with an LD proof, or VC 2.0 as a vc+jwt.
+    """A credential about `subject_did`: VC 1.1 with an LD proof (ldp) or as a VC-JWT 1.1
+    (jwt11, DCP's vc11-sl2021/jwt profile), or VC 2.0 as a vc+jwt (jwt, vc20-bssl/jwt).
 
     A KeyStore needs `issuer_did` (the node's did:web) and signs with `#key-ed25519`. Without
     `contexts`, claims are named in the issuer-dependent vocabulary so that every claim is
@@ -62,8 +65,8 @@ def issue_credential(
         raise ConnectorError(Reason.BAD_INPUT, "the claims must not set the subject id")
     if not subject_did or not subject_did.startswith("did:"):
         raise ConnectorError(Reason.BAD_INPUT, f"the subject {subject_did!r} is not a DID")
-    if fmt not in ("jwt", "ldp"):
-        raise ConnectorError(Reason.BAD_INPUT, f"unknown credential format {fmt!r} (jwt or ldp)")
+    if fmt not in FORMATS:
+        raise ConnectorError(Reason.BAD_INPUT, f"unknown credential format {fmt!r} ({', '.join(FORMATS)})")
     kinds = [types] if isinstance(types, str) else list(types)
     kinds = ["VerifiableCredential"] + [t for t in kinds if t != "VerifiableCredential"]
     now = now or utcnow()
@@ -82,6 +85,8 @@ def issue_credential(
         credential[end] = xsd_now(now + valid_for)
     if fmt == "jwt":
         return issue_vc_jwt(credential, signer)
+    if fmt == "jwt11":
+        return issue_vc11_jwt(credential, signer)
     return issue_ldp(credential, signer, suite=suite, created=now)
 
 

@@ -40,7 +40,7 @@ from connector.credentials import service as credentials
 from connector.credentials.model import Role
 from connector.identity import routes as identity
 from connector.identity.did import Signer, credential_service, did_web_document, did_web_from_url
-from connector.identity.jose import issue_vp_jwt
+from connector.identity.jose import issue_vp_jwt, sign_jwt
 from connector.identity.keys import KeyStore, generate_key
 from connector.identity.proofs import VC_V2
 from connector.identity.service import issue_credential
@@ -132,9 +132,10 @@ async def stranger(answer: Answer, tmp: Path) -> AsyncIterator[Signer]:
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
-    consumer = init_node(tmp_path_factory.mktemp("consumer"), name="ACME SAS")
-    provider = init_node(tmp_path_factory.mktemp("provider"), name="Provider SA")
-    anchor = init_node(tmp_path_factory.mktemp("anchor"), name="Federation")
+    lei = "leiCode:529900T8BM49AURSDO55"  # a registration number whose checksum holds
+    consumer = init_node(tmp_path_factory.mktemp("consumer"), name="ACME SAS", registration=lei)
+    provider = init_node(tmp_path_factory.mktemp("provider"), name="Provider SA", registration=lei)
+    anchor = init_node(tmp_path_factory.mktemp("anchor"), name="Federation", registration=lei)
     config = load(provider)
     save(dataclasses.replace(config, trust_anchors=(did_web_from_url(load(anchor).public_url),)))
     return consumer, provider, anchor
@@ -441,3 +442,75 @@ async def test_the_credential_service_refuses_unauthorized_queries(nodes, tmp_pa
         body, expected = {"@context": [DCP_CONTEXT], "type": "PresentationQueryMessage", "scope": []}, 400
     status, _ = await call(http, a, "/credentials/presentations/query", header, "POST", json=body)
     assert status == expected
+
+
+# --- DCP's other profile: vc11-sl2021/jwt (VC 1.1 as VC-JWT) ----------------------------------
+
+
+def anchor_signer(folder: Path) -> Signer:
+    from connector.node import KEYS_DIR
+
+    return Signer.for_store(KeyStore.open(folder / KEYS_DIR), did_web_from_url(load(folder).public_url))
+
+
+async def test_a_member_holding_vc11_credentials_is_authenticated_with_them(nodes, folders):
+    a, b, b_app, anchor, http = nodes
+    for old in await a.credentials.list(role=Role.HELD):
+        await a.credentials.delete(old.id, Role.HELD)
+    vc11 = issue_credential(anchor_signer(folders[2]), a.did, ["MembershipCredential"],
+                            {"level": "full"}, "jwt11")
+    assert _claims(vc11)["vc"]["issuer"] == anchor  # the credential is in the vc claim
+    await credentials.hold(a.credentials, a.resolver, a.did, vc11)
+    b_app[AUTH].verifier.forget()
+    async with dsp_request(http, "GET", url(b, "/dsp/whoami"), signer=a.signer) as response:
+        assert response.status == 200, await response.text()
+        seen = await response.json()
+    assert seen == {"did": a.did, "credentials": [
+        {"issuer": anchor, "types": ["VerifiableCredential", "MembershipCredential"]}]}
+
+
+async def test_the_credential_service_answers_one_presentation_per_profile(nodes, folders):
+    a, b, _, anchor, http = nodes
+    vc11 = issue_credential(anchor_signer(folders[2]), a.did, ["MembershipCredential"], {}, "jwt11")
+    await credentials.hold(a.credentials, a.resolver, a.did, vc11)
+
+    async def ask(**extra) -> tuple[int, dict]:
+        bearer = issue_id_token(b.signer, a.did, access_token=issue_access_token(a.signer, b.did, [MEMBERSHIP]))
+        return await call(http, a, "/credentials/presentations/query", "Bearer " + bearer, "POST",
+                          json={**_query(MEMBERSHIP), **extra})
+
+    status, body = await ask()
+    assert status == 200 and schema_problems(RESPONSE, body) == []
+    vc20_vp, vc11_vp = (_claims(p) for p in body["presentation"])
+    assert len(vc20_vp["verifiableCredential"]) == 2  # the vc+jwt and the LD one, as before
+    assert vc11_vp["iss"] == a.did and vc11_vp["aud"] == b.did
+    assert vc11_vp["vp"]["verifiableCredential"] == [vc11]
+    status, body = await ask(profile="vc11-sl2021/jwt")
+    assert status == 200 and [_claims(p)["vp"]["verifiableCredential"] for p in body["presentation"]] == [[vc11]]
+    status, _ = await ask(profile="vc30-magic/jwt")
+    assert status == 400
+
+
+async def test_another_wallets_vc11_presentation_is_accepted(nodes, folders, tmp_path):
+    """A wallet that writes VC-JWT 1.1 the minimal way (no typ, the issuer and subject only as
+    claims, a bare credential JWT in the vp claim) is authenticated with its trusted credential."""
+    _, b, _, anchor, http = nodes
+    issuer = anchor_signer(folders[2])
+    now = int(utcnow().timestamp())
+
+    def answer(holder: Signer) -> web.Response:
+        credential = {"@context": ["https://www.w3.org/2018/credentials/v1"],
+                      "type": ["VerifiableCredential", "MembershipCredential"],
+                      "credentialSubject": {"memberOf": "federation"}}
+        vc = sign_jwt({}, {"iss": issuer.did, "sub": holder.did, "nbf": now - 60, "exp": now + 3600,
+                           "jti": "urn:uuid:other-wallet", "vc": credential}, issuer)
+        vp = sign_jwt({}, {"iss": holder.did, "aud": b.did, "iat": now, "exp": now + 300,
+                           "jti": "urn:uuid:vp", "vp": {"@context": ["https://www.w3.org/2018/credentials/v1"],
+                                                         "type": ["VerifiablePresentation"],
+                                                         "verifiableCredential": [vc]}}, holder)
+        return _responding(vp)
+
+    async with stranger(answer, tmp_path) as signer:
+        status, body = await call(http, b, "/dsp/whoami", authorization(signer, b.did))
+    assert (status, body) == (200, {"did": signer.did, "credentials": [
+        {"issuer": anchor, "types": ["VerifiableCredential", "MembershipCredential"]}]})

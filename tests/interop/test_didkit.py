@@ -8,6 +8,7 @@ What didkit 0.3.3 cannot do is written down as strict xfails with the exact reas
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 
@@ -15,6 +16,7 @@ import pytest
 
 from connector.identity.did import Signer, did_key_document, did_key_from_jwk
 from connector.identity.jose import issue_vc_jwt, verify_jwt
+from connector.identity.jwt11 import issue_vc11_jwt
 from connector.identity.keys import Key, generate_key
 from connector.identity.proofs import issue_ldp, issue_presentation, verify_ldp, verify_presentation
 from connector.identity.resolver import DidResolver
@@ -127,18 +129,34 @@ async def test_communs_vc_jwt_verifies_in_didkit():
     assert await didkit_errors(didkit.verify_credential, token, {"proofFormat": "jwt"}) == []
 
 
-@pytest.mark.xfail(strict=True, reason="didkit 0.3.3 issues VC-DM-1.1 JWTs (no typ vc+jwt, the "
-                   "credential under a 'vc' claim); communs verifies VC-JOSE-COSE vc+jwt only")
 async def test_didkit_jwt_verifies_in_communs(resolver):
+    """didkit issues VC-DM-1.1 JWTs (the credential in a `vc` claim): DCP's vc11-sl2021/jwt."""
     jwk = didkit.generate_ed25519_key()
     did = didkit.key_to_did("key", jwk)
     vm = await didkit.key_to_verification_method("key", jwk)
-    token = await didkit.issue_credential(
+    token = (await didkit.issue_credential(
         json.dumps(credential(did)),
         json.dumps({"proofFormat": "jwt", "verificationMethod": vm,
-                    "proofPurpose": "assertionMethod"}), jwk)
-    result = await verify_jwt(token.strip('"'), resolver)
+                    "proofPurpose": "assertionMethod"}), jwk)).strip('"')
+    result = await verify_jwt(token, resolver)
     assert result.ok, result.problems
+    assert result.document["issuer"] == did
+    assert result.document["credentialSubject"]["id"] == "did:example:holder"
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["sub"] = "did:example:thief"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    assert not (await verify_jwt(f"{header}.{forged}.{signature}", resolver)).ok
+
+
+@pytest.mark.parametrize("crv", ["Ed25519", "P-256"])
+async def test_communs_vc11_jwt_verifies_in_didkit(crv):
+    signer = Signer.for_did_key(generate_key(crv))
+    token = issue_vc11_jwt(credential(signer.did), signer)
+    assert await didkit_errors(didkit.verify_credential, token, {"proofFormat": "jwt"}) == []
+    other = Signer(generate_key(crv), signer.verification_method)
+    forged = issue_vc11_jwt(credential(signer.did), other)
+    assert await didkit_errors(didkit.verify_credential, forged, {"proofFormat": "jwt"}) != []
 
 
 @pytest.mark.xfail(strict=True, reason="didkit 0.3.3 does not bundle the VC 2.0 context "

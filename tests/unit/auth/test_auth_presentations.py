@@ -57,7 +57,7 @@ async def test_presentations_for_others_or_by_others_are_refused(parties):
     thief = signer()
     await refused(verifier, vp_jwt([vc], thief, me.did), thief.did, "another subject")
     await refused(verifier, vp_jwt([vc], holder, me.did), thief.did, "not signed by the caller")
-    await refused(verifier, vc, holder.did, "not a vp+jwt")
+    await refused(verifier, vc, holder.did, "neither a vp+jwt nor a VC-JWT 1.1 presentation")
 
 
 async def test_a_credential_about_someone_else_is_refused(parties):

@@ -97,7 +97,8 @@ async def test_wrong_typ(resolver, ed_signer):
     for typ in ("JWT", None, "vc+sd-jwt"):
         token = sign_jwt({"typ": typ}, vc(ed_signer.did), ed_signer)
         result = await verify_jwt(token, resolver)
-        assert result.problems == (f"the JWT type {typ!r} is neither vc+jwt nor vp+jwt",)
+        assert result.problems == (f"the JWT type {typ!r} is neither vc+jwt nor vp+jwt, nor a "
+                                   "VC-JWT 1.1 (typ JWT with a vc or vp claim)",)
 
 
 async def test_issuer_binding(resolver, ed_signer):
