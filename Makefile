@@ -7,7 +7,7 @@ NODE_DIR ?= .communs
 NAME ?= Demo Organization
 URL ?= http://127.0.0.1:8181
 COUNTRY ?= FR-75
-REGISTRATION ?= vatID:FR40123456789
+REGISTRATION ?= vatID:FR32123456789
 # the identity settings of `make serve-node` given on make's command line (not the defaults above)
 GIVEN := $(foreach v,NAME URL COUNTRY REGISTRATION,$(if $(filter command line,$(origin $(v))),$(v)))
 

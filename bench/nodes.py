@@ -19,7 +19,7 @@ def free_port() -> int:
 def init(folder: Path, name: str) -> Path:
     """A node's folder, as `communs init` makes it, on free loopback ports."""
     argv = ["init", "--dir", str(folder), "--name", name, "--url", f"http://127.0.0.1:{free_port()}",
-            "--country", "FR-75", "--registration-number", "vatID:FR40123456789",
+            "--country", "FR-75", "--registration-number", "vatID:FR32123456789",
             "--management-port", str(free_port()), "--json"]
     with contextlib.redirect_stdout(io.StringIO()):
         assert communs(argv) == 0, "communs init failed"

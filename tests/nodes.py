@@ -49,7 +49,7 @@ def init_node(folder: Path, name: str = "ACME SAS", **options: str) -> Path:
         "--country",
         options.get("country", "FR-75"),
         "--registration-number",
-        options.get("registration", "vatID:FR40123456789"),
+        options.get("registration", "vatID:FR32123456789"),
         "--management-port",
         str(free_port()),
     ]

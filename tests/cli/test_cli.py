@@ -35,7 +35,7 @@ def test_init_writes_config_keys_and_token_with_tight_permissions(tmp_path):
 
 
 IDENTITY = {"--name": "ACME", "--url": "http://127.0.0.1:8181", "--country": "FR-75",
-            "--registration-number": "vatID:FR40123456789"}
+            "--registration-number": "vatID:FR32123456789"}
 
 
 def init_argv(folder, **changes: str) -> list[str]:
