@@ -60,7 +60,7 @@ def main() -> None:
         port = free_port()
         folder = work / "node"
         communs("init", "--dir", str(folder), "--name", "Bench Org", "--url", f"http://127.0.0.1:{port}",
-                "--country", "DE-BE", "--registration-number", "vatID:DE123456789",
+                "--country", "DE-BE", "--registration-number", "vatID:DE123456788",
                 "--management-port", str(free_port()), env=env)
         warm = [start_once(folder, port, env) for _ in range(runs)]
         cold = []
