@@ -1,4 +1,5 @@
-"""`/sparql` over real HTTP on loopback, with real clients: SPARQLWrapper, rdflib's SPARQLStore, aiohttp, the CLI."""
+"""`/sparql` over real HTTP on loopback, with real clients: SPARQLWrapper, rdflib's SPARQLStore, aiohttp, the CLI;
+on a bare endpoint and on a real node (its catalog's graphs, FROM, the fence around what a caller may not see)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from connector.cli import sparql as sparql_cli
 from connector.sparql import SPARQL, Limits, Share, SparqlSettings, open_sparql, public
 from tests.conftest import serving
+from tests.nodes import client, init_node, publish
+from tests.nodes import serving as serving_node
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -195,11 +198,16 @@ async def test_service_description_and_cors(endpoint):
         ),
         ({"params": {"query": "ASK " + "{" * 300 + "}" * 300}}, 400, "nests"),
         ({"params": {"query": "ASK {}", "default-graph-uri": "not an iri"}}, 400, "not valid"),
-        ({"params": {"query": "SELECT * {}"}, "headers": {"Accept": "image/png"}}, 406, "offered"),
+        # 406 only when the header refuses every format (q=0)
+        (
+            {"params": {"query": "SELECT * {}"}, "headers": {"Accept": "image/png, */*;q=0"}},
+            406,
+            "offered",
+        ),
         (
             {
                 "params": {"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
-                "headers": {"Accept": "text/csv"},
+                "headers": {"Accept": "text/csv, */*;q=0"},
             },
             406,
             "graph",
@@ -314,3 +322,127 @@ async def test_cli(endpoint, tmp_path, capsys):
         await asyncio.to_thread(sparql_cli.handler, cli(endpoint, "SELECT * {"))
     with pytest.raises(ConnectorError, match="not an http"):
         await asyncio.to_thread(sparql_cli.handler, cli("ftp://x", "ASK {}"))
+
+
+# ---- a real node: its dataset graphs, FROM and the catalog's fence, content negotiation --------
+
+
+@pytest.fixture(scope="module")
+def node_dir(tmp_path_factory):
+    folder = init_node(tmp_path_factory.mktemp("node"))
+    (folder / "data").mkdir(exist_ok=True)
+    for name in ("air.csv", "traffic.csv", "salaries.csv"):
+        (folder / "data" / name).write_text("a,b\n1,2\n")
+    return folder
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def node(node_dir):
+    """A serving node with two open datasets and one that only members may see."""
+    async with serving_node(node_dir) as running, client() as session:
+        iris = {}
+        for title, policy in (("Air", "open"), ("Traffic", "open"), ("Salaries", "members")):
+            path = node_dir / "data" / f"{title.lower()}.csv"
+            iris[title] = (await publish(session, running, path, title, policy))["iri"]
+        yield f"{running.public}/sparql", iris
+
+
+async def select(url: str, query: str, method: str = "GET", **params) -> list[dict]:
+    """Rows of QUERY sent by METHOD: GET, FORM (urlencoded POST) or DIRECT (sparql-query POST)."""
+    pairs = [(k, v) for k, vs in params.items() for v in vs]
+    accept = {"Accept": "application/sparql-results+json"}
+    if method == "GET":
+        kwargs = {"params": [("query", query), *pairs], "headers": accept}
+        status, _, body = await http("GET", url, **kwargs)
+    elif method == "FORM":
+        status, _, body = await http("POST", url, data=[("query", query), *pairs], headers=accept)
+    else:
+        headers = {**accept, "Content-Type": "application/sparql-query"}
+        status, _, body = await http("POST", url, params=pairs, data=query, headers=headers)
+    assert status == 200, body
+    return json.loads(body)["results"]["bindings"]
+
+
+TITLED = f"?d a <{DCAT}Dataset> ; <{DCT}title> ?t"
+TITLE_OF = f"SELECT ?t {{ {TITLED} }}"
+
+
+def titles(rows: list[dict]) -> set[str]:
+    return {row["t"]["value"] for row in rows}
+
+
+@pytest.mark.parametrize("method", ["GET", "FORM", "DIRECT"])
+async def test_from_and_from_named_on_a_node(node, method):
+    url, iris = node
+    assert titles(await select(url, TITLE_OF, method)) == {"Air", "Traffic"}
+    from_air = f"SELECT ?t FROM <{iris['Air']}> {{ {TITLED} }}"
+    assert titles(await select(url, from_air, method)) == {"Air"}
+    named = f"SELECT ?g ?t FROM NAMED <{iris['Traffic']}> {{ GRAPH ?g {{ {TITLED} }} }}"
+    rows = await select(url, named, method)
+    assert [(r["g"]["value"], r["t"]["value"]) for r in rows] == [(iris["Traffic"], "Traffic")]
+    # the request's dataset replaces the query's
+    rows = await select(url, from_air, method, **{"default-graph-uri": [iris["Traffic"]]})
+    assert titles(rows) == {"Traffic"}
+
+
+@pytest.mark.parametrize("method", ["GET", "FORM", "DIRECT"])
+async def test_a_dataset_hidden_from_the_caller_stays_hidden_whatever_names_it(node, method):
+    url, iris = node
+    hidden = iris["Salaries"]
+    everything = "{ { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+    for query in (
+        f"SELECT ?t FROM <{hidden}> {{ {TITLED} }}",
+        f"SELECT * FROM <{hidden}> {{ ?s ?p ?o }}",
+        f"SELECT * FROM NAMED <{hidden}> {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        f"SELECT * FROM <{hidden}> FROM NAMED <{hidden}> {everything}",
+        f"SELECT * {{ GRAPH <{hidden}> {{ ?s ?p ?o }} }}",
+    ):
+        assert await select(url, query, method) == [], query
+    for params in (
+        {"default-graph-uri": [hidden]},
+        {"named-graph-uri": [hidden]},
+        {"default-graph-uri": [hidden], "named-graph-uri": [hidden]},
+    ):
+        assert await select(url, f"SELECT * {everything}", method, **params) == [], params
+    rows = await select(url, f"SELECT ?s {{ ?s ?p ?o FILTER(?s = <{hidden}>) }}", method)
+    assert rows == []  # nor in the union
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "media"),
+    [
+        # what rdflib's SPARQLStore sends with returnFormat json, turtle, csv and its default
+        ("CONSTRUCT WHERE { ?s ?p ?o }", "application/sparql-results+json", "text/turtle"),
+        ("DESCRIBE ?d WHERE { ?d a ?c }", "application/sparql-results+json", "text/turtle"),
+        ("SELECT * { ?s ?p ?o } LIMIT 3", "text/turtle", "application/sparql-results+json"),
+        ("ASK { ?s ?p ?o }", "text/turtle", "application/sparql-results+json"),
+        ("ASK { ?s ?p ?o }", "text/csv", "application/sparql-results+json"),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", "text/csv", "text/turtle"),
+        (
+            "CONSTRUCT WHERE { ?s ?p ?o }",
+            "application/rdf+xml, application/sparql-results+xml",
+            "application/rdf+xml",
+        ),
+        ("SELECT * { ?s ?p ?o } LIMIT 3", "image/png", "application/sparql-results+json"),
+    ],
+)
+async def test_a_format_the_query_form_cannot_produce_gets_its_default(node, query, accept, media):
+    url, _ = node
+    status, headers, body = await http(
+        "GET", url, params={"query": query}, headers={"Accept": accept}
+    )
+    assert status == 200, body
+    assert headers["Content-Type"].split(";")[0] == media
+    if media == "application/sparql-results+json":
+        json.loads(body)
+    else:
+        assert len(Graph().parse(data=body, format="xml" if "xml" in media else "turtle")) > 0
+
+
+async def test_the_service_description_falls_back_to_turtle(node):
+    url, _ = node
+    status, headers, body = await http(
+        "GET", url, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+    assert "union of all graphs unless the query" in body

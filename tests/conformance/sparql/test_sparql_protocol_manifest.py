@@ -187,8 +187,8 @@ _FROM = re.compile(r"FROM\s+(?:NAMED\s+)?<[^>]*>", re.IGNORECASE)
 
 
 def _form(request: dict) -> bool:
-    return request["headers"].get("content-type", "").startswith(
-        "application/x-www-form-urlencoded"
+    return (
+        request["headers"].get("content-type", "").startswith("application/x-www-form-urlencoded")
     )
 
 
