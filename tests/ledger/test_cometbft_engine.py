@@ -62,3 +62,86 @@ def test_one_cometbft_validator_runs_our_app(one: CometNet,
     info = one.get(0, "/abci_info")["response"]
     assert int(info["last_block_height"]) >= heights[-1]
     assert info["version"] == "communs-ledger-app/1"
+
+
+@pytest.fixture
+def four(tmp_path: Path) -> Iterator[CometNet]:
+    net = CometNet(tmp_path, 4)
+    net.start_all()
+    yield net
+    net.stop_all()
+
+
+def _same_app_hashes(net: CometNet, nodes: list[int]) -> int:
+    """Every node's headers carry the same app hash at each common height; the top compared."""
+    top = min(net.height(i) for i in nodes)
+    hashes = [net.app_hashes(i, top) for i in nodes]
+    assert len(hashes[0]) == top and all(h == hashes[0] for h in hashes), hashes
+    return top
+
+
+def test_four_cometbft_validators_agree_on_transfers_and_a_proposal(
+        four: CometNet, capsys: pytest.CaptureFixture[str]) -> None:
+    net = four
+    net.wait(list(range(4)), 2, timeout=40)
+    chain_id = net.get(0, "/status")["node_info"]["network"]
+    to = keys.address_text(RECIPIENT)
+    for i in range(4):  # each node's account sends through its own node's RPC
+        sender = keys.load_account_key(keys.account_key_path(net.home(i)))
+        r = net.broadcast_tx_commit(i, client.send(sender, chain_id, 0, to, 100 + i))
+        assert tx_result(r) == (0, ""), r
+    # a governance proposal and votes, through CometBFT, by our CLI
+    proposed = _cli_json(capsys, "gov", "propose", "--title", "Use CometBFT", "--text",
+                         "--deposit", "10com", "--dir", str(net.home(0)))
+    assert proposed["code"] == 0, proposed
+    for i in (1, 2, 3):
+        voted = _cli_json(capsys, "gov", "vote", "1", "yes", "--dir", str(net.home(i)))
+        assert voted["code"] == 0, voted
+    shown = _cli_json(capsys, "gov", "show", "1", "--dir", str(net.home(2)))
+    assert shown["title"] == "Use CometBFT", shown
+    bal = _cli_json(capsys, "bank", "balance", to, "--dir", str(net.home(3)))
+    assert bal["balance"] == 100 + 101 + 102 + 103
+    net.wait(list(range(4)), net.height(0) + 1)
+    assert _same_app_hashes(net, list(range(4))) >= 4
+
+
+def _powers(net: CometNet, i: int, height: int) -> dict[str, int]:
+    r = net.get(i, f"/validators?height={height}&per_page=100")
+    return {v["address"]: int(v["voting_power"]) for v in r["validators"]}
+
+
+@pytest.mark.slow
+def test_cometbft_restart_replays_only_missing_blocks_and_staking_moves_power_at_h2(
+        four: CometNet, capsys: pytest.CaptureFixture[str]) -> None:
+    net = four
+    net.wait(list(range(4)), 3, timeout=40)
+    # kill validator 3 and its app: the other three keep committing
+    net.kill(3)
+    killed_at = max(net.height(i) for i in range(3))
+    net.wait([0, 1, 2], killed_at + 5)
+    log_lines = len((net.root / "app3.log").read_text().splitlines())
+    net.start(3)
+    net.wait(list(range(4)), max(net.height(i) for i in range(3)) + 2, timeout=60)
+    restarted = (net.root / "app3.log").read_text().splitlines()[log_lines:]
+    opened_at = next(int(line.split(" at height ")[1].split()[0]) for line in restarted
+                     if " at height " in line)
+    assert killed_at - 2 <= opened_at <= killed_at + 1
+    replayed = [int(json.loads(line)["height"]) for line in restarted
+                if line.startswith("{") and '"finalize_block"' in line]
+    # every block after the app's own height exactly once, nothing it already had
+    assert replayed == list(range(opened_at + 1, opened_at + 1 + len(replayed)))
+    assert replayed[-1] >= killed_at + 5
+    _same_app_hashes(net, list(range(4)))
+
+    # a delegation to validator 0 at height H: CometBFT's set changes at H+2, not before
+    val0 = net.get(0, "/status")["validator_info"]["address"]
+    operator = keys.address_text(keys.load_account_key(keys.account_key_path(net.home(0))))
+    done = _cli_json(capsys, "staking", "delegate", operator, "5com",
+                     "--dir", str(net.home(1)))
+    assert done["code"] == 0, done
+    h = int(str(done["height"]))
+    net.wait(list(range(4)), h + 3)
+    assert _powers(net, 2, h + 1)[val0] == 10
+    assert _powers(net, 2, h + 2)[val0] == 15
+    assert _powers(net, 3, h + 3)[val0] == 15
+    _same_app_hashes(net, list(range(4)))
