@@ -261,6 +261,29 @@ async def test_dataset_from_the_protocol(endpoint):
     ]
 
 
+async def test_from_names_a_graph_of_the_store_and_never_fetches_it(endpoint):
+    """FROM <url> reads the store's graph of that name: an endpoint that dereferenced it would
+    let any caller make the node fetch URLs."""
+    hits = []
+
+    async def data(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(text="<urn:x> <urn:y> 'fetched' .", content_type="text/turtle")
+
+    remote = web.Application()
+    remote.router.add_get("/data.ttl", data)
+    async with serving(remote) as base:
+        for query in (
+            f"SELECT * FROM <{base}/data.ttl> {{ ?s ?p ?o }}",
+            f"SELECT * FROM NAMED <{base}/data.ttl> {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        ):
+            status, _, body = await http(
+                "GET", endpoint, params={"query": query}, headers={"Accept": "application/json"}
+            )
+            assert status == 200 and json.loads(body)["results"]["bindings"] == []
+    assert hits == []
+
+
 async def test_hostile_queries_are_cut_and_the_node_keeps_serving(endpoint):
     hostile = [
         "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",

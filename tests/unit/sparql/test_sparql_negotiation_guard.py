@@ -109,6 +109,10 @@ def test_ordinary_queries_pass(query):
         ("SELECT * { SERVICE <http://evil/> { ?s ?p ?o } }", 400, "SERVICE"),
         ("select * {service<http://evil/>{?s ?p ?o}}", 400, "SERVICE"),
         ("SELECT * { SERVICE SILENT ?x { ?s ?p ?o } }", 400, "SERVICE"),
+        # a dataset clause changes nothing to the guard's limits
+        ("SELECT * FROM <urn:g> { SERVICE <http://evil/> { ?s ?p ?o } }", 400, "SERVICE"),
+        ("SELECT * FROM NAMED <urn:g> " + "{" * 500 + "}" * 500, 400, "nests"),
+        ("SELECT * " + "FROM <urn:g> " * 30_000 + "{}", 400, "tokens"),
         ("PREFIX e: <http://e/> INSERT DATA { e:a e:b e:c }", 403, "read-only"),
         ("DELETE WHERE { ?s ?p ?o }", 403, "read-only"),
         ("CLEAR ALL", 403, "read-only"),
