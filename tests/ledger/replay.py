@@ -7,10 +7,12 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import cast
 
 from ledger import abci
 from ledger.cometbft import convert
 from ledger.cometbft.pb.tendermint.abci import types_pb2 as pb
+from ledger.cometbft.pb.tendermint.types.validator_pb2 import BlockIDFlag
 from ledger.consensus.views import from_rfc3339
 from ledger.node import load_genesis
 from ledger.rpc import RpcClient
@@ -64,5 +66,5 @@ def finalize_pb(req: abci.RequestFinalizeBlock) -> pb.Request:
         proposer_address=req.proposer_address,
         decided_last_commit=pb.CommitInfo(round=req.decided_last_commit.round, votes=[
             pb.VoteInfo(validator=pb.Validator(address=v.validator_address, power=v.power),
-                        block_id_flag=v.block_id_flag)
+                        block_id_flag=cast(BlockIDFlag, v.block_id_flag))
             for v in req.decided_last_commit.votes])))
