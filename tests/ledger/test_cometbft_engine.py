@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ def one(tmp_path: Path) -> Iterator[CometNet]:
     net.stop_all()
 
 
-def _cli_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
+def _cli_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
     capsys.readouterr()
     assert cli(["ledger", *argv, "--json"]) == 0
     return dict(json.loads(capsys.readouterr().out))
