@@ -31,6 +31,8 @@ ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
 JWS_2020 = "https://w3id.org/security/suites/jws-2020/v1"
 _ED25519_CODEC = b"\xed\x01"  # multicodec ed25519-pub, varint
 _P256_CODEC = b"\x80\x24"  # multicodec p256-pub (0x1200), varint
+# the EC curves did:key carries: multicodec prefix (p256-pub 0x1200, p384-pub 0x1201), curve, size
+_EC = {"P-256": (_P256_CODEC, ec.SECP256R1, 32), "P-384": (b"\x81\x24", ec.SECP384R1, 48)}
 _HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
 
 
@@ -89,11 +91,11 @@ def url_from_did_web(did: str) -> str:
 def _multikey(public: dict[str, Any]) -> str:
     if public.get("kty") == "OKP" and public.get("crv") == "Ed25519":
         return "z" + base58.b58encode(_ED25519_CODEC + b64u_decode(public["x"])).decode()
-    if public.get("kty") == "EC" and public.get("crv") == "P-256":
+    if public.get("kty") == "EC" and public.get("crv") in _EC:
         x, y = b64u_decode(public["x"]), b64u_decode(public["y"])
         point = bytes([2 + (y[-1] & 1)]) + x
-        return "z" + base58.b58encode(_P256_CODEC + point).decode()
-    raise ConnectorError(Reason.BAD_INPUT, "did:key supports Ed25519 and P-256 public keys only")
+        return "z" + base58.b58encode(_EC[public["crv"]][0] + point).decode()
+    raise ConnectorError(Reason.BAD_INPUT, "did:key supports Ed25519, P-256 and P-384 public keys only")
 
 
 def _jwk_from_multikey(value: str) -> dict[str, Any]:
@@ -105,19 +107,21 @@ def _jwk_from_multikey(value: str) -> dict[str, Any]:
         raise _bad(f"{value!r} is not valid base58btc") from None
     if raw[:2] == _ED25519_CODEC and len(raw) == 34:
         return {"kty": "OKP", "crv": "Ed25519", "x": b64u_encode(raw[2:])}
-    if raw[:2] == _P256_CODEC and len(raw) == 35:
+    for crv, (codec, curve, size) in _EC.items():
+        if raw[:2] != codec or len(raw) != 3 + size:
+            continue
         try:
-            point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw[2:])
+            point = ec.EllipticCurvePublicKey.from_encoded_point(curve(), raw[2:])
         except ValueError:
-            raise _bad("the multibase P-256 key is not a valid curve point") from None
+            raise _bad(f"the multibase {crv} key is not a valid curve point") from None
         numbers = point.public_numbers()
         return {
             "kty": "EC",
-            "crv": "P-256",
-            "x": b64u_encode(numbers.x.to_bytes(32, "big")),
-            "y": b64u_encode(numbers.y.to_bytes(32, "big")),
+            "crv": crv,
+            "x": b64u_encode(numbers.x.to_bytes(size, "big")),
+            "y": b64u_encode(numbers.y.to_bytes(size, "big")),
         }
-    raise _bad("the multibase key is neither an Ed25519 nor a P-256 public key")
+    raise _bad("the multibase key is neither an Ed25519, a P-256 nor a P-384 public key")
 
 
 def did_key_from_jwk(public: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""The node's private keys: Ed25519 and P-256, kept as JWK files in the node's `keys/` folder.
+"""The node's private keys: Ed25519 and P-256 (P-384 in memory only), kept as JWK files in the node's `keys/` folder.
 
 Files are created 0600 in a 0700 folder and refused when group/others can read them, the way
 ssh treats its keys. With a passphrase, each JWK is stored as a JWE (PBES2-HS512+A256KW,
@@ -27,7 +27,8 @@ from jwcrypto.common import JWException
 from connector.errors import ConnectorError, Reason
 
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
-_ALG = {"Ed25519": "EdDSA", "P-256": "ES256"}
+_ALG = {"Ed25519": "EdDSA", "P-256": "ES256", "P-384": "ES384"}
+_CURVES = {"P-256": (ec.SECP256R1, hashes.SHA256, 32), "P-384": (ec.SECP384R1, hashes.SHA384, 48)}
 _FILES = {"Ed25519": "ed25519.jwk", "P-256": "p256.jwk"}
 _KDF_ALG = "PBES2-HS512+A256KW"
 _ENC = "A256GCM"
@@ -41,11 +42,12 @@ class Key:
         if isinstance(private, ed25519.Ed25519PrivateKey):
             self.crv = "Ed25519"
         elif isinstance(private, ec.EllipticCurvePrivateKey) and isinstance(
-            private.curve, ec.SECP256R1
+            private.curve, ec.SECP256R1 | ec.SECP384R1
         ):
-            self.crv = "P-256"
+            # P-384 only for in-memory keys (did:key, ecdsa-rdfc-2019): the store holds P-256
+            self.crv = "P-256" if isinstance(private.curve, ec.SECP256R1) else "P-384"
         else:
-            raise ConnectorError(Reason.KEYSTORE, "only Ed25519 and P-256 keys are supported")
+            raise ConnectorError(Reason.KEYSTORE, "only Ed25519, P-256 and P-384 keys are supported")
         self._private = private
         self.alg = _ALG[self.crv]
         self._jwk = jwk.JWK.from_pyca(private)
@@ -61,11 +63,13 @@ class Key:
         return {k: full[k] for k in ("kty", "crv", "x", "y", "d") if k in full}
 
     def sign(self, data: bytes) -> bytes:
-        """A raw signature: 64 bytes for Ed25519, r||s (JOSE form, 64 bytes) for ES256."""
+        """A raw signature: 64 bytes for Ed25519, r||s (JOSE form: 64 bytes for ES256, 96 for
+        ES384, the hash being the curve's)."""
         if isinstance(self._private, ed25519.Ed25519PrivateKey):
             return self._private.sign(data)
-        r, s = decode_dss_signature(self._private.sign(data, ec.ECDSA(hashes.SHA256())))
-        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        _, digest, size = _CURVES[self.crv]
+        r, s = decode_dss_signature(self._private.sign(data, ec.ECDSA(digest())))
+        return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
     def __repr__(self) -> str:  # never print private material
         return f"Key(crv={self.crv!r}, kid={self.kid!r})"
@@ -75,9 +79,9 @@ def generate_key(crv: str) -> Key:
     """A fresh in-memory key (for did:key tools and tests)."""
     if crv == "Ed25519":
         return Key(ed25519.Ed25519PrivateKey.generate())
-    if crv == "P-256":
-        return Key(ec.generate_private_key(ec.SECP256R1()))
-    raise ConnectorError(Reason.BAD_INPUT, f"unsupported curve {crv!r}: use Ed25519 or P-256")
+    if crv in _CURVES:
+        return Key(ec.generate_private_key(_CURVES[crv][0]()))
+    raise ConnectorError(Reason.BAD_INPUT, f"unsupported curve {crv!r}: use Ed25519, P-256 or P-384")
 
 
 def key_from_jwk(data: dict[str, Any]) -> Key:
@@ -103,8 +107,8 @@ def jwk_alg(public: dict[str, Any]) -> str | None:
     """The JOSE alg a public JWK is used with here, or None if unsupported."""
     if public.get("kty") == "OKP" and public.get("crv") == "Ed25519":
         return "EdDSA"
-    if public.get("kty") == "EC" and public.get("crv") == "P-256":
-        return "ES256"
+    if public.get("kty") == "EC" and public.get("crv") in _CURVES:
+        return _ALG[public["crv"]]
     return None
 
 
@@ -117,10 +121,11 @@ def verify_signature(public: dict[str, Any], alg: str, data: bytes, signature: b
         if alg == "EdDSA":
             key.verify(signature, data)
         else:
-            if len(signature) != 64:
+            _, digest, size = _CURVES[public["crv"]]
+            if len(signature) != 2 * size:
                 return False
-            r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-            key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
+            r, s = int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
+            key.verify(encode_dss_signature(r, s), data, ec.ECDSA(digest()))
         return True
     except (InvalidSignature, JWException, ValueError, TypeError, KeyError):
         return False

@@ -1,9 +1,9 @@
-"""Linked-Data proofs of VC Data Model 1.1: Ed25519Signature2020 and JsonWebSignature2020.
+"""Linked-Data proofs: issuing and verifying them over URDNA2015 with the offline contexts.
 
-Both suites sign sha256(canon(proof options)) || sha256(canon(document)), canon being URDNA2015
-over the offline contexts. Ed25519Signature2020 puts the raw signature in `proofValue`
-(multibase base58btc); JsonWebSignature2020 puts a detached, unencoded-payload JWS (RFC 7797)
-in `jws`.
+Every suite (Ed25519Signature2020 and 2018, JsonWebSignature2020, Data Integrity
+eddsa-rdfc-2022 and ecdsa-rdfc-2019: see suites.py) signs hash(canon(proof options)) ||
+hash(canon(document)); this module canonicalizes, checks purpose, challenge, domain, dates
+and the binding of the key to the issuer or holder, and leaves the signature to the suite.
 
 Canonicalization is strict: a term no context defines, or a relative IRI, is dropped by JSON-LD
 and so would not be covered by the signature; we refuse to sign such a document and report
@@ -15,21 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
-import base58
 from pyld.jsonld import JsonLdError, JsonLdProcessor
 
-from connector import strictjson
 from connector.errors import ConnectorError, Reason
-from connector.identity.base64url import decode as b64u_decode
-from connector.identity.base64url import encode as b64u_encode
-from connector.identity.did import ED25519_2020, JWS_2020, Signer
-from connector.identity.keys import jwk_alg, verify_signature
+from connector.identity.did import Signer
 from connector.identity.resolver import DidResolver
+from connector.identity.suites import NAMES, SUITES, hash_data, sign, signature_problem, suite_of
 from connector.identity.verification import (
     CLOCK_SKEW,
     Verification,
@@ -44,7 +38,6 @@ from connector.identity.verification import (
 from vocab.errors import VocabError, VocabReason
 from vocab.loader import document_loader
 
-SUITES = {"Ed25519Signature2020": ED25519_2020, "JsonWebSignature2020": JWS_2020}
 _UNRESOLVED = "https://unresolved.communs.invalid/"  # base IRI that makes relative IRIs visible
 _OPTIONS = {"documentLoader": document_loader, "algorithm": "URDNA2015",
             "format": "application/n-quads", "base": _UNRESOLVED}
@@ -84,24 +77,20 @@ def canonical_strict(doc: dict[str, Any]) -> str:
     return nquads
 
 
-def _sha(doc: dict[str, Any]) -> bytes:
-    return hashlib.sha256(canonical_strict(doc).encode()).digest()
+def _canon(doc: dict[str, Any]) -> str:
+    return canonical_strict(doc)
 
 
 def _contexts(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _options_hash(proof: dict[str, Any], doc_context: list[Any]) -> bytes:
+def _options_nquads(proof: dict[str, Any], doc_context: list[Any]) -> str:
     options = {k: v for k, v in proof.items() if k not in ("proofValue", "jws", "@context")}
     context = list(doc_context)
     # some issuers (ssi/didkit) put the suite context on the proof instead of the document
     context += [c for c in _contexts(proof.get("@context", [])) if c not in context]
-    return _sha({"@context": context, **options})
-
-
-def _jws_header(alg: str) -> str:
-    return b64u_encode(json.dumps({"alg": alg, "b64": False, "crit": ["b64"]}, separators=(",", ":")).encode())
+    return canonical_strict({"@context": context, **options})
 
 
 def issue_ldp(
@@ -114,79 +103,53 @@ def issue_ldp(
     domain: str | None = None,
     created: datetime | None = None,
 ) -> dict[str, Any]:
-    """A copy of `doc` with a proof (the suite's context is appended to its @context)."""
-    if suite not in SUITES:
-        raise ConnectorError(Reason.BAD_INPUT, f"unknown proof suite {suite!r}")
-    if suite == "Ed25519Signature2020" and signer.key.crv != "Ed25519":
-        raise ConnectorError(Reason.BAD_INPUT, "Ed25519Signature2020 needs an Ed25519 key")
+    """A copy of `doc` with a proof of SUITE (a proof type, or a Data Integrity cryptosuite:
+    see suites.py); the suite's context is appended to its @context when it needs one."""
+    chosen = SUITES.get(suite)
+    if chosen is None:
+        raise ConnectorError(Reason.BAD_INPUT, f"unknown proof suite {suite!r} (known: {NAMES})")
+    if signer.key.crv not in chosen.curves:
+        article = "an" if chosen.curves[0] == "Ed25519" else "a"
+        raise ConnectorError(Reason.BAD_INPUT, f"{suite} needs {article} {' or '.join(chosen.curves)} key")
     if not isinstance(doc, dict) or "@context" not in doc:
         raise ConnectorError(Reason.BAD_INPUT, "only a JSON-LD object with an @context is signed")
     if "proof" in doc:
         raise ConnectorError(Reason.BAD_INPUT, "the document already has a proof")
     signed = copy.deepcopy(doc)
     context = _contexts(signed["@context"])
-    if SUITES[suite] not in context:
-        context.append(SUITES[suite])
+    extra = chosen.needs_context(context)
+    if extra is not None:
+        context.append(extra)
     signed["@context"] = context
-    proof: dict[str, Any] = {"type": suite, "created": xsd_now(created),
-                             "verificationMethod": signer.verification_method,
-                             "proofPurpose": purpose}
+    proof: dict[str, Any] = {"type": chosen.proof_type}
+    if chosen.cryptosuite:
+        proof["cryptosuite"] = chosen.cryptosuite
+    proof.update({"created": xsd_now(created), "verificationMethod": signer.verification_method,
+                  "proofPurpose": purpose})
     if challenge is not None:
         proof["challenge"] = challenge
     if domain is not None:
         proof["domain"] = domain
     try:
-        data = _options_hash(proof, context) + _sha(signed)
+        data = hash_data(_options_nquads(proof, context), _canon(signed), signer.key.crv)
     except VocabError as exc:
         raise ConnectorError(Reason.BAD_INPUT, str(exc)) from None
-    if suite == "Ed25519Signature2020":
-        proof["proofValue"] = "z" + base58.b58encode(signer.key.sign(data)).decode()
-    else:
-        header = _jws_header(signer.key.alg)
-        signature = signer.key.sign(header.encode() + b"." + data)
-        proof["jws"] = f"{header}..{b64u_encode(signature)}"
+    proof.update(sign(chosen, signer.key, data))
     signed["proof"] = proof
     return signed
 
 
-def _signature_ok(proof: dict[str, Any], key: dict[str, Any], data: bytes) -> str | None:
-    """None if the proof's signature over `data` is valid, else the problem."""
-    mismatch = "the proof does not match the document (it was altered, or signed by another key)"
-    if proof["type"] == "Ed25519Signature2020":
-        value = proof.get("proofValue")
-        if not isinstance(value, str) or not value.startswith("z"):
-            return "the proof has no base58btc proofValue"
-        try:
-            signature = base58.b58decode(value[1:])
-        except ValueError:
-            return "the proofValue is not valid base58btc"
-        return None if verify_signature(key, "EdDSA", data, signature) else mismatch
-    jws = proof.get("jws")
-    if not isinstance(jws, str) or jws.count(".") != 2 or jws.split(".")[1] != "":
-        return "the proof has no detached JWS"
-    header_b64, _, signature_b64 = jws.split(".")
-    try:
-        header = strictjson.loads(b64u_decode(header_b64))
-        signature = b64u_decode(signature_b64)
-    except ValueError:
-        return "the proof's JWS is not valid base64url JSON"
-    if not isinstance(header, dict) or header.get("b64") is not False or header.get("crit") != ["b64"]:
-        return "the proof's JWS header must be unencoded-payload ({b64: false, crit: [b64]})"
-    if header.get("alg") != jwk_alg(key):
-        return f"the JWS algorithm {header.get('alg')!r} does not fit the key"
-    ok = verify_signature(key, header["alg"], header_b64.encode() + b"." + data, signature)
-    return None if ok else mismatch
-
-
 async def _proof_problems(
-    proof: Any, context: list[Any], doc_hash: bytes, resolver: DidResolver, *, purpose: str,
+    proof: Any, context: list[Any], doc_nquads: str, resolver: DidResolver, *, purpose: str,
     challenge: str | None, domain: str | None, now: datetime, claimed: str | None, role: str,
 ) -> list[str]:
     if not isinstance(proof, dict):
         return ["the proof is not a JSON object"]
-    if proof.get("type") not in SUITES:
-        return [f"the proof type {proof.get('type')!r} is not supported "
-                f"(Ed25519Signature2020 and JsonWebSignature2020 are)"]
+    suite = suite_of(proof)
+    if suite is None:
+        named = proof.get("type") if proof.get("type") != "DataIntegrityProof" else \
+            f"DataIntegrityProof with cryptosuite {proof.get('cryptosuite')!r}"
+        return [f"the proof type {named!r} is not supported ({NAMES} are)"]
     vm = proof.get("verificationMethod")
     if not isinstance(vm, str) or "#" not in vm:
         return ["the proof's verificationMethod is not a DID URL"]
@@ -201,9 +164,9 @@ async def _proof_problems(
     ):
         problems.append("the proof's domain is not the expected one")
     created = parse_datetime(proof.get("created"))
-    if created is None:
-        problems.append("the proof has no valid created date-time")
-    elif created > now + CLOCK_SKEW:
+    if created is None and ("created" in proof or suite.cryptosuite is None):
+        problems.append("the proof has no valid created date-time")  # optional in Data Integrity
+    elif created is not None and created > now + CLOCK_SKEW:
         problems.append(f"the proof was created in the future ({proof['created']})")
     expires = parse_datetime(proof.get("expires"))
     if expires is not None and expires <= now:
@@ -215,10 +178,10 @@ async def _proof_problems(
     except ConnectorError as exc:
         return problems + [str(exc)]
     try:
-        data = await asyncio.to_thread(_options_hash, proof, context) + doc_hash
+        options = await asyncio.to_thread(_options_nquads, proof, context)
     except VocabError as exc:
         return problems + [f"the proof options cannot be canonicalized: {exc}"]
-    problem = _signature_ok(proof, key, data)
+    problem = signature_problem(suite, proof, key, hash_data(options, doc_nquads, key.get("crv")))
     return problems + ([problem] if problem else [])
 
 
@@ -248,13 +211,13 @@ async def verify_ldp(
     proofs = doc["proof"] if isinstance(doc["proof"], list) else [doc["proof"]]
     unsigned = {k: v for k, v in doc.items() if k != "proof"}
     try:
-        doc_hash = await asyncio.to_thread(_sha, unsigned)
+        doc_nquads = await asyncio.to_thread(_canon, unsigned)
     except VocabError as exc:
         return Verification.failed(str(exc), doc)
     context = _contexts(doc["@context"])
     for proof in proofs:
         problems += await _proof_problems(
-            proof, context, doc_hash, resolver, purpose=purpose, challenge=challenge,
+            proof, context, doc_nquads, resolver, purpose=purpose, challenge=challenge,
             domain=domain, now=now, claimed=claimed, role=role,
         )
     problems += validity_problems(doc, now)

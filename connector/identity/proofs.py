@@ -34,11 +34,13 @@ def issue_presentation(
     created: datetime | None = None,
 ) -> dict[str, Any]:
     """A VP held by the signer. JWT credentials (strings) are enveloped, which needs the VC 2.0
-    context (the 1.1 context has no term for an envelope); otherwise the 1.1 context is used."""
+    context (the 1.1 context has no term for an envelope), as do VC 2.0 credentials; otherwise
+    the 1.1 context is used."""
     items = [envelope(c) if isinstance(c, str) else c for c in credentials]
-    enveloped = any(isinstance(c, str) for c in credentials)
+    # VC 2.0 credentials (and envelopes) need a VC 2.0 presentation: the contexts conflict
+    modern = any(isinstance(c, str) or VC_V2 in _contexts(c.get("@context")) for c in credentials)
     presentation: dict[str, Any] = {
-        "@context": [VC_V2 if enveloped else VC_V1],
+        "@context": [VC_V2 if modern else VC_V1],
         "type": ["VerifiablePresentation"],
         "holder": signer.did,
     }
@@ -46,6 +48,10 @@ def issue_presentation(
         presentation["verifiableCredential"] = items
     return issue_ldp(presentation, signer, suite=suite, purpose="authentication",
                      challenge=challenge, domain=domain, created=created)
+
+
+def _contexts(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 async def verify_presentation(

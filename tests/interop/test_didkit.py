@@ -25,7 +25,7 @@ didkit = pytest.importorskip("didkit", reason="didkit is a dev dependency (pip i
 
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 CASES = [("Ed25519Signature2020", "Ed25519"), ("JsonWebSignature2020", "Ed25519"),
-         ("JsonWebSignature2020", "P-256")]
+         ("JsonWebSignature2020", "P-256"), ("Ed25519Signature2018", "Ed25519")]
 
 
 def credential(issuer: str, subject: str = "did:example:holder") -> dict:
@@ -85,6 +85,29 @@ async def test_didkit_credential_verifies_in_communs(resolver, suite, crv):
     assert result.ok, result.problems
     issued["issuanceDate"] = "2024-01-02T00:00:00Z"
     assert not (await verify_ldp(issued, resolver)).ok
+
+
+async def test_a_didkit_credential_with_its_default_suite_verifies_in_communs(resolver):
+    """didkit's default proof (no type asked) is Ed25519Signature2018 for an Ed25519 key."""
+    jwk = didkit.generate_ed25519_key()
+    did = didkit.key_to_did("key", jwk)
+    vm = await didkit.key_to_verification_method("key", jwk)
+    issued = json.loads(await didkit.issue_credential(
+        json.dumps(credential(did)), json.dumps({"proofPurpose": "assertionMethod", "verificationMethod": vm}), jwk))
+    assert issued["proof"]["type"] == "Ed25519Signature2018"
+    result = await verify_ldp(issued, resolver)
+    assert result.ok, result.problems
+    issued["credentialSubject"]["id"] = "did:example:thief"
+    assert not (await verify_ldp(issued, resolver)).ok
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason="didkit 0.3.3 knows no DataIntegrityProof "
+                   "(eddsa-rdfc-2022, ecdsa-rdfc-2019): 'unknown variant DataIntegrityProof'; these "
+                   "are checked against the specifications' test vectors instead")
+async def test_communs_data_integrity_proof_verifies_in_didkit():
+    signer = Signer.for_did_key(generate_key("Ed25519"))
+    signed = issue_ldp(credential(signer.did), signer, suite="eddsa-rdfc-2022")
+    assert await didkit_errors(didkit.verify_credential, signed, {"proofPurpose": "assertionMethod"}) == []
 
 
 @pytest.mark.parametrize("suite, crv", CASES)
