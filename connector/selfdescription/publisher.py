@@ -60,9 +60,10 @@ class SelfDescriptions:
             reports.append(await validate_self_description(body, resolver))
         failed = [r for r in reports if not r.conforms]
         if failed:
+            first = next(p for p in failed[0].problems if p.severity == "Violation")
             raise ConnectorError(
                 Reason.INVALID_SELF_DESCRIPTION,
-                "the node's own self-description does not validate: " + failed[0].render().splitlines()[0],
+                f"the node's own self-description does not validate ({failed[0].framework}): {first.message}",
             )
         return reports
 

@@ -20,6 +20,9 @@ COUNTRY_CODE = "country-code"
 REQUIRED_CREDENTIAL = "required-credential"
 TERMS = "terms-and-conditions"
 EXPIRY = "expiry"
+PARTICIPANT = "participant"  # no participant credential, wrong class, not the holder, no name
+REGISTRATION_NUMBER = "registration-number"  # format or check digits
+LABEL = "label-criteria"  # a label's criteria not all confirmed
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from rdflib import Graph
 
 from connector.identity.resolver import DidResolver
 from connector.identity.verification import utcnow
-from connector.selfdescription import compliance
+from connector.selfdescription import compliance, labels, participant
 from connector.selfdescription import report as r
 from connector.selfdescription.model import NAMESPACES, Framework
 from connector.selfdescription.parse import Parsed, ParseProblem, parse
@@ -105,7 +105,9 @@ async def validate_self_description(
             problems += _shacl_problems(shacl_report)
         except Exception as exc:  # noqa: BLE001 - pySHACL refusing the data is a finding too
             problems.append(Problem(r.SHACL, f"SHACL validation could not run: {exc}"))
+        problems += participant.participant_problems(graph, parsed, framework)
         problems += compliance.required_problems(graph, framework, now)
+        problems += labels.label_problems(graph, framework)
     problems += compliance.country_problems(graph)
     problems += compliance.did_problems(parsed)
     if framework in (Framework.LOIRE, Framework.LOIRE_DEVELOPMENT):

@@ -72,19 +72,49 @@ async def test_missing_proof_passes_shacl_but_fails_the_proof_check(shapes):
     assert not report.conforms
 
 
-@pytest.mark.xfail(
-    reason="label-level business rules (criteria answered Deny / Not applicable) are not "
-    "implemented: only the Trust Framework participant checks are",
-    strict=True,
-)
 async def test_label_level_criteria_deny_fails(shapes):
+    """gx-compliance's label rule: every level-1 criterion answered "Confirm"; this fixture
+    differs from the valid one only in four answers (Deny / Not applicable)."""
     report = await _report(
         FIXTURES / "invalid-non-shacl/service-offering-label-level-1-invalid.json",
         shapes,
         verify_signatures=False,
     )
-    assert report.shacl is not None and report.shacl.conforms  # true today
-    assert not report.conforms  # what gx-compliance's label check would say
+    assert report.shacl is not None and report.shacl.conforms
+    assert not report.conforms
+    [label] = report.by_check(r.LABEL)
+    assert label.message.endswith(
+        "does not earn label level 1: criteria P1.1.2 (Deny), P1.2.2 (Not applicable),"
+        " P2.3.2 (Deny), P3.1.20 (Deny) must be answered 'Confirm'"
+    )
+    assert [p.check for p in report.problems] == [r.LABEL]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "valid/participant-vp.json",
+        "valid/service-offering-vp.json",
+        "valid/service-offering-and-ressources-vp.json",
+        "valid/service-offering-label-level-1.json",
+    ],
+)
+async def test_valid_tagus_presentations_pass_every_check_but_signatures(name, shapes):
+    """Participant class, holder, legal name, registration number (a checked VAT number) and
+    label criteria: the valid fixtures pass them all (their did:web signers are offline)."""
+    report = await _report(FIXTURES / name, shapes, verify_signatures=False)
+    assert report.conforms, report.render()
+
+
+async def test_terms_and_conditions_alone_are_no_self_description(shapes):
+    """gx-compliance 22.10 let a VP of only T&C through; a self-description needs the
+    participant credential."""
+    report = await _report(
+        FIXTURES / "valid/terms-and-conditions-vp.json", shapes, verify_signatures=False
+    )
+    assert report.shacl is not None and report.shacl.conforms
+    assert [p.check for p in report.problems] == [r.PARTICIPANT]
+    assert "no gx:LegalParticipant credential" in report.problems[0].message
 
 
 @pytest.mark.parametrize(

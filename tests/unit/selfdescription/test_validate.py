@@ -143,7 +143,7 @@ async def test_wrong_subdivision_code_tagus(participant, signer, resolver, shape
 
 
 async def test_paris_tagus_self_description_conforms_with_a_warning(signer, resolver, shapes):
-    p = Participant.of("ACME SA", DID, "FR-75", "vatID:FR12345678901")
+    p = Participant.of("ACME SA", DID, "FR-75", "vatID:FR11123456782")
     sd = build_self_description(p, signer, framework=Framework.TAGUS, now=NOW)
     report = await _check(sd.presentation, shapes, resolver)
     assert report.conforms, report.render()
