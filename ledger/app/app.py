@@ -55,6 +55,16 @@ class LedgerApp:
             self.height = v - 1 if v > gv else v
         self._reset_check()
 
+    def restored(self) -> None:
+        """State sync filled the empty store with a snapshot as its latest version: that
+        version is the committed height (no block to replay: the node has none below it)."""
+        v = self.store.version
+        if v is None:
+            raise LedgerError("no snapshot was restored into the store")
+        self.chain_id = decode(State(View(self.store, v)).get(CHAIN_ID) or encode(""))
+        self.height = v
+        self._reset_check()
+
     def _fresh(self) -> State:
         return State(View(self.store, self.height))
 

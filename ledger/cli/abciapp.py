@@ -41,8 +41,17 @@ def cmd_app(args: argparse.Namespace) -> int:
     logs.configure(args.log_level)
     app = open_application(home, cfg.application, cfg.app_versions_kept)
 
+    snapshots = None
+    if engine is not None and engine.snapshot_interval > 0:
+        from ..app.app import LedgerApp
+        from ..cometbft.statesync import StoreSnapshots
+
+        if isinstance(app, LedgerApp):  # the kvstore keeps no state to sync
+            snapshots = StoreSnapshots(app, home / "data" / "snapshots",
+                                       engine.snapshot_interval, engine.snapshot_keep)
+
     async def serve() -> None:
-        server = AbciServer(app)
+        server = AbciServer(app, snapshots)
         try:
             bound = await server.start(listen)
         except OSError as e:

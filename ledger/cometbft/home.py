@@ -26,6 +26,7 @@ from ..types import Genesis
 
 PUB, PRIV = "tendermint/PubKeyEd25519", "tendermint/PrivKeyEd25519"
 ENGINE_FILE = "cometbft.json"
+SNAPSHOT_INTERVAL = 100  # what `ledger init` writes: new nodes can join by state sync
 
 
 @dataclass
@@ -34,6 +35,8 @@ class EngineConfig:
 
     abci: str  # tcp://HOST:PORT or unix://PATH, CometBFT's proxy_app
     home: str = "cometbft"  # the CometBFT home, relative to the node folder
+    snapshot_interval: int = 0  # a state-sync snapshot every N heights (0: none)
+    snapshot_keep: int = 2  # the most recent snapshots kept
 
     @classmethod
     def load(cls, node: Path) -> EngineConfig | None:
@@ -76,6 +79,15 @@ def key_doc(key: Ed25519PrivateKey) -> dict[str, Any]:
             "priv_key": {"type": PRIV, "value": _b64(key.private_bytes_raw() + pub)}}
 
 
+def statesync_toml(rpc_servers: list[str], trust_height: int, trust_hash: str) -> str:
+    """The [statesync] section of a node that joins from snapshots: CometBFT's light client
+    checks them against a header it trusts (at least two RPC servers to cross-check)."""
+    return "\n".join([
+        "[statesync]", "enable = true", f'rpc_servers = "{",".join(rpc_servers)}"',
+        f"trust_height = {trust_height}", f'trust_hash = "{trust_hash}"',
+        'trust_period = "168h0m0s"', 'discovery_time = "5s"', ""])
+
+
 def config_toml(moniker: str, ports: Ports, peers: list[str], abci: str) -> str:
     """Only what differs from CometBFT's defaults (it fills in the rest): loopback addresses,
     peers that share one IP, short rounds for loopback validators."""
@@ -93,12 +105,13 @@ def config_toml(moniker: str, ports: Ports, peers: list[str], abci: str) -> str:
 
 def write_home(node: Path, moniker: str, validator_key: Ed25519PrivateKey,
                node_key: Ed25519PrivateKey, genesis: dict[str, Any], ports: Ports,
-               peers: list[str]) -> None:
+               peers: list[str], extra_toml: str = "") -> None:
     home = node / "cometbft"
     (home / "config").mkdir(parents=True, exist_ok=True)
     (home / "data").mkdir(parents=True, exist_ok=True)
     abci = f"tcp://127.0.0.1:{ports.abci}"
-    (home / "config" / "config.toml").write_text(config_toml(moniker, ports, peers, abci))
+    (home / "config" / "config.toml").write_text(
+        config_toml(moniker, ports, peers, abci) + ("\n" + extra_toml if extra_toml else ""))
     (home / "config" / "genesis.json").write_text(json.dumps(genesis, indent=2) + "\n")
     write_file_atomic(home / "config" / "priv_validator_key.json",
                       json.dumps(key_doc(validator_key), indent=2).encode())
@@ -107,7 +120,7 @@ def write_home(node: Path, moniker: str, validator_key: Ed25519PrivateKey,
                                                   + public_bytes(node_key))}}).encode())
     write_file_atomic(home / "data" / "priv_validator_state.json",
                       json.dumps({"height": "0", "round": 0, "step": 0}).encode())
-    EngineConfig(abci).save(node)
+    EngineConfig(abci, snapshot_interval=SNAPSHOT_INTERVAL).save(node)
 
 
 def _b64(b: bytes) -> str:

@@ -26,8 +26,11 @@ ROOT = Path(__file__).resolve().parents[2]
 COMETBFT = ROOT / "build" / "go" / "bin" / "cometbft"
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_ledger_restart import free_base  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 from ledger.cli import main as cli  # noqa: E402
+from ledger.cometbft.home import EngineConfig, Ports, statesync_toml, write_home  # noqa: E402
+from ledger.node import NodeConfig  # noqa: E402
 
 
 def cometbft_binary() -> Path:
@@ -41,10 +44,10 @@ def cometbft_binary() -> Path:
 
 
 class CometNet:
-    def __init__(self, root: Path, n: int, app: str = "ledger") -> None:
+    def __init__(self, root: Path, n: int, app: str = "ledger", spare: int = 0) -> None:
         self.binary = cometbft_binary()
         self.root, self.n = root, n
-        self.base = free_base(3 * n)
+        self.base = free_base(3 * (n + spare))  # spare: ports for nodes joining later
         assert cli(["ledger", "init", "--engine", "cometbft", "--app", app, "--validators",
                     str(n), "--dir", str(root), "--base-port", str(self.base), "--json"]) == 0
         self.apps: dict[int, subprocess.Popen[bytes]] = {}
@@ -90,8 +93,33 @@ class CometNet:
                 p.wait()
 
     def stop_all(self) -> None:
-        for i in range(self.n):
+        for i in list({*self.apps, *self.nodes}):
             self.kill(i)
+
+    def set_snapshots(self, interval: int, keep: int) -> None:
+        for i in range(self.n):
+            cfg = EngineConfig.load(self.home(i))
+            assert cfg is not None
+            cfg.snapshot_interval, cfg.snapshot_keep = interval, keep
+            cfg.save(self.home(i))
+
+    def add_state_sync_node(self, trust_height: int) -> int:
+        """A full node (not a validator) that joins from the validators' snapshots."""
+        i = self.n
+        node = self.home(i)
+        (node / "data").mkdir(parents=True)
+        shutil.copy(self.home(0) / "genesis.json", node / "genesis.json")
+        ports = Ports(self.base + 3 * i, self.base + 3 * i + 1, self.base + 3 * i + 2)
+        NodeConfig(moniker=f"node{i}", p2p_port=ports.p2p, rpc_port=ports.rpc).save(node)
+        genesis = json.loads((self.home(0) / "cometbft" / "config" / "genesis.json").read_text())
+        peers = [f"{self.get(j, '/status')['node_info']['id']}@127.0.0.1:{self.base + 3 * j}"
+                 for j in range(self.n)]
+        trust = self.get(0, f"/block?height={trust_height}")["block_id"]["hash"]
+        rpcs = [f"127.0.0.1:{self.rpc_port(j)}" for j in range(2)]
+        write_home(node, f"node{i}", Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate(),
+                   genesis, ports, peers, statesync_toml(rpcs, trust_height, trust))
+        self.n += 1
+        return i
 
     def get(self, i: int, path: str) -> Any:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.rpc_port(i)}{path}",

@@ -146,3 +146,34 @@ def test_cometbft_restart_replays_only_missing_blocks_and_staking_moves_power_at
     assert _powers(net, 2, h + 2)[val0] == 15
     assert _powers(net, 3, h + 3)[val0] == 15
     _same_app_hashes(net, list(range(4)))
+
+
+@pytest.mark.slow
+def test_a_fifth_node_joins_by_state_sync_from_our_snapshots(tmp_path: Path) -> None:
+    net = CometNet(tmp_path, 4, spare=1)
+    net.set_snapshots(5, keep=40)  # blocks come fast here: keep them while the node discovers
+    net.start_all()
+    try:
+        net.wait(list(range(4)), 12, timeout=60)
+        chain_id = net.get(0, "/status")["node_info"]["network"]
+        sender = keys.load_account_key(keys.account_key_path(net.home(0)))
+        to = keys.address_text(RECIPIENT)
+        assert tx_result(net.broadcast_tx_commit(0, client.send(sender, chain_id, 0, to, 77)))[0] == 0
+        assert sorted(p.name for p in (net.home(0) / "data" / "snapshots").iterdir())[-1] != ""
+        fifth = net.add_state_sync_node(trust_height=net.height(0) - 1)
+        net.start(fifth)
+        top = max(net.height(i) for i in range(4))
+        net.wait([fifth], top + 2, timeout=90)
+        # it restored a snapshot: the app executed no block at or below the snapshot's height
+        finalized = net.finalized_heights(fifth)
+        base = int(net.get(fifth, "/status")["sync_info"]["earliest_block_height"])
+        assert base > 1 and finalized and min(finalized) >= base
+        assert min(finalized) % 5 == 1  # the block right after a snapshot height
+        status = net.get(fifth, "/status")["sync_info"]
+        h = int(status["latest_block_height"])
+        header = net.get(0, f"/block?height={h}")["block"]["header"]
+        assert status["latest_app_hash"] == header["app_hash"]
+        bal = net.get(fifth, '/abci_query?path="/bank/balance"&data=0x' + to.encode().hex())
+        assert json.loads(b64(bal["response"]["value"]))["balance"] == 77
+    finally:
+        net.stop_all()

@@ -27,7 +27,7 @@ def test_init_writes_cometbft_homes_beside_ours(tmp_path: Path, capsys: object) 
         cfg = NodeConfig.load(Path(node["dir"]))
         assert (cfg.p2p_port, cfg.rpc_port) == (40100 + 3 * i, 40101 + 3 * i)
         assert node["abci"] == f"tcp://127.0.0.1:{40102 + 3 * i}"
-        assert EngineConfig.load(Path(node["dir"])) == EngineConfig(node["abci"], "cometbft")
+        assert EngineConfig.load(Path(node["dir"])) == EngineConfig(node["abci"], "cometbft", 100)
         toml = tomllib.loads((home / "config" / "config.toml").read_text())
         assert toml["proxy_app"] == node["abci"]
         assert toml["rpc"]["laddr"] == f"tcp://127.0.0.1:{cfg.rpc_port}"
