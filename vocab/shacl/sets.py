@@ -35,8 +35,12 @@ SHAPE_SETS: dict[str, ShapeSetSpec] = {
         ("gaiax-loire-25.11.ttl",), ((GX_2511, GX_DEVELOPMENT),)
     ),
     "gaiax-tagus-22.10": ShapeSetSpec(("gaiax-tagus-22.10.ttl",)),
+    # "communs-dates" is ours: the upstream shapes check no dataset date (see its header)
     "dcat-ap-3.0.1": ShapeSetSpec(
-        tuple(f"dcat-ap-3.0.1-{part}.ttl" for part in ("shapes", "range", "shapes_recommended"))
+        tuple(
+            f"dcat-ap-3.0.1-{part}.ttl"
+            for part in ("shapes", "range", "shapes_recommended", "communs-dates")
+        )
     ),
 }
 
