@@ -12,6 +12,7 @@ from connector.auth.replay import ReplayGuard
 from connector.auth.sql import SqlJtiStore
 from connector.auth.verifier import CallerVerifier
 from connector.credentials.trust import TrustAnchors
+from connector.identity.statuslists import StatusLists
 from connector.node import NODE
 
 
@@ -32,7 +33,8 @@ async def auth_context(app: web.Application) -> AsyncIterator[None]:
     app[AUTH] = Auth(
         verifier=CallerVerifier(signer, node.resolver, node.session, guard,
                                 TrustAnchors(node.config, node.did),
-                                max_bytes=node.config.max_body_bytes),
+                                max_bytes=node.config.max_body_bytes,
+                                status=StatusLists(node.resolver, node.session)),
         holder=Holder(signer, node.resolver, node.credentials, guard),
     )
     yield

@@ -4,7 +4,9 @@
 2. the caller's credential service (a service of its DID document) is asked for the
    presentation, with our own ID token wrapping the access token the caller gave us;
 3. the presentation and every credential in it must verify and be about the caller;
-4. only credentials from trust anchors are kept: a caller with none is still authenticated.
+4. only credentials from trust anchors are kept: a caller with none is still authenticated;
+   a kept credential that names a status list (revocation, suspension) must be in good
+   standing there, or the caller is refused.
 
 Verified presentations are cached per (caller, scopes) for a short time: a negotiation is a
 burst of requests from one caller, and each then costs one ID token check and one jti write.
@@ -35,6 +37,7 @@ from connector.identity.did import Signer, is_loopback_host
 from connector.identity.jose import read_jwt, unenvelope, verify_jwt
 from connector.identity.proofs import verify_presentation
 from connector.identity.resolver import DidResolver
+from connector.identity.statuslists import StatusLists
 from connector.identity.verification import id_of, parse_datetime, utcnow
 
 log = logging.getLogger("communs.auth")
@@ -86,6 +89,7 @@ class CallerVerifier:
         timeout: float = 5.0,
         max_bytes: int = 512 * 1024,
         max_cached: int = 10_000,
+        status: StatusLists | None = None,
     ) -> None:
         self.signer = signer
         self.resolver = resolver
@@ -97,6 +101,7 @@ class CallerVerifier:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.max_cached = max_cached
+        self.status = status  # None: credential status is not checked (tools and tests only)
         self._cache: dict[tuple[str, tuple[str, ...]], tuple[float, tuple[dict[str, Any], ...]]] = {}
 
     @property
@@ -176,7 +181,22 @@ class CallerVerifier:
             found, until = await self.verify_presentation(presentation, caller, now)
             credentials += found
             valid_for = min(valid_for, until)
+        await self._check_status(credentials, now)
         return tuple(credentials), valid_for
+
+    async def _check_status(self, credentials: list[dict[str, Any]], now: datetime) -> None:
+        """A revoked or suspended credential from a trust anchor refuses the caller (one from
+        anyone else is dropped anyway: its status is not worth a fetch)."""
+        if self.status is None:
+            return
+        for credential in credentials:
+            if "credentialStatus" not in credential:
+                continue
+            if not await self.anchors.trusted(id_of(credential.get("issuer")) or ""):
+                continue
+            problems = await self.status.problems(credential, now)
+            if problems:
+                raise refuse("a credential of the caller is not in good standing: " + problems[0])
 
     async def _post(self, url: str, query: dict[str, Any], headers: dict[str, str],
                     server_name: str | None) -> bytes:

@@ -1,4 +1,4 @@
-"""`communs credential issue | verify | list | add` (also spelled `credentials`).
+"""`communs credential issue | revoke | verify | list | add` (also spelled `credentials`).
 
 `issue`, `list` and `add` go through the management API when the node is serving (it holds
 the database), and open the node's folder otherwise. Each command's `--json` output is
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from urllib.parse import quote
 
 from connector.errors import ConnectorError, Reason
 from connector.terminal.common import config, read_input, run
@@ -27,7 +28,13 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     issue.add_argument("--claims", default="{}", help="a JSON object of claims about the subject")
     issue.add_argument("--format", choices=["jwt", "jwt11", "ldp"], default="jwt",
                        help="vc+jwt (VC 2.0), VC-JWT 1.1 (VC 1.1, DCP vc11-sl2021/jwt) or an LD proof (VC 1.1)")
+    issue.add_argument("--status", action="store_true",
+                       help="revocable: give the credential an entry of this node's revocation list")
     issue.set_defaults(func=cmd_issue)
+    revoke = actions.add_parser("revoke", parents=[common],
+                                help="revoke a credential this node issued with --status")
+    revoke.add_argument("id", help="the credential's id, as `credential list --role issued` shows it")
+    revoke.set_defaults(func=cmd_revoke)
     verify = actions.add_parser("verify", parents=[common],
                                 help="verify a credential or presentation file ('-' for stdin)")
     verify.add_argument("file")
@@ -50,12 +57,25 @@ def cmd_issue(args: argparse.Namespace) -> int:
         raise ConnectorError(Reason.BAD_INPUT, f"--claims is not valid JSON: {exc}") from None
     if not isinstance(claims, dict):
         raise ConnectorError(Reason.BAD_INPUT, "--claims must be a JSON object")
-    body = {"subject": args.subject, "type": args.type, "claims": claims, "format": args.format}
+    body = {"subject": args.subject, "type": args.type, "claims": claims, "format": args.format,
+            "status": args.status}
     if serving(args):
         shown = request(args, "POST", "/api/v1/credentials/issue", body)
     else:
         shown = run(_issued(args, body))
     print_document(shown, "credential", args.json)
+    return 0
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    if serving(args):
+        shown = request(args, "POST", f"/api/v1/credentials/issued/{quote(args.id, safe='')}/revoke")
+    else:
+        shown = run(_revoked(args))
+    if args.json:
+        print_json(shown)
+    else:
+        fields([("id", shown["id"]), ("revoked", "yes" if shown["changed"] else "yes (already)")])
     return 0
 
 
@@ -109,13 +129,26 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 async def _issued(args: argparse.Namespace, body: dict) -> dict:
     from connector.credentials import service as credentials
+    from connector.credentials.status import StatusRegistry
     from connector.node import open_node
 
     async with open_node(config(args)) as node:
+        registry = StatusRegistry(node.config.home, node.config.public_url) if body["status"] else None
         stored, issued = await credentials.issue(
             node.credentials, node.signer, node.resolver, body["subject"], body["type"],
-            body["claims"], body["format"])
+            body["claims"], body["format"], status=registry)
         return credentials.issued_view(stored, issued)
+
+
+async def _revoked(args: argparse.Namespace) -> dict:
+    from connector.credentials import service as credentials
+    from connector.credentials.status import StatusRegistry
+    from connector.node import open_node
+
+    async with open_node(config(args)) as node:
+        registry = StatusRegistry(node.config.home, node.config.public_url)
+        stored, changed = await credentials.revoke(node.credentials, registry, args.id)
+        return {**stored.summary(), "revoked": True, "changed": changed}
 
 
 async def _listed(args: argparse.Namespace, query: dict[str, str]) -> list[dict]:

@@ -1,4 +1,4 @@
-"""Credential use cases shared by the management API and the CLI: issue, verify, hold, list."""
+"""Credential use cases shared by the management API and the CLI: issue, revoke, verify, hold, list."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connector.credentials.model import Format, Role, StoredCredential
+from connector.credentials.status import StatusRegistry, index_of
 from connector.credentials.store import CredentialStore
 from connector.errors import ConnectorError, Reason
 from connector.identity.did import Signer
+from connector.identity.jose import decode_parts, read_jwt
 from connector.identity.resolver import DidResolver
 from connector.identity.service import issue_credential, verify_credential_file
 from connector.identity.verification import Verification, is_presentation, parse_datetime
@@ -66,12 +68,17 @@ async def issue(
     claims: Mapping[str, Any] | None = None,
     fmt: str = "jwt",
     validity: timedelta = DEFAULT_VALIDITY,
+    status: StatusRegistry | None = None,
 ) -> tuple[StoredCredential, dict | str]:
-    """Issue a credential to SUBJECT, keep a record of it, and return both."""
+    """Issue a credential to SUBJECT, keep a record of it, and return both. With STATUS, the
+    credential gets the next entry of the node's revocation list (so it can be revoked)."""
     if not credential_type or not credential_type.isidentifier():
         raise ConnectorError(Reason.BAD_INPUT, f"the type {credential_type!r} must be a plain name such as MembershipCredential")
+    if status is not None and fmt not in ("jwt", "jwt11"):
+        raise ConnectorError(Reason.BAD_INPUT, "a revocable credential (--status) is issued as jwt or jwt11, not ldp")
+    entry = status.entry(status.allocate(), fmt) if status is not None else None
     issued = issue_credential(
-        signer, subject, [credential_type], dict(claims or {}), fmt, valid_for=validity
+        signer, subject, [credential_type], dict(claims or {}), fmt, valid_for=validity, status=entry
     )
     text, form = _document_text(issued)
     verification = await verify_credential_file(text, resolver)  # our own did:web is pinned
@@ -80,6 +87,25 @@ async def issue(
     stored = describe(verification.document, text, form, Role.ISSUED)
     await store.add(stored)
     return stored, issued
+
+
+async def revoke(store: CredentialStore, registry: StatusRegistry, credential_id: str) -> tuple[StoredCredential, bool]:
+    """Revoke a credential this node issued with a status entry; the bool says whether it
+    was revoked now (False: it already was)."""
+    stored = await find(store, Role.ISSUED.value, credential_id)
+    index = index_of(_document_of(stored), registry)
+    if index is None:
+        raise ConnectorError(Reason.BAD_INPUT, f"the credential {credential_id} was issued without a status "
+                             "entry, so it cannot be revoked (issue with --status)")
+    return stored, registry.revoke(index)
+
+
+def _document_of(stored: StoredCredential) -> dict[str, Any]:
+    if stored.format is Format.LDP:
+        return json.loads(stored.document)
+    header, payload, _, _ = decode_parts(stored.document)
+    read = read_jwt(header, payload)
+    return payload if isinstance(read, str) else read[2]
 
 
 def unwrapped(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from connector.credentials import service as credentials
+from connector.credentials.status import StatusRegistry
 from connector.errors import ConnectorError, Reason
 from connector.identity.did import node_did_document
 from connector.node import NODE
@@ -22,6 +23,16 @@ def own_document(request: web.Request) -> dict:
 @public.get("/.well-known/did.json")
 async def did_json(request: web.Request) -> web.Response:
     return web.json_response(own_document(request), content_type="application/did+json")
+
+
+@public.get("/credentials/status/{scheme}")
+async def status_list(request: web.Request) -> web.Response:
+    """The node's revocation list, signed now (BitstringStatusList or StatusList2021)."""
+    node = request.app[NODE]
+    scheme = request.match_info["scheme"]
+    jwt = StatusRegistry(node.config.home, node.config.public_url).list_credential(scheme, node.signer)
+    kind = "application/vc+jwt" if scheme == "bitstring" else "application/jwt"
+    return web.Response(text=jwt, content_type=kind, headers={"Cache-Control": "max-age=60"})
 
 
 @management.get("/api/v1/did")
@@ -43,14 +54,26 @@ async def issue(request: web.Request) -> web.Response:
     node = request.app[NODE]
     body = await json_body(request)
     if not isinstance(body, dict) or not isinstance(body.get("subject"), str) or not isinstance(body.get("type"), str):
-        raise ConnectorError(Reason.BAD_INPUT, 'the body must be {"subject": DID, "type": NAME, "claims": {...}, "format": "jwt"|"jwt11"|"ldp"}')
+        raise ConnectorError(Reason.BAD_INPUT, 'the body must be {"subject": DID, "type": NAME, "claims": {...}, "format": "jwt"|"jwt11"|"ldp", "status": false}')
     claims = body.get("claims", {})
     if not isinstance(claims, dict):
         raise ConnectorError(Reason.BAD_INPUT, "claims must be a JSON object")
+    if not isinstance(body.get("status", False), bool):
+        raise ConnectorError(Reason.BAD_INPUT, "status must be true (revocable) or false")
+    registry = StatusRegistry(node.config.home, node.config.public_url) if body.get("status") else None
     stored, issued = await credentials.issue(
-        node.credentials, node.signer, node.resolver, body["subject"], body["type"], claims, str(body.get("format", "jwt"))
+        node.credentials, node.signer, node.resolver, body["subject"], body["type"], claims,
+        str(body.get("format", "jwt")), status=registry,
     )
     return web.json_response(credentials.issued_view(stored, issued), status=201)
+
+
+@management.post("/api/v1/credentials/issued/{id}/revoke")
+async def revoke(request: web.Request) -> web.Response:
+    node = request.app[NODE]
+    registry = StatusRegistry(node.config.home, node.config.public_url)
+    stored, changed = await credentials.revoke(node.credentials, registry, request.match_info["id"])
+    return web.json_response({**stored.summary(), "revoked": True, "changed": changed})
 
 
 @management.post("/api/v1/credentials/verify")

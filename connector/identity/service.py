@@ -45,6 +45,7 @@ def issue_credential(
     contexts: Sequence[str | dict[str, Any]] = (),
     valid_for: timedelta | None = None,
     now: datetime | None = None,
+    status: dict[str, Any] | None = None,
 ) -> dict[str, Any] | str:
     """A credential about `subject_did`: VC 1.1 with an LD proof (ldp) or as a VC-JWT 1.1
     (jwt11, DCP's vc11-sl2021/jwt profile), or VC 2.0 as a vc+jwt (jwt, vc20-bssl/jwt).
@@ -83,6 +84,8 @@ def issue_credential(
     credential[start] = xsd_now(now)
     if valid_for is not None:
         credential[end] = xsd_now(now + valid_for)
+    if status is not None:  # a status list entry (see connector/credentials/status.py)
+        credential["credentialStatus"] = status
     if fmt == "jwt":
         return issue_vc_jwt(credential, signer)
     if fmt == "jwt11":

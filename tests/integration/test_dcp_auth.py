@@ -514,3 +514,55 @@ async def test_another_wallets_vc11_presentation_is_accepted(nodes, folders, tmp
         status, body = await call(http, b, "/dsp/whoami", authorization(signer, b.did))
     assert (status, body) == (200, {"did": signer.did, "credentials": [
         {"issuer": anchor, "types": ["VerifiableCredential", "MembershipCredential"]}]})
+
+
+# --- credential status: the anchor node publishes its revocation list --------------------------
+
+
+@pytest.fixture
+async def with_anchor(folders):
+    """A, B and the anchor C as a whole serving node (its management API issues and revokes)."""
+    consumer, provider, anchor = folders
+    async with serving(anchor) as c, running(consumer) as (a, _), running(provider) as (b, b_app):
+        for old in await a.credentials.list(role=Role.HELD):
+            await a.credentials.delete(old.id, Role.HELD)
+        async with aiohttp.ClientSession() as http:
+            yield a, b, b_app, c, http
+
+
+@pytest.mark.parametrize("fmt", ["jwt", "jwt11"])
+async def test_a_revoked_membership_credential_is_refused_at_authentication(with_anchor, fmt):
+    a, b, b_app, c, http = with_anchor
+    issued = []
+    for _ in range(2):  # one to revoke, one that stays good
+        async with http.post(f"{c.management}/api/v1/credentials/issue", headers=c.auth, json={
+                "subject": a.did, "type": "MembershipCredential", "format": fmt, "status": True}) as response:
+            assert response.status == 201, await response.text()
+            issued.append(await response.json())
+    await credentials.hold(a.credentials, a.resolver, a.did, issued[0]["credential"])
+
+    async def whoami() -> tuple[int, dict]:
+        b_app[AUTH].verifier.forget()
+        b_app[AUTH].verifier.status.forget()
+        return await call(http, b, "/dsp/whoami", authorization(a.signer, b.did))
+
+    status, body = await whoami()
+    assert status == 200 and body["credentials"][0]["issuer"] == c.did
+    async with http.post(f"{c.management}/api/v1/credentials/issued/{issued[0]['id']}/revoke",
+                         headers=c.auth) as response:
+        assert response.status == 200 and (await response.json())["changed"] is True
+    status, body = await whoami()
+    scheme = "bitstring" if fmt == "jwt" else "sl2021"
+    assert status == 401 and body["reason"][0] == (
+        "a credential of the caller is not in good standing: the credential was revoked by its issuer "
+        f"(status list {c.public}/credentials/status/{scheme}, entry "
+        f"{issued[0]['credential'] and _entry(issued[0]['credential'])})")
+    await a.credentials.delete(issued[0]["id"], Role.HELD)
+    await credentials.hold(a.credentials, a.resolver, a.did, issued[1]["credential"])
+    status, body = await whoami()  # the other credential of the same list is still good
+    assert status == 200 and body["credentials"][0]["issuer"] == c.did
+
+
+def _entry(jwt: str) -> str:
+    claims = _claims(jwt)
+    return (claims.get("vc") or claims)["credentialStatus"]["statusListIndex"]
