@@ -52,8 +52,17 @@ class LedgerApp:
             base = State(View(store, v))
             self.chain_id = decode(base.get(CHAIN_ID) or encode(""))
             gv = decode(base.get(genesis.GENESIS_VERSION) or encode(v))
-            self.height = v - 1 if v > gv else v
+            # a store restored by state sync has no version before its snapshot's: nothing
+            # to replay, it opens at the snapshot's height
+            self.height = v - 1 if v > gv and self._has(v - 1) else v
         self._reset_check()
+
+    def _has(self, version: int) -> bool:
+        try:
+            self.store.root_at(version)
+        except LookupError:  # the store's VersionNotFound
+            return False
+        return True
 
     def restored(self) -> None:
         """State sync filled the empty store with a snapshot as its latest version: that
