@@ -16,6 +16,7 @@ from connector.identity.did import Signer
 from connector.identity.jose import decode_parts, read_jwt
 from connector.identity.resolver import DidResolver
 from connector.identity.service import issue_credential, verify_credential_file
+from connector.identity.statuslists import StatusLists
 from connector.identity.verification import Verification, is_presentation, parse_datetime
 
 DEFAULT_VALIDITY = timedelta(days=365)
@@ -122,8 +123,18 @@ def unwrapped(text: str) -> str:
 
 
 async def verify(text: str, resolver: DidResolver) -> Verification:
-    """Verify a credential or presentation, bare or as `credential issue --json` printed it."""
-    return await verify_credential_file(unwrapped(text), resolver)
+    """Verify a credential or presentation, bare or as `credential issue --json` printed it;
+    a credential that names a status list must also be in good standing there."""
+    return await with_status(await verify_credential_file(unwrapped(text), resolver), resolver)
+
+
+async def with_status(verification: Verification, resolver: DidResolver) -> Verification:
+    """VERIFICATION, with the status problems of a verified credential added."""
+    document = verification.document
+    if not verification.ok or document is None or is_presentation(document) or "credentialStatus" not in document:
+        return verification
+    problems = await StatusLists(resolver).problems(document)
+    return Verification.of(problems, document, verification.issuer) if problems else verification
 
 
 async def hold(
@@ -131,7 +142,7 @@ async def hold(
 ) -> tuple[StoredCredential, bool]:
     """Verify a credential issued to HOLDER (this node) and keep it; idempotent on the same id."""
     text = unwrapped(text)
-    verification = await verify_credential_file(text, resolver)
+    verification = await with_status(await verify_credential_file(text, resolver), resolver)
     if not verification.ok or verification.document is None:
         raise ConnectorError(Reason.INVALID_CREDENTIAL, "; ".join(verification.problems) or "the credential does not verify")
     if is_presentation(verification.document):

@@ -84,6 +84,11 @@ class DidResolver:
         self._pinned: dict[str, dict[str, Any]] = {}
 
     @property
+    def session(self) -> aiohttp.ClientSession | None:
+        """The outbound session it fetches with (None: one per fetch)."""
+        return self._session
+
+    @property
     def allow_private(self) -> bool:
         return self.policy.allow_private
 

@@ -33,7 +33,7 @@ class StatusLists:
                  policy: AddressPolicy | None = None, timeout: float = 5.0,
                  max_bytes: int = 2 * 1024 * 1024, ttl: float = 60.0, max_cached: int = 1000) -> None:
         self.resolver = resolver
-        self.session = session
+        self.session = session or resolver.session
         self.policy = policy or resolver.policy
         self.timeout = timeout
         self.max_bytes = max_bytes

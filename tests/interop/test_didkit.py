@@ -16,7 +16,7 @@ import pytest
 
 from connector.identity.did import Signer, did_key_document, did_key_from_jwk
 from connector.identity.jose import issue_vc_jwt, verify_jwt
-from connector.identity.jwt11 import issue_vc11_jwt
+from connector.identity.jwt11 import issue_vc11_jwt, issue_vp11_jwt
 from connector.identity.keys import Key, generate_key
 from connector.identity.proofs import issue_ldp, issue_presentation, verify_ldp, verify_presentation
 from connector.identity.resolver import DidResolver
@@ -199,3 +199,28 @@ async def test_vc2_ld_credential_verifies_in_didkit():
                    "reach a test node on http://127.0.0.1:PORT", raises=didkit.DIDKitException)
 async def test_didkit_resolves_a_loopback_did_web():
     await didkit.resolve_did("did:web:127.0.0.1%3A8181", "{}")
+
+
+async def test_communs_vc11_presentation_verifies_in_didkit():
+    """DCP's vc11-sl2021/jwt presentation: nonce and aud are didkit's challenge and domain."""
+    issuer, holder = Signer.for_did_key(generate_key("Ed25519")), Signer.for_did_key(generate_key("P-256"))
+    vc = issue_vc11_jwt(credential(issuer.did, holder.did), issuer)
+    vp = issue_vp11_jwt([vc], holder, audience="did:web:v.example", nonce="n-1")
+    options = {"proofFormat": "jwt", "challenge": "n-1", "domain": "did:web:v.example"}
+    assert await didkit_errors(didkit.verify_presentation, vp, options) == []
+    assert await didkit_errors(didkit.verify_presentation, vp, {**options, "challenge": "n-2"}) != []
+
+
+async def test_didkit_vc11_presentation_verifies_in_communs(resolver):
+    issuer, holder = Signer.for_did_key(generate_key("Ed25519")), Signer.for_did_key(generate_key("Ed25519"))
+    vc = issue_vc11_jwt(credential(issuer.did, holder.did), issuer)
+    unsigned = {"@context": [VC_V1], "type": ["VerifiablePresentation"], "holder": holder.did,
+                "verifiableCredential": [vc]}
+    options = {"proofFormat": "jwt", "verificationMethod": holder.verification_method,
+               "proofPurpose": "authentication", "challenge": "n-1", "domain": "did:web:v.example"}
+    vp = (await didkit.issue_presentation(json.dumps(unsigned), json.dumps(options),
+                                          jwk_text(holder.key))).strip('"')
+    result = await verify_jwt(vp, resolver, audience="did:web:v.example", nonce="n-1")
+    assert result.ok, result.problems
+    assert result.document["holder"] == holder.did
+    assert not (await verify_jwt(vp, resolver, audience="did:web:v.example", nonce="n-2")).ok

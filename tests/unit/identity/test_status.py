@@ -147,3 +147,19 @@ def test_the_registry_hands_out_each_entry_once(tmp_path):
         registry.revoke(10)
     registry.revoke(2)
     assert bit(registry.bits(), 2) and not bit(registry.bits(), 1)
+
+
+async def test_credential_verify_and_hold_check_the_status(resolver, did_server, web_node, registry):
+    from connector.credentials import service as credentials
+    from connector.credentials.store import InMemoryCredentialStore
+
+    issuer = web_node[0]
+    serve_list(did_server, registry, issuer, "bitstring")
+    token = issue_credential(issuer, "did:example:m", ["MembershipCredential"], {}, "jwt",
+                             status=registry.entry(registry.allocate(), "jwt"))
+    assert (await credentials.verify(token, resolver)).ok
+    registry.revoke(0)
+    result = await credentials.verify(token, resolver)
+    assert result.problems == (f"the credential was revoked by its issuer (status list {registry.url('bitstring')}, entry 0)",)
+    with pytest.raises(Exception, match="revoked by its issuer"):
+        await credentials.hold(InMemoryCredentialStore(), resolver, "did:example:m", token)
