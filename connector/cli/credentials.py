@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from urllib.parse import quote
 
 from connector.errors import ConnectorError, Reason
 from connector.terminal.common import config, read_input, run
@@ -68,10 +67,9 @@ def cmd_issue(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
-    if serving(args):
-        shown = request(args, "POST", f"/api/v1/credentials/issued/{quote(args.id, safe='')}/revoke")
-    else:
-        shown = run(_revoked(args))
+    # on the node's folder even while it serves: the revocation list is a file there, written
+    # under a lock, and the issued credential is only read
+    shown = run(_revoked(args))
     if args.json:
         print_json(shown)
     else:

@@ -68,13 +68,6 @@ async def issue(request: web.Request) -> web.Response:
     return web.json_response(credentials.issued_view(stored, issued), status=201)
 
 
-@management.post("/api/v1/credentials/issued/{id}/revoke")
-async def revoke(request: web.Request) -> web.Response:
-    node = request.app[NODE]
-    registry = StatusRegistry(node.config.home, node.config.public_url)
-    stored, changed = await credentials.revoke(node.credentials, registry, request.match_info["id"])
-    return web.json_response({**stored.summary(), "revoked": True, "changed": changed})
-
 
 @management.post("/api/v1/credentials/verify")
 async def verify(request: web.Request) -> web.Response:

@@ -38,6 +38,7 @@ from connector.auth.verifier import StaticTrustAnchors
 from connector.config import load, save
 from connector.credentials import service as credentials
 from connector.credentials.model import Role
+from connector.credentials.status import StatusRegistry
 from connector.identity import routes as identity
 from connector.identity.did import Signer, credential_service, did_web_document, did_web_from_url
 from connector.identity.jose import issue_vp_jwt, sign_jwt
@@ -548,9 +549,9 @@ async def test_a_revoked_membership_credential_is_refused_at_authentication(with
 
     status, body = await whoami()
     assert status == 200 and body["credentials"][0]["issuer"] == c.did
-    async with http.post(f"{c.management}/api/v1/credentials/issued/{issued[0]['id']}/revoke",
-                         headers=c.auth) as response:
-        assert response.status == 200 and (await response.json())["changed"] is True
+    registry = StatusRegistry(c.running.node.config.home, c.running.node.config.public_url)
+    stored, changed = await credentials.revoke(c.running.node.credentials, registry, issued[0]["id"])
+    assert changed and stored.subject == a.did
     status, body = await whoami()
     scheme = "bitstring" if fmt == "jwt" else "sl2021"
     assert status == 401 and body["reason"][0] == (
