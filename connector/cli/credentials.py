@@ -16,6 +16,10 @@ from connector.terminal.common import config, read_input, run
 from connector.terminal.management import request, serving
 from connector.terminal.output import fields, print_document, print_json, table
 
+# the proof suites of connector/identity/suites.py, named here so the CLI starts without crypto
+SUITE_NAMES = ("Ed25519Signature2020", "Ed25519Signature2018", "JsonWebSignature2020",
+               "eddsa-rdfc-2022", "ecdsa-rdfc-2019")
+
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     cred = commands.add_parser("credential", aliases=["credentials"],
@@ -27,6 +31,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     issue.add_argument("--claims", default="{}", help="a JSON object of claims about the subject")
     issue.add_argument("--format", choices=["jwt", "jwt11", "ldp"], default="jwt",
                        help="vc+jwt (VC 2.0), VC-JWT 1.1 (VC 1.1, DCP vc11-sl2021/jwt) or an LD proof (VC 1.1)")
+    issue.add_argument("--suite", choices=SUITE_NAMES,
+                       help="the proof suite of --format ldp (default Ed25519Signature2020)")
     issue.add_argument("--status", action="store_true",
                        help="revocable: give the credential an entry of this node's revocation list")
     issue.set_defaults(func=cmd_issue)
@@ -58,6 +64,8 @@ def cmd_issue(args: argparse.Namespace) -> int:
         raise ConnectorError(Reason.BAD_INPUT, "--claims must be a JSON object")
     body = {"subject": args.subject, "type": args.type, "claims": claims, "format": args.format,
             "status": args.status}
+    if args.suite:
+        body["suite"] = args.suite
     if serving(args):
         shown = request(args, "POST", "/api/v1/credentials/issue", body)
     else:
@@ -133,8 +141,9 @@ async def _issued(args: argparse.Namespace, body: dict) -> dict:
     async with open_node(config(args)) as node:
         registry = StatusRegistry(node.config.home, node.config.public_url) if body["status"] else None
         stored, issued = await credentials.issue(
-            node.credentials, node.signer, node.resolver, body["subject"], body["type"],
-            body["claims"], body["format"], status=registry)
+            node.credentials, credentials.suite_signer(node.keys, node.did, body.get("suite")),
+            node.resolver, body["subject"], body["type"], body["claims"], body["format"],
+            status=registry, suite=body.get("suite"))
         return credentials.issued_view(stored, issued)
 
 

@@ -14,9 +14,11 @@ from connector.credentials.store import CredentialStore
 from connector.errors import ConnectorError, Reason
 from connector.identity.did import Signer
 from connector.identity.jose import decode_parts, read_jwt
+from connector.identity.keys import KeyStore
 from connector.identity.resolver import DidResolver
 from connector.identity.service import issue_credential, verify_credential_file
 from connector.identity.statuslists import StatusLists
+from connector.identity.suites import NAMES, SUITES
 from connector.identity.verification import Verification, is_presentation, parse_datetime
 
 DEFAULT_VALIDITY = timedelta(days=365)
@@ -70,6 +72,7 @@ async def issue(
     fmt: str = "jwt",
     validity: timedelta = DEFAULT_VALIDITY,
     status: StatusRegistry | None = None,
+    suite: str | None = None,
 ) -> tuple[StoredCredential, dict | str]:
     """Issue a credential to SUBJECT, keep a record of it, and return both. With STATUS, the
     credential gets the next entry of the node's revocation list (so it can be revoked)."""
@@ -77,9 +80,12 @@ async def issue(
         raise ConnectorError(Reason.BAD_INPUT, f"the type {credential_type!r} must be a plain name such as MembershipCredential")
     if status is not None and fmt not in ("jwt", "jwt11"):
         raise ConnectorError(Reason.BAD_INPUT, "a revocable credential (--status) is issued as jwt or jwt11, not ldp")
+    if suite is not None and fmt != "ldp":
+        raise ConnectorError(Reason.BAD_INPUT, "a proof suite is chosen for --format ldp only")
     entry = status.entry(status.allocate(), fmt) if status is not None else None
     issued = issue_credential(
-        signer, subject, [credential_type], dict(claims or {}), fmt, valid_for=validity, status=entry
+        signer, subject, [credential_type], dict(claims or {}), fmt, valid_for=validity, status=entry,
+        suite=suite or "Ed25519Signature2020",
     )
     text, form = _document_text(issued)
     verification = await verify_credential_file(text, resolver)  # our own did:web is pinned
@@ -107,6 +113,14 @@ def _document_of(stored: StoredCredential) -> dict[str, Any]:
     header, payload, _, _ = decode_parts(stored.document)
     read = read_jwt(header, payload)
     return payload if isinstance(read, str) else read[2]
+
+
+def suite_signer(keys: KeyStore, did: str, suite: str | None) -> Signer:
+    """The node's key a proof suite takes: Ed25519, else P-256 (ecdsa-rdfc-2019)."""
+    if suite is not None and suite not in SUITES:
+        raise ConnectorError(Reason.BAD_INPUT, f"unknown proof suite {suite!r} (known: {NAMES})")
+    curves = SUITES[suite].curves if suite else ("Ed25519",)
+    return Signer.for_store(keys, did, "Ed25519" if "Ed25519" in curves else "P-256")
 
 
 def unwrapped(text: str) -> str:

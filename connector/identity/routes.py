@@ -54,16 +54,19 @@ async def issue(request: web.Request) -> web.Response:
     node = request.app[NODE]
     body = await json_body(request)
     if not isinstance(body, dict) or not isinstance(body.get("subject"), str) or not isinstance(body.get("type"), str):
-        raise ConnectorError(Reason.BAD_INPUT, 'the body must be {"subject": DID, "type": NAME, "claims": {...}, "format": "jwt"|"jwt11"|"ldp", "status": false}')
+        raise ConnectorError(Reason.BAD_INPUT, 'the body must be {"subject": DID, "type": NAME, "claims": {...}, "format": "jwt"|"jwt11"|"ldp", "status": false, "suite": NAME}')
     claims = body.get("claims", {})
     if not isinstance(claims, dict):
         raise ConnectorError(Reason.BAD_INPUT, "claims must be a JSON object")
     if not isinstance(body.get("status", False), bool):
         raise ConnectorError(Reason.BAD_INPUT, "status must be true (revocable) or false")
+    suite = body.get("suite")
+    if suite is not None and not isinstance(suite, str):
+        raise ConnectorError(Reason.BAD_INPUT, "suite must be a proof suite name such as eddsa-rdfc-2022")
     registry = StatusRegistry(node.config.home, node.config.public_url) if body.get("status") else None
     stored, issued = await credentials.issue(
-        node.credentials, node.signer, node.resolver, body["subject"], body["type"], claims,
-        str(body.get("format", "jwt")), status=registry,
+        node.credentials, credentials.suite_signer(node.keys, node.did, suite), node.resolver,
+        body["subject"], body["type"], claims, str(body.get("format", "jwt")), status=registry, suite=suite,
     )
     return web.json_response(credentials.issued_view(stored, issued), status=201)
 

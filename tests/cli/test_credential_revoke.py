@@ -36,3 +36,26 @@ def test_issue_with_status_then_revoke(capsys, tmp_path):
     assert code == 1 and "issued without a status entry" in err and "Traceback" not in err
     code, _, err = run(capsys, "credential", "revoke", "urn:uuid:nope", "--dir", folder)
     assert code == 1 and "no issued credential" in err
+
+
+def test_the_cli_knows_every_proof_suite():
+    from connector.cli.credentials import SUITE_NAMES
+    from connector.identity.suites import SUITES
+
+    assert set(SUITE_NAMES) == set(SUITES)
+
+
+def test_issue_with_each_suite_verifies(capsys, tmp_path):
+    folder = str(init_node(tmp_path / "node", registration="leiCode:529900T8BM49AURSDO55"))
+    for suite in ("eddsa-rdfc-2022", "ecdsa-rdfc-2019", "Ed25519Signature2018"):
+        code, out, err = run(capsys, "credential", "issue", "--subject", "did:web:member.example", "--type",
+                             "MembershipCredential", "--format", "ldp", "--suite", suite, "--json", "--dir", folder)
+        assert code == 0, err
+        credential = json.loads(out)["credential"]
+        assert suite in (credential["proof"]["type"], credential["proof"].get("cryptosuite"))
+        (tmp_path / "vc.json").write_text(json.dumps(credential))
+        code, out, err = run(capsys, "credential", "verify", str(tmp_path / "vc.json"), "--dir", folder)
+        assert code == 0 and "valid" in out, (out, err)
+    code, _, err = run(capsys, "credential", "issue", "--subject", "did:web:m.example", "--type", "X",
+                       "--suite", "eddsa-rdfc-2022", "--dir", folder)
+    assert code == 1 and "for --format ldp only" in err
