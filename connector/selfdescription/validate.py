@@ -14,7 +14,7 @@ from rdflib import Graph
 
 from connector.identity.resolver import DidResolver
 from connector.identity.verification import utcnow
-from connector.selfdescription import compliance, labels, participant
+from connector.selfdescription import compliance, labels, participant, registration
 from connector.selfdescription import report as r
 from connector.selfdescription.model import NAMESPACES, Framework
 from connector.selfdescription.parse import Parsed, ParseProblem, parse
@@ -107,6 +107,7 @@ async def validate_self_description(
             problems.append(Problem(r.SHACL, f"SHACL validation could not run: {exc}"))
         problems += participant.participant_problems(graph, parsed, framework)
         problems += compliance.required_problems(graph, framework, now)
+        problems += registration.registration_problems(graph, framework)
         problems += labels.label_problems(graph, framework)
     problems += compliance.country_problems(graph)
     problems += compliance.did_problems(parsed)
