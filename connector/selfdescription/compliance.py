@@ -3,8 +3,9 @@
 gx-compliance (README-api, "Compliance checks"): every credential is signed and its
 signature verifies; issuers, holders and verification methods are coherent DIDs; country
 subdivision codes are in its ISO 3166-2 list; a participant comes with its registration
-number credential and the issuer's terms and conditions; nothing is expired. Label criteria
-(service offerings) are not checked here.
+number credential and the issuer's terms and conditions; nothing is expired. The participant itself (class, holder,
+name) is checked in participant.py, registration numbers in registration.py, label criteria
+in labels.py.
 """
 
 from __future__ import annotations
