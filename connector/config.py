@@ -98,6 +98,8 @@ class NodeConfig:
     sparql: SparqlConfig = field(default_factory=SparqlConfig)
     provider_decisions: str = "auto"  # [negotiation]: "auto" (the ODRL evaluator) or "manual"
     consumer_decisions: str = "auto"
+    # [transfer] provider_decisions: "auto" (start each request the agreement allows) or "manual"
+    transfer_provider_decisions: str = "auto"
     # [auth] static_callers: conformance testing only (connector/auth/static_callers.py)
     static_callers: tuple[StaticCaller, ...] = field(default_factory=tuple)
 
@@ -124,6 +126,8 @@ class NodeConfig:
         if self.registration_number:
             node["registration_number"] = self.registration_number
         extra: dict[str, Any] = {}
+        if self.transfer_provider_decisions != "auto":
+            extra["transfer"] = {"provider_decisions": self.transfer_provider_decisions}
         if self.static_callers:  # written only when set: init never enables it
             extra["auth"] = {"static_callers": [{"id": c.id, "token_file": c.token_file} for c in self.static_callers]}
         return {
@@ -187,7 +191,7 @@ def load(home: Path) -> NodeConfig:
         raise _bad(home, f"not valid TOML ({exc})") from None
     sections = {}
     for name in ("node", "public", "management", "storage", "security", "compute", "negotiation", "catalog",
-                 "sparql", "auth"):
+                 "sparql", "auth", "transfer"):
         section = raw.get(name, {})
         if not isinstance(section, dict):
             raise _bad(home, f"[{name}] must be a table")
@@ -244,7 +248,15 @@ def load(home: Path) -> NodeConfig:
         sparql=_sparql(home, sections["sparql"]),
         **_decisions(home, sections["negotiation"]),
         static_callers=_static_callers(home, sections["auth"]),
+        transfer_provider_decisions=_transfer_decisions(home, sections["transfer"]),
     )
+
+
+def _transfer_decisions(home: Path, table: dict[str, Any]) -> str:
+    value = _get(home, table, "provider_decisions", str, "auto")
+    if value not in ("auto", "manual"):
+        raise _bad(home, f'[transfer] provider_decisions must be "auto" or "manual", not {value!r}')
+    return value
 
 
 def _static_callers(home: Path, table: dict[str, Any]) -> tuple[StaticCaller, ...]:

@@ -58,17 +58,29 @@ async def _handle(request: web.Request, role: Role, allowed: tuple[str, ...]) ->
 # ---- provider -------------------------------------------------------------------------
 
 
-@public.get(N + "/{pid}")
-async def get_negotiation(request: web.Request) -> web.Response:
+async def _get(request: web.Request, role: Role) -> web.Response:
     caller: Caller | None = caller_of(request)
     pid = request.match_info["pid"]
     try:
         if caller is None:  # pragma: no cover - see _handle
             raise NegotiationError(401, "authenticate with a DCP ID token")
         n = await _service(request).get_for(pid, caller)
+        if n.role is not role:
+            raise NegotiationError(404, "no such negotiation")
     except NegotiationError as exc:
-        return _error(exc.status, str(exc), pid, Role.PROVIDER)
+        return _error(exc.status, str(exc), pid, role)
     return web.json_response(codec.negotiation_json(n))
+
+
+@public.get(N + "/{pid}")
+async def get_negotiation(request: web.Request) -> web.Response:
+    return await _get(request, Role.PROVIDER)
+
+
+@public.get(C + "/{pid}")
+async def get_consumer_negotiation(request: web.Request) -> web.Response:
+    """DSP 2025-1: the consumer's callback answers the state of its process too."""
+    return await _get(request, Role.CONSUMER)
 
 
 @public.post(N + "/request")
@@ -132,10 +144,21 @@ async def start_negotiation(request: web.Request) -> web.Response:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise ConnectorError(Reason.BAD_INPUT, "the body must be a JSON object")
-    provider, dataset, offer = body.get("providerUrl"), body.get("datasetId"), body.get("offerId")
-    if not isinstance(provider, str) or not isinstance(dataset, str) or not (offer is None or isinstance(offer, str)):
-        raise ConnectorError(Reason.BAD_INPUT, 'the body must be {"providerUrl": URL, "datasetId": ID, "offerId": ID?}')
-    n = await _service(request).start(provider, dataset, offer)
+    usage = ('the body must be {"providerUrl": URL, "datasetId": ID, "offerId": ID?} (the offer read from the '
+             'provider\'s catalog) or {"providerAddress": DSP_BASE_URL, "providerId": DID, "datasetId": ID, '
+             '"offer": ODRL_OFFER} (an offer already held)')
+    dataset = body.get("datasetId")
+    if "providerAddress" in body or "offer" in body:
+        address, provider_id, offer = body.get("providerAddress"), body.get("providerId"), body.get("offer")
+        if not (isinstance(address, str) and isinstance(provider_id, str) and provider_id
+                and isinstance(dataset, str) and isinstance(offer, dict)) or "providerUrl" in body:
+            raise ConnectorError(Reason.BAD_INPUT, usage)
+        n = await _service(request).start_with_offer(address, provider_id, dataset, offer)
+        return web.json_response(summary(n), status=201)
+    provider, offer_id = body.get("providerUrl"), body.get("offerId")
+    if not isinstance(provider, str) or not isinstance(dataset, str) or not (offer_id is None or isinstance(offer_id, str)):
+        raise ConnectorError(Reason.BAD_INPUT, usage)
+    n = await _service(request).start(provider, dataset, offer_id)
     return web.json_response(summary(n), status=201)
 
 

@@ -272,6 +272,31 @@ class NegotiationService:
             raise ConnectorError(Err.NOT_FOUND, f"the dataset {dataset_id} has no offer {offer_id or ''}".strip())
         offer = {**chosen[0], "@type": "Offer", "target": dataset["@id"]}
         provider_did = named_provider(dataset, offer) or await self._provider_did(base)
+        return await self._request(base, provider_did, offer)
+
+    async def start_with_offer(self, provider_address: str, provider_id: str, dataset_id: str,
+                               offer: dict[str, Any]) -> ContractNegotiation:
+        """The consumer asks for DATASET_ID under OFFER, which its operator already holds: no
+        catalog is read, PROVIDER_ADDRESS is the provider's DSP base URL and PROVIDER_ID the
+        identity it authenticates with (a DSP counterpart need not serve its catalog to us)."""
+        if not provider_address.startswith(("http://", "https://")):
+            raise ConnectorError(Err.BAD_INPUT, f"the provider's DSP address {provider_address!r} is not an http(s) URL")
+        if not isinstance(offer.get("@id"), str):
+            raise ConnectorError(Err.BAD_INPUT, "the offer needs its @id")
+        terms = {k: v for k, v in offer.items() if k not in ("@context", codec.SIGNATURE)}
+        terms = {**terms, "@type": "Offer", "target": dataset_id}
+        terms.setdefault("assigner", provider_id)
+        try:
+            _policy(terms)
+        except Exception as exc:  # noqa: BLE001 - the policy library's errors
+            raise ConnectorError(Err.BAD_INPUT, f"the offer is not a usable ODRL policy: {exc}") from None
+        if codec.problems("ContractRequestMessage", {"@context": [codec.DSP_CONTEXT], "@type": "ContractRequestMessage",
+                                                     "consumerPid": "x", "offer": terms, "callbackAddress": "x"}):
+            raise ConnectorError(Err.BAD_INPUT, "the offer is not a DSP offer (an @id and a permission or prohibition)")
+        return await self._request(provider_address.rstrip("/"), provider_id, terms)
+
+    async def _request(self, base: str, provider_did: str, offer: dict[str, Any]) -> ContractNegotiation:
+        offer = {**offer}
         offer.setdefault("assigner", provider_did)
         n = start(Role.CONSUMER, new_id=new_pid(), counterparty_did=provider_did,
                   counterparty_address=base, offer=offer, now=now())

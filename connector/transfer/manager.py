@@ -211,7 +211,8 @@ def service_for(node: Node, negotiations: NegotiationService,
     public = node.config.public_url.rstrip("/")
     return TransferService(store=SqlTransferStore(node.database), did=node.did, dsp_url=public + DSP_PATH,
                            public_url=public, signer=node.signer, session=node.session,
-                           negotiations=negotiations, catalog=catalog)
+                           negotiations=negotiations, catalog=catalog,
+                           manual=node.config.transfer_provider_decisions == "manual")
 
 
 async def transfer_context(app: web.Application) -> AsyncIterator[None]:

@@ -56,17 +56,27 @@ async def _handle(request: web.Request, role: Role, allowed: str) -> web.Respons
     return web.json_response(codec.process_json(p), status=status)
 
 
-@public.get(T + "/{pid}")
-async def get_transfer(request: web.Request) -> web.Response:
+async def _get(request: web.Request, role: Role) -> web.Response:
     pid = request.match_info["pid"]
     caller = caller_of(request)
     try:
         if caller is None:  # pragma: no cover - see _handle
             raise TransferError(401, "authenticate with a DCP ID token")
-        p = await _service(request).get_for(pid, caller, Role.PROVIDER)
+        p = await _service(request).get_for(pid, caller, role)
     except TransferError as exc:
-        return _error(exc.status, str(exc), pid, Role.PROVIDER)
+        return _error(exc.status, str(exc), pid, role)
     return web.json_response(codec.process_json(p))
+
+
+@public.get(T + "/{pid}")
+async def get_transfer(request: web.Request) -> web.Response:
+    return await _get(request, Role.PROVIDER)
+
+
+@public.get(C + "/{pid}")
+async def get_consumer_transfer(request: web.Request) -> web.Response:
+    """DSP 2025-1: the consumer's callback answers the state of its process too."""
+    return await _get(request, Role.CONSUMER)
 
 
 def _add(table: web.RouteTableDef, prefix: str, role: Role) -> None:
@@ -91,17 +101,20 @@ _add(public, C, Role.CONSUMER)
 @management.post("/api/v1/transfers")
 async def start_transfer(request: web.Request) -> web.Response:
     body = await json_body(request)
-    usage_text = ('the body must be {"agreementId": ID, "providerUrl": URL?, "format": '
-                  f'{"|".join(FORMATS)}?, "dataAddress": DataAddress?, "purpose": TEXT?}}')
-    if not isinstance(body, dict):
+    usage_text = ('the body must be {"agreementId": ID, "providerUrl": URL? or "providerAddress": DSP_BASE_URL?, '
+                  f'"format": {"|".join(FORMATS)}?, "dataAddress": DataAddress?, "purpose": TEXT?}}')
+    if not isinstance(body, dict) or ("providerUrl" in body and "providerAddress" in body):
         raise ConnectorError(Reason.BAD_INPUT, usage_text)
     agreement, provider = body.get("agreementId"), body.get("providerUrl")
+    dsp_address = body.get("providerAddress")
+    if not (dsp_address is None or isinstance(dsp_address, str) and dsp_address.startswith(("http://", "https://"))):
+        raise ConnectorError(Reason.BAD_INPUT, usage_text)
     format_, address, purpose = body.get("format", PULL), body.get("dataAddress"), body.get("purpose")
     if (not isinstance(agreement, str) or not (provider is None or isinstance(provider, str))
             or not isinstance(format_, str) or not (address is None or isinstance(address, dict))
             or not (purpose is None or isinstance(purpose, str))):
         raise ConnectorError(Reason.BAD_INPUT, usage_text)
-    p = await _service(request).request(provider, agreement, format_, address, purpose)
+    p = await _service(request).request(provider, agreement, format_, address, purpose, dsp_address=dsp_address)
     return web.json_response(summary(p), status=201)
 
 

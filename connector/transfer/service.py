@@ -185,8 +185,10 @@ class TransferService:
         return _ALL if p.state.final else ()
 
     async def request(self, provider_url: str | None, agreement_id: str, format: str = PULL,
-                      data_address: dict[str, Any] | None = None, purpose: str | None = None) -> TransferProcess:
-        """The consumer asks the provider of AGREEMENT_ID for a transfer."""
+                      data_address: dict[str, Any] | None = None, purpose: str | None = None,
+                      *, dsp_address: str | None = None) -> TransferProcess:
+        """The consumer asks the provider of AGREEMENT_ID for a transfer (at PROVIDER_URL, found
+        through its dspace-version; at DSP_ADDRESS, its DSP base itself; else where it agreed)."""
         if format not in FORMATS:
             raise ConnectorError(Err.BAD_INPUT, f"format must be one of {', '.join(FORMATS)}")
         if format == PUSH and not (data_address or {}).get("endpoint"):
@@ -198,7 +200,8 @@ class TransferService:
         n = await self.negotiations.finalized(agreement_id)
         if n is None or n.role is not Role.CONSUMER:
             raise ConnectorError(Err.NOT_FOUND, f"no FINALIZED agreement {agreement_id} of ours as consumer")
-        base = await dsp_base(self.session, provider_url) if provider_url else n.counterparty_address
+        base = (dsp_address.rstrip("/") if dsp_address
+                else await dsp_base(self.session, provider_url) if provider_url else n.counterparty_address)
         if not base:
             raise ConnectorError(Err.BAD_INPUT, "the provider's DSP address is unknown; give its URL")
         p = start(new_id=new_pid(), counterparty_did=n.counterparty_did, counterparty_address=base,

@@ -153,3 +153,40 @@ async def test_an_unsigned_agreement_from_a_foreign_provider_is_finalized(consum
             for task in provider.tasks:
                 task.cancel()
             await runner.cleanup()
+
+
+async def test_a_negotiation_on_an_offer_already_held_reads_no_catalog(consumer_dir):
+    """The operator names the provider's DSP address, its id and the offer: the node asks for
+    it without reading the catalog (a DSP counterpart need not serve its catalog to us)."""
+    async with serving(consumer_dir) as consumer, client() as http:
+        port = free_port()
+        provider = ForeignProvider(f"http://127.0.0.1:{port}", consumer.did)
+        runner = web.AppRunner(provider.app())
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        url = f"{consumer.management}/api/v1/negotiations"
+        try:
+            body = {"providerAddress": f"{provider.base}/dsp", "providerId": provider.did, "datasetId": DATASET}
+            for bad in ({**body, "offer": {"@id": "urn:uuid:o"}},  # no rule: not a DSP offer
+                        {**body, "offer": "urn:uuid:o"},
+                        {k: v for k, v in {**body, "offer": OFFER}.items() if k != "providerId"},
+                        {**body, "providerAddress": "ftp://x", "offer": OFFER}):
+                async with http.post(url, json=bad, headers=consumer.auth) as r:
+                    assert r.status == 400, await r.text()
+            async with http.post(url, json={**body, "offer": OFFER}, headers=consumer.auth) as r:
+                assert r.status == 201, await r.text()
+                started = await r.json()
+            assert started["counterparty"] == provider.did and started["offer"]["@id"] == OFFER["@id"]
+            deadline = time.monotonic() + 20
+            while True:
+                async with http.get(f"{url}/{started['id']}", headers=consumer.auth) as r:
+                    found = await r.json()
+                if found["state"] in ("FINALIZED", "TERMINATED") or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.1)
+            assert found["state"] == "FINALIZED", (found, provider.received)
+            assert "ContractRequestMessage" in provider.received
+        finally:
+            for task in provider.tasks:
+                task.cancel()
+            await runner.cleanup()

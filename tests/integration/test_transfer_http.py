@@ -88,7 +88,9 @@ async def test_pull_and_push_between_real_nodes(folders, tmp_path, capsys):
         await web.TCPSite(runner, "127.0.0.1", port).start()
         try:
             address = codec.data_address(f"http://127.0.0.1:{port}/incoming", {"authorization": "sink-secret", "authType": "bearer"})
-            request = {"providerUrl": provider.public, "agreementId": agreement, "format": "HttpData-PUSH", "dataAddress": address}
+            # the provider's DSP base given as is (providerAddress): no dspace-version lookup
+            request = {"providerAddress": f"{provider.public}/dsp", "agreementId": agreement, "format": "HttpData-PUSH",
+                       "dataAddress": address}
             async with http.post(f"{member.management}/api/v1/transfers", json=request, headers=member.auth) as response:
                 assert response.status == 201, await response.text()
                 push = await response.json()
@@ -115,7 +117,9 @@ async def test_pull_and_push_between_real_nodes(folders, tmp_path, capsys):
         err = capsys.readouterr().err
         assert "no FINALIZED agreement" in err and "Traceback" not in err and not (tmp_path / "none").exists()
         # management API input errors
-        for bad in ({"agreementId": 5}, {"agreementId": "urn:uuid:none"}, [1]):
+        for bad in ({"agreementId": 5}, {"agreementId": "urn:uuid:none"}, [1],
+                    {"agreementId": agreement, "providerAddress": "ftp://x"},
+                    {"agreementId": agreement, "providerAddress": f"{provider.public}/dsp", "providerUrl": provider.public}):
             async with http.post(f"{member.management}/api/v1/transfers", json=bad, headers=member.auth) as response:
                 assert response.status in (400, 404)
                 assert (await response.json())["detail"]

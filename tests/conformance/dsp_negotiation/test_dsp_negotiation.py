@@ -476,6 +476,23 @@ async def test_cn_c_an_unsigned_agreement_from_a_provider_that_does_not_sign_is_
     assert shown["agreementAuthentication"] == "caller-token" and shown["agreementId"] == signed["agreement"]["@id"]
 
 
+async def _get(url: str, caller: str = KIT.did) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as s, s.get(url, headers={"X-Test-Caller": caller}) as r:
+        return r.status, await r.json(content_type=None)
+
+
+async def test_cn_c_the_consumer_answers_the_state_of_its_process(setup):
+    """DSP 2025-1 (and the TCK's thenVerifyConsumerState): GET {callback}/negotiations/:consumerPid."""
+    node, kit = setup
+    cpid, offer = await _consume(node, kit)
+    status, body = await _get(f"{node.base}/dsp/callback/negotiations/{cpid}")
+    assert check(status, body, 200, "ContractNegotiation")["state"] == "REQUESTED"
+    assert body["consumerPid"] == cpid and body["providerPid"] == Kit.pid
+    check(*await _get(f"{node.base}/dsp/callback/negotiations/{cpid}", caller="did:web:other.example"),
+          404, "ContractNegotiationError")  # never another's
+    check(*await _get(f"{node.base}/dsp/negotiations/{cpid}"), 404, "ContractNegotiationError")  # not a provider's
+
+
 async def test_cn_c_a_signed_agreement_is_recorded_as_signed(setup):
     node, kit = setup
     cpid, offer = await _consume(node, kit)

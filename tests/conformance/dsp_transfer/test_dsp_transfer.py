@@ -362,3 +362,23 @@ async def eventually_bound(node: Node, cpid: str) -> bool:
             return True
         await asyncio.sleep(0.03)
     return False
+
+
+async def _get(url: str, caller: str = KIT.did) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as s, s.get(url, headers={"X-Test-Caller": caller}) as r:
+        return r.status, await r.json(content_type=None)
+
+
+async def test_tp_c_the_consumer_answers_the_state_of_its_process(auto):
+    """DSP 2025-1 (and the TCK's thenVerifyConsumerState): GET {callback}/transfers/:consumerPid."""
+    node, kit = auto
+    cpid = await _consume(node, kit)
+    status, body = await _get(f"{node.base}/dsp/callback/transfers/{cpid}")
+    assert check(status, body, 200, "TransferProcess")["state"] == "REQUESTED"
+    assert body["consumerPid"] == cpid and body["providerPid"] == Kit.pid
+    await _from_kit(node, cpid, "TransferStartMessage")
+    status, body = await _get(f"{node.base}/dsp/callback/transfers/{cpid}")
+    assert check(status, body, 200, "TransferProcess")["state"] == "STARTED"
+    # never another's, and a consumer process is not found on the provider's path
+    check(*await _get(f"{node.base}/dsp/callback/transfers/{cpid}", caller="did:web:other.example"), 404, "TransferError")
+    check(*await _get(f"{node.base}/dsp/transfers/{cpid}"), 404, "TransferError")
