@@ -12,8 +12,8 @@ the tokens itself, skipping strings, IRIs, comments, variables and prefixed name
 
 Everything else, including syntax errors, is left to pyoxigraph's parser in the worker.
 
-The same scan tells the worker whether a query names its own dataset (FROM, FROM NAMED): only a
-query that does not gets the union of all graphs as its default graph.
+The same tokenizer tells the worker whether a query names its own dataset (FROM, FROM NAMED):
+only a query that does not, sent without dataset parameters, runs on the union of all graphs.
 """
 
 from __future__ import annotations

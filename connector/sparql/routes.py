@@ -63,10 +63,8 @@ async def sparql(request: web.Request) -> web.Response:
     except QueryRefused as exc:
         return error(exc.status, str(exc))
     if not acceptable_at_all(preferences):
-        return error(
-            406,
-            f"the Accept header refuses every format this endpoint produces; offered: {', '.join(offered())}",
-        )
+        offers = ", ".join(offered())
+        return error(406, f"the Accept header refuses every format we produce; offered: {offers}")
     try:
         client = await client_of(request, service.settings.limits)
     except ConnectorError as exc:
