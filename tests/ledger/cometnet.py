@@ -65,7 +65,9 @@ class CometNet:
         self.apps[i] = subprocess.Popen(
             [sys.executable, "-m", "ledger.cli", "ledger", "app", "--dir", str(self.home(i)),
              "--log-level", "DEBUG"], stdout=log, stderr=log, env={**os.environ})
-        self._wait_listening(self.base + 3 * i + 2)
+        engine = EngineConfig.load(self.home(i))
+        assert engine is not None
+        self._wait_listening(engine.abci)
         log = open(self.root / f"cometbft{i}.log", "ab")  # noqa: SIM115
         self.nodes[i] = subprocess.Popen(
             [str(self.binary), "start", "--home", str(self.home(i) / "cometbft")],
@@ -75,15 +77,29 @@ class CometNet:
         for i in range(self.n):
             self.start(i)
 
-    def _wait_listening(self, port: int, timeout: float = 20) -> None:
+    def _wait_listening(self, address: str, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                if address.startswith("unix://"):
+                    with socket.socket(socket.AF_UNIX) as s:
+                        s.connect(address.removeprefix("unix://"))
+                else:
+                    port = int(address.rpartition(":")[2])
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 return
             except OSError:
                 time.sleep(0.05)
-        pytest.fail(f"the ABCI app did not listen on {port}")
+        pytest.fail(f"the ABCI app did not listen on {address}")
+
+    def use_unix_socket(self, i: int, path: Path) -> None:
+        """Node i's CometBFT reaches its app over a unix socket instead of TCP."""
+        engine = EngineConfig.load(self.home(i))
+        assert engine is not None
+        toml = self.home(i) / "cometbft" / "config" / "config.toml"
+        toml.write_text(toml.read_text().replace(engine.abci, f"unix://{path}"))
+        engine.abci = f"unix://{path}"
+        engine.save(self.home(i))
 
     def kill(self, i: int) -> None:
         for procs in (self.nodes, self.apps):

@@ -5,6 +5,8 @@ CLI reads the results through CometBFT's RPC unchanged."""
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -68,9 +70,12 @@ def test_one_cometbft_validator_runs_our_app(one: CometNet,
 @pytest.fixture
 def four(tmp_path: Path) -> Iterator[CometNet]:
     net = CometNet(tmp_path, 4)
+    short = Path(tempfile.mkdtemp(prefix="abci-"))  # a unix socket path has ~100 bytes at most
+    net.use_unix_socket(1, short / "app1.sock")  # one node reaches its app over unix://
     net.start_all()
     yield net
     net.stop_all()
+    shutil.rmtree(short, ignore_errors=True)
 
 
 def _same_app_hashes(net: CometNet, nodes: list[int]) -> int:
