@@ -22,10 +22,11 @@ from ..errors import LedgerError, Reason
 from . import convert
 from .pb.tendermint.abci import types_pb2 as pb
 from .snapshots import Snapshots
-from .wire import FramingError, frame, read_frame
+from .wire import FramingError, frame, missing, split_frames
 
 log = logging.getLogger("ledger.cometbft")
 Handler = Callable[[Any], pb.Response]
+READ_BYTES = 256 * 1024
 
 
 def parse_listen(address: str) -> tuple[str, str | int]:
@@ -96,15 +97,34 @@ class AbciServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        pending = b""
         try:
-            while (raw := await read_frame(reader)) is not None:
-                try:
-                    req = pb.Request.FromString(raw)
-                except ProtobufDecodeError:
-                    writer.write(frame(_exception("the request is not a protobuf Request")))
+            # Whatever has arrived is answered in one write: CometBFT pipelines its mempool's
+            # CheckTx requests, and one system call per message would dominate small ones.
+            while True:
+                raws, pending = split_frames(pending)
+                out: list[bytes] = []
+                for raw in raws:
+                    try:
+                        req = pb.Request.FromString(raw)
+                    except ProtobufDecodeError:
+                        writer.write(b"".join(out) + frame(
+                            _exception("the request is not a protobuf Request")))
+                        return
+                    out.append(frame(self.respond(req).SerializeToString()))
+                if out:
+                    writer.write(b"".join(out))
+                    await writer.drain()
+                need = missing(pending)
+                if need > READ_BYTES:  # the rest of a large message, read at once
+                    pending += await reader.readexactly(need)
+                    continue
+                chunk = await reader.read(READ_BYTES)
+                if not chunk:
                     break
-                writer.write(frame(self.respond(req).SerializeToString()))
-                await writer.drain()
+                pending += chunk
+        except asyncio.IncompleteReadError:
+            pass
         except FramingError as e:
             log.warning("ABCI connection closed: %s", e)
             writer.write(frame(_exception(str(e))))

@@ -49,6 +49,18 @@ async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
         raise FramingError("the stream ended inside a message") from None
 
 
+def missing(partial: bytes) -> int:
+    """How many bytes the partial frame at the start of `partial` still lacks (0 when its
+    length prefix itself is incomplete: read on as usual)."""
+    length, shift = 0, 0
+    for i, b in enumerate(partial[:_MAX_VARINT]):
+        length |= (b & 0x7F) << shift
+        if b < 0x80:
+            return max(0, i + 1 + length - len(partial))
+        shift += 7
+    return 0
+
+
 def split_frames(buf: bytes) -> tuple[list[bytes], bytes]:
     """The complete messages at the start of `buf`, and the bytes left over (a partial one)."""
     out: list[bytes] = []

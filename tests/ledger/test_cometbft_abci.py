@@ -108,6 +108,16 @@ async def test_a_block_over_the_socket_matches_the_app_in_process(
     await c.close()
 
 
+async def test_a_large_request_is_read_whole_and_answered(
+        served: tuple[str, LedgerApp]) -> None:
+    c = await AbciClient.connect(served[0])
+    big = (await c.call(pb.Request(check_tx=pb.RequestCheckTx(tx=b"\x01" * 3_000_000))))
+    assert big.check_tx.code != 0
+    echo = pb.Request(echo=pb.RequestEcho(message="m" * 1_000_000))
+    assert (await c.call(echo)).echo.message == "m" * 1_000_000
+    await c.close()
+
+
 async def test_vote_extensions_are_empty(served: tuple[str, LedgerApp]) -> None:
     c = await AbciClient.connect(served[0])
     ext = (await c.call(pb.Request(extend_vote=pb.RequestExtendVote(height=3)))).extend_vote
