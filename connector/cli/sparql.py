@@ -30,6 +30,22 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         "json, xml, csv, tsv to print SELECT/ASK results raw",
     )
     sparql.add_argument(
+        "--default-graph",
+        action="append",
+        default=[],
+        metavar="IRI",
+        help="a graph to query as the default graph (default-graph-uri; replaces the query's "
+        "FROM clauses); repeatable",
+    )
+    sparql.add_argument(
+        "--named-graph",
+        action="append",
+        default=[],
+        metavar="IRI",
+        help="a graph that GRAPH may reach (named-graph-uri; replaces the query's FROM NAMED); "
+        "repeatable",
+    )
+    sparql.add_argument(
         "--timeout", type=float, default=60.0, help="seconds to wait for the answer"
     )
     sparql.set_defaults(func=handler)
@@ -64,7 +80,14 @@ def handler(args: argparse.Namespace) -> int:
     async def ask() -> client.Reply:
         timeout = aiohttp.ClientTimeout(total=args.timeout, connect=10)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            return await client.query(session, args.endpoint, text, accept)
+            return await client.query(
+                session,
+                args.endpoint,
+                text,
+                accept,
+                default_graphs=args.default_graph,
+                named_graphs=args.named_graph,
+            )
 
     reply = run(ask())
     if not reply.is_results_json or args.format:

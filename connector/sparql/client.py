@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,15 +57,26 @@ def check_endpoint(url: str) -> None:
 
 
 async def query(
-    session: aiohttp.ClientSession, endpoint: str, text: str, accept: str = RESULTS_JSON
+    session: aiohttp.ClientSession,
+    endpoint: str,
+    text: str,
+    accept: str = RESULTS_JSON,
+    *,
+    default_graphs: Sequence[str] = (),
+    named_graphs: Sequence[str] = (),
 ) -> Reply:
+    """Run TEXT; DEFAULT_GRAPHS and NAMED_GRAPHS, if any, are the protocol's dataset
+    (default-graph-uri, named-graph-uri), which replaces the query's FROM clauses."""
     check_endpoint(endpoint)
     headers = {"Accept": accept}
+    params = [("query", text)]
+    params += [("default-graph-uri", g) for g in default_graphs]
+    params += [("named-graph-uri", g) for g in named_graphs]
     try:
-        if len(text) <= GET_LIMIT:
-            request = session.get(endpoint, params={"query": text}, headers=headers)
+        if sum(len(value) for _, value in params) <= GET_LIMIT:
+            request = session.get(endpoint, params=params, headers=headers)
         else:
-            request = session.post(endpoint, data={"query": text}, headers=headers)
+            request = session.post(endpoint, data=params, headers=headers)
         async with request as response:
             body = await response.read()
             if response.status >= 400:

@@ -339,6 +339,20 @@ async def test_cli(endpoint, tmp_path, capsys):
         await asyncio.to_thread(sparql_cli.handler, cli(endpoint, construct, "--format", "nt")) == 0
     )
     assert len(capsys.readouterr().out.strip().splitlines()) == 4
+    # the protocol's dataset, by GET and, for a long query, by POST: it replaces FROM
+    subjects = "SELECT DISTINCT ?d FROM <https://data.example/ds/1> { ?d ?p ?o }"
+    for padding in ("", "#" + "x" * 3000 + "\n"):
+        argv = ["--default-graph", "https://data.example/ds/2", "--default-graph", "urn:none"]
+        assert (
+            await asyncio.to_thread(sparql_cli.handler, cli(endpoint, padding + subjects, *argv))
+            == 0
+        )
+        assert "https://data.example/ds/2" in capsys.readouterr().out
+    named = "SELECT ?g { GRAPH ?g { ?s ?p ?o } }"
+    argv = (named, "--named-graph", "https://data.example/ds/3", "--json")
+    assert await asyncio.to_thread(sparql_cli.handler, cli(endpoint, *argv)) == 0
+    bindings = json.loads(capsys.readouterr().out)["results"]["bindings"]
+    assert {b["g"]["value"] for b in bindings} == {"https://data.example/ds/3"}
     from connector.errors import ConnectorError
 
     with pytest.raises(ConnectorError, match="400.*malformed"):
