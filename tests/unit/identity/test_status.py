@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import json
 from datetime import timedelta
 
 import pytest
@@ -163,3 +164,23 @@ async def test_credential_verify_and_hold_check_the_status(resolver, did_server,
     assert result.problems == (f"the credential was revoked by its issuer (status list {registry.url('bitstring')}, entry 0)",)
     with pytest.raises(Exception, match="revoked by its issuer"):
         await credentials.hold(InMemoryCredentialStore(), resolver, "did:example:m", token)
+
+
+async def test_an_ld_credential_with_a_status_list_2021_entry(resolver, did_server, web_node, registry):
+    """What JSON-LD wallets issue: a VC 1.1 credential with the StatusList2021 context and an
+    Ed25519Signature2018 proof (the entry is covered by the signature)."""
+    from connector.credentials import service as credentials
+    from connector.identity.ldp import issue_ldp
+
+    issuer = web_node[0]
+    serve_list(did_server, registry, issuer, "sl2021")
+    unsigned = {"@context": ["https://www.w3.org/2018/credentials/v1", "https://w3id.org/vc/status-list/2021/v1"],
+                "type": ["VerifiableCredential"], "issuer": issuer.did, "issuanceDate": "2024-01-01T00:00:00Z",
+                "credentialSubject": {"id": "did:example:m"},
+                "credentialStatus": registry.entry(registry.allocate(), "jwt11")}
+    signed = issue_ldp(unsigned, issuer, suite="Ed25519Signature2018")
+    assert (await credentials.verify(json.dumps(signed), resolver)).ok
+    registry.revoke(0)
+    assert "revoked by its issuer" in (await credentials.verify(json.dumps(signed), resolver)).problems[0]
+    signed["credentialStatus"]["statusListIndex"] = "1"  # the entry is signed
+    assert "does not match" in (await credentials.verify(json.dumps(signed), resolver)).problems[0]
