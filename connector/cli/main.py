@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "jobs": ("connector.compute.cli", "compute jobs run here: list, show, approve or reject"),
     "ledger": ("ledger.cli", "the federation's ledger"),
     "federation": ("connector.cli.federation", "a local federation: up, status, down"),
+    "crawl": ("connector.crawler.cli", "crawl the federation's members into the federated catalog"),
 }
 ALIASES = {"credentials": "credential"}
 

@@ -1,0 +1,101 @@
+"""Where crawled graphs go: the node's embedded pyoxigraph store (`<dir>/crawler/store`, the
+same RdfStore as /sparql's, so its query engine serves it), or an external SPARQL 1.1 store,
+written per named graph through the Graph Store Protocol (PUT replaces a graph whole, DELETE
+removes it) and SPARQL Update (the provenance graph, replaced in one request)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Protocol
+
+import aiohttp
+import pyoxigraph as ox
+
+from connector.errors import ConnectorError, Reason
+from connector.sparql.store import RdfStore
+
+NTRIPLES = "application/n-triples"
+
+
+class CrawlStore(Protocol):
+    async def replace(self, graph: str, triples: Sequence[ox.Triple]) -> None: ...
+    async def remove(self, graph: str) -> None: ...
+
+
+BULK = 20_000  # triples from which a graph is rewritten by bulk load rather than one update
+
+
+class EmbeddedStore:
+    def __init__(self, store: RdfStore) -> None:
+        self.store = store
+
+    async def replace(self, graph: str, triples: Sequence[ox.Triple]) -> None:
+        if len(triples) < BULK:
+            await self.store.replace_graph_triples(graph, triples)
+            return
+        # a SPARQL update of a big graph is several times slower than a bulk load; the store's
+        # write lock still keeps checkpoints (what queries read) from seeing it half written
+        node = ox.NamedNode(graph)
+        quads = [ox.Quad(t.subject, t.predicate, t.object, node) for t in triples]
+
+        def write(store: ox.Store) -> None:
+            store.remove_graph(node)
+            store.bulk_extend(quads)
+
+        await asyncio.to_thread(self.store._write, write, graph)
+
+    async def remove(self, graph: str) -> None:
+        await self.store.remove_graph(graph)
+
+
+def ntriples(triples: Sequence[ox.Triple]) -> bytes:
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) if triples else b""
+
+
+class RemoteStore:
+    """An external store: GRAPH_STORE_URL is its Graph Store Protocol endpoint (indirect graph
+    identification, ?graph=IRI), UPDATE_URL its SPARQL Update endpoint."""
+
+    def __init__(self, session: aiohttp.ClientSession, graph_store_url: str, update_url: str,
+                 timeout: float = 60.0) -> None:
+        self.session = session
+        self.graph_store_url = graph_store_url
+        self.update_url = update_url
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def _call(self, method: str, url: str, what: str, ok: tuple[int, ...], **kw: object) -> None:
+        try:
+            async with self.session.request(method, url, timeout=self.timeout,
+                                            allow_redirects=False, **kw) as response:  # type: ignore[arg-type]
+                if response.status not in ok:
+                    said = (await response.content.read(300)).decode("utf-8", "replace").strip()
+                    raise ConnectorError(Reason.STORAGE, f"the external store refused {what}: "
+                                         f"HTTP {response.status} {said[:200]}")
+        except aiohttp.ClientError as exc:
+            raise ConnectorError(Reason.STORAGE, f"cannot reach the external store at {url}: "
+                                 f"{type(exc).__name__}") from None
+
+    async def replace(self, graph: str, triples: Sequence[ox.Triple]) -> None:
+        await self._call("PUT", self.graph_store_url, f"PUT {graph}", (200, 201, 204),
+                         params={"graph": graph}, data=ntriples(triples),
+                         headers={"Content-Type": NTRIPLES})
+
+    async def remove(self, graph: str) -> None:
+        await self._call("DELETE", self.graph_store_url, f"DELETE {graph}", (200, 204, 404),
+                         params={"graph": graph})
+
+    async def update(self, text: str) -> None:
+        await self._call("POST", self.update_url, "the SPARQL update", (200, 204),
+                         data=text.encode(), headers={"Content-Type": "application/sparql-update"})
+
+
+async def replace_by_update(store: CrawlStore, graph: str, triples: Sequence[ox.Triple]) -> None:
+    """Replace GRAPH in one transaction: SPARQL Update on an external store (DROP then INSERT
+    DATA in one request), the embedded store's own atomic replace otherwise."""
+    if isinstance(store, RemoteStore):
+        node = ox.NamedNode(graph)
+        body = ntriples(triples).decode()
+        await store.update(f"DROP SILENT GRAPH {node} ;\nINSERT DATA {{ GRAPH {node} {{\n{body}}} }}")
+    else:
+        await store.replace(graph, triples)
