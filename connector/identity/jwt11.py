@@ -62,6 +62,8 @@ def document_of(payload: dict[str, Any], presentation: bool) -> tuple[dict[str, 
     if presentation:
         return document, problems
     subject = document.get("credentialSubject")
+    if isinstance(subject, list) and len(subject) == 1:
+        subject = subject[0]
     if "sub" in payload:
         if isinstance(subject, dict):
             problems += _bind(subject, "id", payload["sub"], "subject")

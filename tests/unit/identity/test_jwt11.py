@@ -100,3 +100,13 @@ async def test_a_vc11_presentation_is_never_an_id_token(resolver, ed_signer):
                                    "vp": {"type": ["VerifiablePresentation"]}}, ed_signer)
     with pytest.raises(ConnectorError, match="not an ID token"):
         await verify_id_token(vp, resolver, "did:web:v")
+
+
+async def test_sub_binds_a_single_subject_given_as_a_list(resolver, ed_signer):
+    body = {"@context": [VC_V1], "type": ["VerifiableCredential"], "credentialSubject": [{"level": "gold"}]}
+    token = sign_jwt({}, {"iss": ed_signer.did, "sub": "did:example:member", "vc": body}, ed_signer)
+    result = await verify_jwt(token, resolver)
+    assert result.ok and result.document["credentialSubject"] == [{"id": "did:example:member", "level": "gold"}]
+    two = {**body, "credentialSubject": [{"level": "gold"}, {"level": "silver"}]}
+    token = sign_jwt({}, {"iss": ed_signer.did, "sub": "did:example:member", "vc": two}, ed_signer)
+    assert "several subjects" in (await verify_jwt(token, resolver)).problems[0]
