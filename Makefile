@@ -68,6 +68,10 @@ test: $(BIN)/.installed
 test-all: $(BIN)/.installed
 	$(BIN)/python -m pytest -q -n 2
 
+# the official DSP test kit against a fresh node (needs java 17+ and mvn; docs/conformance.md)
+conformance: $(BIN)/.installed
+	$(BIN)/python conformance/run_dsp_tck.py
+
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py
 

@@ -52,10 +52,14 @@ from dsp_tck_operator import (  # noqa: E402
 )
 from dsp_tck_seed import PARTICIPANT, Counterpart  # noqa: E402
 
-from connector.auth.static_callers import StaticCaller  # noqa: E402
-from connector.config import load, read_token, save  # noqa: E402
+from connector.config import StaticCaller, load, read_token, save  # noqa: E402
 
 PROJECT = HERE / "dsp-tck"
+# scenarios the node answers otherwise on purpose; docs/conformance.md says why
+DEVIATIONS = {
+    "CN:03-04": "an identical re-delivery of the message that made the current state is answered as a "
+                "retry (200, nothing changes), as every DSP handler of the node is idempotent",
+}
 MAIN_CLASS = "org.communs.conformance.RunDspTck"
 TCK_TIMEOUT = 1500  # seconds for the whole TCK run
 
@@ -261,13 +265,26 @@ async def main(args: argparse.Namespace) -> int:
         except subprocess.TimeoutExpired:
             node.kill()
         node_log.close()
-    summary = re.search(r"TCK summary: .*", output)
-    print(f"\n{summary.group(0) if summary else 'the TCK gave no summary'}; "
-          f"{time.monotonic() - started:.0f} s in all; logs in {tmp}" if args.keep or code
-          else f"\n{summary.group(0) if summary else 'the TCK gave no summary'}; {time.monotonic() - started:.0f} s in all")
-    if not args.keep and code == 0:
+    return verdict(output, code, time.monotonic() - started, tmp, args.keep)
+
+
+def verdict(output: str, code: int, seconds: float, tmp: Path, keep: bool) -> int:
+    """0 when every scenario passed but the documented deviations; prints why otherwise."""
+    summary = re.search(r"TCK summary: (\d+) tests found, (\d+) succeeded, (\d+) failed, (\d+) aborted", output)
+    failed = set(re.findall(r"FAILED: (\S+)", output))
+    unexpected = sorted(failed - DEVIATIONS.keys())
+    ok = summary is not None and not unexpected and int(summary.group(4)) == 0 and (code == 0 or failed)
+    print()
+    print(summary.group(0) if summary else "the TCK gave no summary")
+    for scenario in sorted(failed & DEVIATIONS.keys()):
+        print(f"  {scenario}: a documented deviation (docs/conformance.md): {DEVIATIONS[scenario]}")
+    if unexpected:
+        print(f"  failed: {', '.join(unexpected)}")
+    where = f"; logs in {tmp}" if keep or not ok else ""
+    print(f"DSP TCK: {'PASSED' if ok else 'FAILED'} in {seconds:.0f} s{where}")
+    if ok and not keep:
         shutil.rmtree(tmp, ignore_errors=True)
-    return 0 if code == 0 and summary else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 import tomli_w
 
-from connector.auth.static_callers import StaticCaller
 from connector.errors import ConnectorError, Reason
 from connector.selfdescription.model import RegistrationNumber, check_subdivision
 
@@ -25,6 +24,15 @@ TOKEN_FILE = "management.token"
 
 def default_home() -> Path:
     return Path(os.environ.get("COMMUNS_HOME") or ".communs")
+
+
+@dataclass(frozen=True)
+class StaticCaller:
+    """[auth] static_callers: a test participant known by a token file (conformance testing
+    only: connector/auth/static_callers.py)."""
+
+    id: str
+    token_file: str
 
 
 @dataclass(frozen=True)

@@ -103,9 +103,12 @@ PATHS: dict[str, dict[str, Any]] = {
             params=[_query("state", "a DSP state"), _query("role", "PROVIDER or CONSUMER"),
                     _query("pending", "true: only those waiting for our decision, oldest first"), _query("limit", "1-500"), _query("offset", "")],
         ),
-        "post": _op("Start a negotiation as consumer: {providerUrl, datasetId, offerId?}", body=_JSON, ok="201"),
+        "post": _op("Start a negotiation as consumer: {providerUrl, datasetId, offerId?} (the offer read from the "
+                    "provider's catalog) or {providerAddress (its DSP base URL), providerId, datasetId, offer (ODRL)} "
+                    "(an offer already held, no catalog read)", body=_JSON, ok="201"),
     },
-    "/api/v1/negotiations/{id}": {"get": _op("One negotiation (state, agreementId once agreed)", params=[_path_param("id")])},
+    "/api/v1/negotiations/{id}": {"get": _op("One negotiation (state, agreementId once agreed, agreementAuthentication: "
+                                             "signature or caller-token)", params=[_path_param("id")])},
     "/api/v1/negotiations/{id}/terminate": {"post": _op("Terminate a negotiation", params=[_path_param("id")])},
     "/api/v1/negotiations/{id}/agree": {
         "post": _op(
@@ -158,7 +161,8 @@ PATHS: dict[str, dict[str, Any]] = {
         ),
         "post": _op(
             "Ask a provider for a transfer under one of our agreements: "
-            "{agreementId, providerUrl?, format?: HttpData-PULL|HttpData-PUSH, dataAddress? (PUSH), purpose?}",
+            "{agreementId, providerUrl? or providerAddress? (its DSP base URL), format?: HttpData-PULL|HttpData-PUSH, "
+            "dataAddress? (PUSH), purpose?}",
             body=_JSON,
             ok="201",
         ),

@@ -19,22 +19,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from connector.auth.caller import Caller
+from connector.config import StaticCaller
 from connector.errors import ConnectorError, Reason
 
 log = logging.getLogger("communs.auth")
 MIN_TOKEN = 32  # characters: a guessable token would make the participant anyone's
-
-
-@dataclass(frozen=True)
-class StaticCaller:
-    """One configured test participant: its id (the DID it acts as) and its token file."""
-
-    id: str
-    token_file: str
 
 
 class StaticCallers:

@@ -9,9 +9,8 @@ import secrets
 
 import pytest
 
-from connector.auth.static_callers import StaticCaller
 from connector.cli.main import main
-from connector.config import load, save
+from connector.config import StaticCaller, load, save
 from tests.nodes import client, init_node, serving
 
 CTX = ["https://w3id.org/dspace/2025/1/context.jsonld"]
