@@ -29,7 +29,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     async def crawl():  # type: ignore[no-untyped-def]
         config = load(folder)
         signer = signer_of(folder)
-        async with open_crawler(folder, config, signer=signer) as service:
+        async with open_crawler(folder, config, signer=signer, serve=False) as service:
             return await service.run_once(args.rpc, Path(args.genesis) if args.genesis else None)
 
     report = run(crawl())

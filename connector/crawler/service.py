@@ -26,7 +26,8 @@ from connector.crawler.store import CrawlStore, EmbeddedStore, RemoteStore
 from connector.errors import ConnectorError, Reason
 from connector.identity.did import Signer
 from connector.identity.resolver import DidResolver
-from connector.sparql.service import SparqlService, SparqlSettings, open_sparql
+from connector.sparql.service import STORE_DIR, SparqlService, SparqlSettings, open_sparql
+from connector.sparql.store import RdfStore
 
 log = logging.getLogger("communs.crawler")
 FOLDER = "crawler"
@@ -68,8 +69,9 @@ def signer_of(home: Path) -> Signer:
 @contextlib.asynccontextmanager
 async def open_crawler(home: Path, config: CrawlerConfig | None = None, *,
                        signer: Signer | None = None, settings: SparqlSettings | None = None,
-                       public_url: str = "") -> AsyncIterator[CrawlerService]:
-    """The crawler of the node in HOME (its state and store under HOME/crawler)."""
+                       public_url: str = "", serve: bool = True) -> AsyncIterator[CrawlerService]:
+    """The crawler of the node in HOME (its state and store under HOME/crawler); SERVE=False
+    (one crawl from the command line) opens the embedded store without its query workers."""
     config = config or load(home)
     folder = home / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
@@ -80,6 +82,14 @@ async def open_crawler(home: Path, config: CrawlerConfig | None = None, *,
         if config.external:
             store: CrawlStore = RemoteStore(session, str(config.graph_store_url), str(config.update_url))
             yield CrawlerService(config, Crawler(ctx, store, folder), None, public_url)
+            return
+        if not serve:
+            rdf_store = await asyncio.to_thread(RdfStore.open, folder / STORE_DIR)
+            try:
+                yield CrawlerService(config, Crawler(ctx, EmbeddedStore(rdf_store), folder), None,
+                                     public_url)
+            finally:
+                await asyncio.to_thread(rdf_store.close)
             return
         async with open_sparql(folder, settings) as sparql:
             yield CrawlerService(config, Crawler(ctx, EmbeddedStore(sparql.store), folder), sparql,
