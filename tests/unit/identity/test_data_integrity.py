@@ -76,9 +76,11 @@ def credential(issuer: str, version: str) -> dict:
 @pytest.mark.parametrize("suite, crv", CASES)
 @pytest.mark.parametrize("version", [VC_V1, VC_V2])
 async def test_our_proofs_round_trip(resolver, suite, crv, version):
-    if suite == "Ed25519Signature2018" and version == VC_V2:
-        pytest.skip("the VC 2.0 context does not define Ed25519Signature2018")
     signer = Signer.for_did_key(generate_key(crv))
+    if suite == "Ed25519Signature2018" and version == VC_V2:  # a VC 1.1 suite: its terms are not in 2.0
+        with pytest.raises(ConnectorError, match="not defined by the document's @context"):
+            issue_ldp(credential(signer.did, version), signer, suite=suite)
+        return
     signed = issue_ldp(credential(signer.did, version), signer, suite=suite)
     # the VC 1.1 context lacks the Data Integrity terms: their context is appended
     assert (DATA_INTEGRITY in signed["@context"]) == (version == VC_V1 and "rdfc" in suite)
