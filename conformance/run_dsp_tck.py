@@ -99,7 +99,7 @@ def make_node(folder: Path, port: int, tck_origin: str, helper_origin: str) -> s
     """A dev node in FOLDER with the TCK's static caller; the token it knows the TCK by."""
     subprocess.run(communs("init", "--dir", str(folder), "--dev", "--name", "DSP TCK target",
                            "--url", f"http://127.0.0.1:{port}", "--management-port", str(free_port()),
-                           "--country", "FR-75", "--registration-number", "vatID:FR40123456789"),
+                           "--country", "FR-75", "--registration-number", "leiCode:529900T8BM49AURSDO55"),
                    check=True, stdout=subprocess.DEVNULL, env=ENV)
     token = secrets.token_urlsafe(32)
     fd = os.open(folder / "tck.token", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
