@@ -18,6 +18,7 @@ import pytest
 from aiohttp import web
 
 from connector.auth.tokens import issue_id_token
+from connector.cli.main import main
 from connector.identity.did import Signer, did_web_from_url
 from connector.identity.jose import issue_vp_jwt
 from connector.identity.keys import generate_key
@@ -124,7 +125,7 @@ def consumer_dir(tmp_path_factory):
     return init_node(tmp_path_factory.mktemp("consumer"))
 
 
-async def test_an_unsigned_agreement_from_a_foreign_provider_is_finalized(consumer_dir):
+async def test_an_unsigned_agreement_from_a_foreign_provider_is_finalized(consumer_dir, capsys):
     async with serving(consumer_dir) as consumer, client() as http:
         port = free_port()
         provider = ForeignProvider(f"http://127.0.0.1:{port}", consumer.did)
@@ -149,6 +150,12 @@ async def test_an_unsigned_agreement_from_a_foreign_provider_is_finalized(consum
             assert "ContractAgreementMessage -> 200" in provider.received
             assert found["agreementId"] == "urn:uuid:foreign-agreement-1"
             assert found["agreementAuthentication"] == "caller-token"
+            # the CLI shows it too
+            capsys.readouterr()
+            argv = ["negotiations", "show", started["id"], "--dir", str(consumer_dir)]
+            assert await asyncio.to_thread(main, argv) == 0
+            shown = capsys.readouterr().out
+            assert "agreementAuthentication" in shown and "caller-token" in shown
         finally:
             for task in provider.tasks:
                 task.cancel()
