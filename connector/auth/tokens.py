@@ -17,8 +17,8 @@ from connector import strictjson
 from connector.errors import ConnectorError, Reason
 from connector.identity.base64url import decode as b64u_decode
 from connector.identity.did import Signer
-from connector.identity.jose import ALGS, sign_jwt
-from connector.identity.keys import jwk_alg, verify_signature
+from connector.identity.jose import VC_ALGS, sign_jwt
+from connector.identity.keys import key_algs, verify_signature
 from connector.identity.resolver import DidResolver
 from connector.identity.verification import CLOCK_SKEW, did_of, utcnow
 
@@ -97,8 +97,9 @@ async def check_signature(
 ) -> None:
     """The JWS was made with a key that `signer_did` lists under one of `purposes`."""
     alg = header.get("alg")
-    if alg not in ALGS:
-        raise refuse(f"the token algorithm {str(alg)[:20]!r} is not accepted (EdDSA or ES256)")
+    if alg not in VC_ALGS:  # a participant may hold an RSA or P-384 key, as DCP allows
+        raise refuse(f"the token algorithm {str(alg)[:20]!r} is not accepted "
+                     "(EdDSA, ES256, ES384, RS256/384/512 or PS256/384/512)")
     if header.get("crit"):
         raise refuse("the token has critical headers that are not understood")
     kid = header.get("kid")
@@ -116,7 +117,7 @@ async def check_signature(
                 raise refuse(f"the issuer's DID cannot be resolved: {exc}") from None
     if key is None:
         raise refuse(f"the token's key is not an {' or '.join(purposes)} method of its issuer")
-    if jwk_alg(key) != alg or not verify_signature(key, alg, signing_input, signature):
+    if alg not in key_algs(key) or not verify_signature(key, alg, signing_input, signature):
         raise refuse("the token signature does not match (altered, or signed with another key)")
 
 

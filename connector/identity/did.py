@@ -175,7 +175,7 @@ def public_jwk_of_method(method: dict[str, Any]) -> dict[str, Any]:
         found = method["publicKeyJwk"]
         if "d" in found:
             raise _bad(f"the verification method {method.get('id')} publishes a private key")
-        return {k: found[k] for k in ("kty", "crv", "x", "y") if k in found}
+        return {k: found[k] for k in ("kty", "crv", "x", "y", "n", "e") if k in found}
     if isinstance(method.get("publicKeyMultibase"), str):
         legacy = method.get("type") == "Ed25519VerificationKey2020"
         return dict(_multibase_jwk(method["publicKeyMultibase"], legacy))

@@ -2,10 +2,11 @@
 
 Verification also reads VC-JWT 1.1 (`jwt11.py`), DCP's other profile.
 
-The JWT payload is the credential itself; `kid` names the verification method. Only EdDSA and
-ES256 are accepted (an allow-list: `none`, HMAC and anything unexpected are refused before any
-key is looked at). Credentials inside a presentation travel as `EnvelopedVerifiableCredential`
-with a `data:application/vc+jwt,<jwt>` id.
+The JWT payload is the credential itself; `kid` names the verification method. communs signs
+with EdDSA or ES256; credentials and presentations of other wallets may also use ES384 and RSA
+(RS*, PS*, 2048 bits at least). An allow-list: `none`, HMAC and anything unexpected are refused
+before any key is looked at. Credentials inside a presentation travel as
+`EnvelopedVerifiableCredential` with a `data:application/vc+jwt,<jwt>` id.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from connector.identity.base64url import decode as b64u_decode
 from connector.identity.base64url import encode as b64u_encode
 from connector.identity.did import Signer
 from connector.identity.jwt11 import document_of, is_vc11
-from connector.identity.keys import jwk_alg, verify_signature
+from connector.identity.keys import RSA_ALGS, key_algs, verify_signature
 from connector.identity.resolver import DidResolver
 from connector.identity.verification import (
     CLOCK_SKEW,
@@ -31,7 +32,9 @@ from connector.identity.verification import (
     validity_problems,
 )
 
-ALGS = ("EdDSA", "ES256")
+ALGS = ("EdDSA", "ES256")  # what tokens between communs nodes use (ID tokens, receipts...)
+# what credentials and presentations from other wallets may use (DCP: "RSA, EC and EdDSA")
+VC_ALGS = (*ALGS, "ES384", *RSA_ALGS)
 VC_TYPES = ("vc+jwt", "vc+ld+json+jwt")  # the second: earlier drafts, still seen in the wild
 VP_TYPES = ("vp+jwt", "vp+ld+json+jwt")
 ENVELOPE_PREFIX = "data:application/vc+jwt,"
@@ -151,8 +154,9 @@ async def verify_jwt(
     except (ValueError, UnicodeDecodeError):
         return Verification.failed("the token is not a well-formed JWT (base64url JSON parts)")
     alg = header.get("alg")
-    if alg not in ALGS:
-        return Verification.failed(f"the JWT algorithm {alg!r} is not accepted (EdDSA or ES256)")
+    if alg not in VC_ALGS:
+        return Verification.failed(f"the JWT algorithm {alg!r} is not accepted "
+                                   "(EdDSA, ES256, ES384, RS256/384/512 or PS256/384/512)")
     if header.get("crit"):
         return Verification.failed(f"the JWT has critical headers {header['crit']!r} not understood")
     read = read_jwt(header, payload)
@@ -178,7 +182,7 @@ async def verify_jwt(
         key = await resolver.verification_key(kid, purpose)
     except ConnectorError as exc:
         return Verification.of(problems + [str(exc)], document, signer)
-    if jwk_alg(key) != alg:
+    if alg not in key_algs(key):
         problems.append(f"the JWT algorithm {alg} does not fit the key {kid}")
     elif not verify_signature(key, alg, signing_input.encode(), signature):
         problems.append("the JWT signature does not match its content (altered or another key)")

@@ -16,7 +16,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
@@ -25,6 +25,7 @@ from jwcrypto import jwe, jwk
 from jwcrypto.common import JWException
 
 from connector.errors import ConnectorError, Reason
+from connector.identity.base64url import decode as b64u_decode
 
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 _ALG = {"Ed25519": "EdDSA", "P-256": "ES256", "P-384": "ES384"}
@@ -97,10 +98,23 @@ def key_from_jwk(data: dict[str, Any]) -> Key:
 
 
 @lru_cache(maxsize=256)
-def _public_key(kty: str, crv: str, x: str, y: str) -> Any:
+def _public_key(fields: tuple[tuple[str, str], ...]) -> Any:
     # cached: a verifier sees the same few issuer keys over and over
-    fields = {"kty": kty, "crv": crv, "x": x} | ({"y": y} if y else {})
-    return jwk.JWK(**fields).get_op_key("verify")
+    return jwk.JWK(**dict(fields)).get_op_key("verify")
+
+
+_PUBLIC_FIELDS = ("kty", "crv", "x", "y", "n", "e")
+# RSA is accepted on credentials from other wallets (DCP: "RSA, EC and EdDSA"), never for ours
+RSA_ALGS = {"RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512,
+            "PS256": hashes.SHA256, "PS384": hashes.SHA384, "PS512": hashes.SHA512}
+MIN_RSA_BITS = 2048
+
+
+def _rsa_bits(public: dict[str, Any]) -> int:
+    try:
+        return len(b64u_decode(public["n"]).lstrip(b"\0")) * 8
+    except (KeyError, TypeError, ValueError):
+        return 0
 
 
 def jwk_alg(public: dict[str, Any]) -> str | None:
@@ -112,13 +126,28 @@ def jwk_alg(public: dict[str, Any]) -> str | None:
     return None
 
 
+def key_algs(public: dict[str, Any]) -> tuple[str, ...]:
+    """Every JOSE alg a public JWK may verify here (an RSA key of at least 2048 bits: RS*, PS*)."""
+    single = jwk_alg(public)
+    if single is not None:
+        return (single,)
+    if public.get("kty") == "RSA" and _rsa_bits(public) >= MIN_RSA_BITS:
+        return tuple(RSA_ALGS)
+    return ()
+
+
 def verify_signature(public: dict[str, Any], alg: str, data: bytes, signature: bytes) -> bool:
     """True if `signature` (raw, JOSE form) over `data` is valid for that public JWK and alg."""
-    if jwk_alg(public) != alg:
+    if alg not in key_algs(public):
         return False
     try:
-        key = _public_key(public["kty"], public["crv"], public["x"], public.get("y", ""))
-        if alg == "EdDSA":
+        key = _public_key(tuple((k, public[k]) for k in _PUBLIC_FIELDS if k in public))
+        if alg in RSA_ALGS:
+            digest = RSA_ALGS[alg]()
+            pad = padding.PKCS1v15() if alg.startswith("RS") else padding.PSS(
+                mgf=padding.MGF1(digest), salt_length=digest.digest_size)
+            key.verify(signature, data, pad, digest)
+        elif alg == "EdDSA":
             key.verify(signature, data)
         else:
             _, digest, size = _CURVES[public["crv"]]
