@@ -19,6 +19,7 @@ only a query that does not, sent without dataset parameters, runs on the union o
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 MAX_DEPTH = 128
 MAX_TOKENS = 50_000
@@ -87,6 +88,7 @@ def check_query(text: str, max_depth: int = MAX_DEPTH, max_tokens: int = MAX_TOK
 
 
 _MAY_NAME_DATASET = re.compile("from", re.IGNORECASE)
+_PN_ESCAPE = re.compile(r"\\(.)")  # a prefixed name's local part escapes characters with \
 
 
 def names_dataset(text: str) -> bool:
@@ -105,3 +107,52 @@ def names_dataset(text: str) -> bool:
         ):
             return True
     return False
+
+
+def dataset_clauses(text: str, base_iri: str | None = None) -> tuple[list[str], list[str]] | None:
+    """The graphs of the query's FROM and FROM NAMED clauses, or None when it has none.
+
+    Prefixed names are expanded with the query's PREFIX declarations and relative IRIs resolved
+    against its BASE (else `base_iri`), so that an endpoint that narrows the dataset to what a
+    caller may see keeps the query's meaning; a name with an undeclared prefix is left out (the
+    parser refuses such a query anyway).
+    """
+    if _MAY_NAME_DATASET.search(text) is None:
+        return None
+    tokens = [
+        (m.lastgroup, m.group(), m.start())
+        for m in _TOKEN.finditer(text)
+        if m.lastgroup not in ("space", "comment")
+    ]
+    prefixes: dict[str, str] = {}
+    base, found = base_iri, False
+    default: list[str] = []
+    named: list[str] = []
+
+    def iri(kind: str | None, token: str) -> str | None:
+        if kind == "iri":
+            return urljoin(base, token[1:-1]) if base else token[1:-1]
+        if kind == "pname":
+            prefix, _, local = token.partition(":")
+            namespace = prefixes.get(prefix)
+            return None if namespace is None else namespace + _PN_ESCAPE.sub(r"\1", local)
+        return None
+
+    for i, (kind, token, start) in enumerate(tokens):
+        word = token.upper() if kind == "word" else None
+        following = tokens[i + 1 : i + 4]
+        if word == "PREFIX" and len(following) >= 2 and following[0][0] == "pname":
+            namespace = iri(*following[1][:2])
+            if namespace is not None:
+                prefixes[following[0][1].partition(":")[0]] = namespace
+        elif word == "BASE" and following:
+            base = iri(*following[0][:2]) or base
+        elif word == "FROM" and not text.endswith("@", 0, start):
+            found = True
+            into = default
+            if following and following[0][0] == "word" and following[0][1].upper() == "NAMED":
+                into, following = named, following[1:]
+            graph = iri(*following[0][:2]) if following else None
+            if graph is not None:
+                into.append(graph)
+    return (default, named) if found else None

@@ -12,11 +12,13 @@ import asyncio
 import json
 import time
 
+import pyoxigraph as ox
 import pytest
 import pytest_asyncio
 
 from connector.sparql import Limits, Share, SparqlSettings, open_sparql
 from connector.sparql.formats import parse_accept
+from connector.sparql.guard import dataset_clauses
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 JSON = parse_accept("application/sparql-results+json")
@@ -99,3 +101,36 @@ async def test_every_query_form_honours_from(engine):
     assert describe.status == 200 and describe.body.strip() == b""
     describe = await engine.execute(f"DESCRIBE <urn:s:one> FROM <{G1}>", turtle)
     assert describe.body.decode().strip() == '<urn:s:one> <urn:p> "one" .'
+
+
+CLAUSES = [
+    f"SELECT ?o FROM <{G1}> {{ ?s ?p ?o }}",
+    f"select ?o from <{G1}> from named <{G2}> where {{ {{ ?s ?p ?o }} UNION {{ GRAPH ?g {{ ?s ?p ?o }} }} }}",
+    "PREFIX g: <urn:g:> SELECT ?o FROM g:3 FROM NAMED g:1 { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }",
+    "BASE <http://example.org/base/> SELECT ?o FROM <graph> { ?s ?p ?o }",
+    f"SELECT ?o FROM<{G2}>{{ ?s ?p ?o }} # FROM <{G3}>",
+    f"SELECT ?o FROM NAMED <{G3}> {{ GRAPH ?g {{ ?s ?p ?o FILTER(?o != 'from') }} }}",
+]
+
+
+@pytest.mark.parametrize("query", CLAUSES)
+async def test_dataset_clauses_name_the_graphs_the_engine_reads(query):
+    """What dataset_clauses() reads from a query (for an endpoint that narrows the dataset to
+    what a caller may see) is the dataset pyoxigraph itself builds from it."""
+    store = ox.Store()
+    for graph in (G1, G2, G3, "http://example.org/base/graph"):
+        store.add(
+            ox.Quad(
+                ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.Literal(graph), ox.NamedNode(graph)
+            )
+        )
+    default, named = dataset_clauses(query)
+    given = {
+        "default_graph": [ox.NamedNode(g) for g in default],
+        "named_graphs": [ox.NamedNode(g) for g in named],
+    }
+    assert sorted(str(r["o"]) for r in store.query(query)) == sorted(
+        str(r["o"]) for r in store.query(query, **given)
+    )
+    assert len(list(store.query(query))) > 0
+    assert dataset_clauses("SELECT * { ?s ?p 'from' }") is None
