@@ -15,6 +15,7 @@ from aiohttp import BodyPartReader, web
 
 from connector import strictjson
 from connector.auth.caller import caller_of
+from connector.auth.profiles import SUPPORTED_PROFILES
 from connector.catalog import codec, export, formats, schemas
 from connector.catalog.model import Access, summary
 from connector.catalog.resources import CATALOG, DSP_PATH
@@ -85,7 +86,7 @@ async def dspace_version(request: web.Request) -> web.Response:
                 "binding": "HTTPS",
                 "identifierType": "did:web",
                 "serviceId": service.did,
-                "auth": {"protocol": "DCP", "version": "1.0"},
+                "auth": {"protocol": "DCP", "version": "1.0", "profile": list(SUPPORTED_PROFILES)},
             }
         ]
     }

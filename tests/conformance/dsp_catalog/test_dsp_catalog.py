@@ -84,6 +84,9 @@ async def test_met_01_01_metadata_request(node):
     assert status == 200 and schemas.problems(schemas.VERSION, version) == []
     [v] = version["protocolVersions"]
     assert v["version"] == "2025-1" and v["binding"] == "HTTPS" and v["path"] == "/dsp"
+    # both credential profiles of DCP 1.0 that the node verifies and presents
+    assert v["auth"] == {"protocol": "DCP", "version": "1.0",
+                         "profile": ["vc20-bssl/jwt", "vc11-sl2021/jwt"]}
 
 
 async def test_cat_01_01_catalog_request(node):
