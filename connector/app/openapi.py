@@ -88,6 +88,9 @@ PATHS: dict[str, dict[str, Any]] = {
         "post": _op("Verify and keep a credential issued to this node", body=_CREDENTIAL, ok="201"),
     },
     "/api/v1/credentials/{role}/{id}": {"get": _op("One credential", params=[_path_param("role"), _path_param("id")])},
+    "/api/v1/credentials/issued/{id}/revoke": {"post": _op(
+        "Revoke a credential this node issued with a status entry (issue with \"status\": true)",
+        params=[_path_param("id")])},
     "/api/v1/datasets": {
         "get": _op("The node's datasets", params=[_query("limit", "1-500"), _query("offset", "")]),
         "post": _publish,

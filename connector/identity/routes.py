@@ -71,6 +71,14 @@ async def issue(request: web.Request) -> web.Response:
     return web.json_response(credentials.issued_view(stored, issued), status=201)
 
 
+@management.post("/api/v1/credentials/issued/{id}/revoke")
+async def revoke(request: web.Request) -> web.Response:
+    """Set a credential's bit in the node's revocation list: verifiers refuse it from then on."""
+    node = request.app[NODE]
+    registry = StatusRegistry(node.config.home, node.config.public_url)
+    stored, changed = await credentials.revoke(node.credentials, registry, request.match_info["id"])
+    return web.json_response({**stored.summary(), "revoked": True, "changed": changed})
+
 
 @management.post("/api/v1/credentials/verify")
 async def verify(request: web.Request) -> web.Response:
