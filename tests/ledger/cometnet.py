@@ -7,6 +7,7 @@ is present it is installed (minutes, once); without Go the tests are skipped."""
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import shutil
@@ -39,7 +40,11 @@ def cometbft_binary() -> Path:
     if shutil.which("go") is None:
         pytest.skip("Go is not installed, so CometBFT cannot be built (.ci/cometbft.sh "
                     "installs it under build/go/bin)")
-    subprocess.run([str(ROOT / ".ci" / "cometbft.sh")], check=True, timeout=1800)
+    (ROOT / "build").mkdir(exist_ok=True)
+    with open(ROOT / "build" / ".cometbft.lock", "w") as lock:  # one install for all workers
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not COMETBFT.exists():
+            subprocess.run([str(ROOT / ".ci" / "cometbft.sh")], check=True, timeout=1800)
     return COMETBFT
 
 

@@ -7,6 +7,7 @@ import json
 import tomllib
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.cli import main as cli
@@ -53,3 +54,11 @@ def test_init_writes_cometbft_homes_beside_ours(tmp_path: Path, capsys: object) 
         assert (home / "config" / "priv_validator_key.json").stat().st_mode & 0o777 == 0o600
         state = json.loads((home / "data" / "priv_validator_state.json").read_text())
         assert state == {"height": "0", "round": 0, "step": 0}
+
+
+def test_ledger_app_refuses_a_bad_address_or_folder(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["ledger", "app", "--listen", "localhost:26658", "--dir", str(tmp_path)]) == 1
+    assert "write tcp://HOST:PORT or unix://PATH" in capsys.readouterr().err
+    assert cli(["ledger", "app", "--listen", "tcp://127.0.0.1:1", "--dir", str(tmp_path)]) == 1
+    assert "is not a ledger node folder" in capsys.readouterr().err
