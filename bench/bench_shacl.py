@@ -62,7 +62,7 @@ def line(label: str, values: list[float]) -> str:
 
 
 def presentation() -> dict:
-    p = Participant.of("ACME SA", "did:web:acme.example", "FR-75", "vatID:FR12345678901")
+    p = Participant.of("ACME SA", "did:web:acme.example", "FR-75", "vatID:FR15345678901")
     creds = build.loire_credentials(p, now=datetime.now(UTC))
     return build.loire_presentation(p, [creds[r] for r in build.ROLES], "urn:uuid:bench")
 
