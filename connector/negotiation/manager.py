@@ -1,8 +1,10 @@
 """The negotiation's outbox sender (see connector/storage/sender.py): it sends what the
 service saves with our DCP token, completes it or retries with backoff, and binds the
-counterparty's pid from the answer to an opening message. An address the node may not reach
-(checked again at each send: a name can resolve elsewhere since), a refusal no retry can
-change, or too many failed attempts end the negotiation. It runs while the public app serves
+counterparty's pid from the answer to an opening message. A retried message the counterparty
+refuses counts as sent when the counterparty's state shows an earlier attempt got through
+(delivery.py). An address the node may not reach (checked again at each send: a name can
+resolve elsewhere since), a refusal no retry can change, or too many failed attempts end the
+negotiation. It runs while the public app serves
 (a cleanup_ctx resource), so a restarted node resumes what it had left to send.
 """
 
@@ -20,6 +22,7 @@ from connector.catalog.resources import CATALOG, DSP_PATH
 from connector.catalog.service import CatalogService
 from connector.identity.addresses import AddressPolicy, AddressRefused
 from connector.identity.callbacks import Callbacks
+from connector.negotiation.delivery import delivered
 from connector.negotiation.model import MessageKind, Role
 from connector.negotiation.service import NegotiationService, now
 from connector.negotiation.sql import SqlNegotiationStore
@@ -56,6 +59,11 @@ class Manager(OutboxSender):
                 await service.bind(message.negotiation_id, sent.body)
             await service.store.complete(message.id, self.owner, now())
         elif sent.status in PERMANENT:
+            if message.attempts and await delivered(service, message):
+                # an earlier attempt got through and only its answer was lost (delivery.py)
+                log.info("%s to %s was delivered before: %s", message.kind.value, message.recipient, sent.error)
+                await service.store.complete(message.id, self.owner, now())
+                return
             await self.give_up(message, f"the counterparty refused it: {sent.error}")
         else:
             await self.retry_later(message, sent.error or f"status {sent.status}")

@@ -3,11 +3,17 @@
 Nothing here does I/O, reads the clock or raises for a protocol fault: a refused message is a
 `Refused` value with a closed reason, a replay is `AlreadyApplied`, a step is `Applied`.
 
-"The same message" (idempotency): a message is already applied when the negotiation is in the
-state that message leads to and the last applied step was that same kind of message, from the
-same side, with the same payload digest (SHA-256 of the canonical JSON of its offer and
-agreement). A termination is already applied whenever the negotiation is TERMINATED: ending an
-ended negotiation has the same effect, whoever asks. Anything else is refused.
+Re-deliveries follow the DSP state machine: a message it does not allow in the current state is
+refused, even byte for byte the one that made that state (the TCK's CN:03-04: a consumer may
+not send ContractRequestMessage in REQUESTED). Two re-deliveries are answered as already
+applied, because refusing them helps no one and would strand an honest sender:
+- the replay of an opening message (it names none of our pids) while nothing happened since it
+  (same state, kind, side and payload digest, the SHA-256 of the canonical JSON of its offer
+  and agreement; version 1): its sender learns our pid only from our answer, so it cannot ask
+  us how its message went;
+- a termination of a TERMINATED negotiation: ending an ended one changes nothing, whoever asks.
+A sender that lost our answer to any other message asks the counterparty's state instead
+(`delivery.py`).
 """
 
 from __future__ import annotations
@@ -183,22 +189,28 @@ def _pid_of(message: Message, role: Role) -> str | None:
     return message.provider_pid if role is Role.PROVIDER else message.consumer_pid
 
 
-def _already(current: ContractNegotiation, message: Message, sender: Role) -> bool:
-    rule = RULES[message.kind]
-    if current.state is not rule.target:
-        return False
-    if message.kind is MessageKind.TERMINATION:
-        return True
+def _already_terminated(current: ContractNegotiation, message: Message) -> bool:
+    return message.kind is MessageKind.TERMINATION and current.state is State.TERMINATED
+
+
+def _made(current: ContractNegotiation, message: Message, sender: Role) -> bool:
+    """Whether MESSAGE from SENDER is the last step applied, the one that made CURRENT's state."""
     return (
-        current.last_message is message.kind
+        current.state is RULES[message.kind].target
+        and current.last_message is message.kind
         and current.last_sender is sender
         and current.last_digest == message.digest
     )
 
 
+def _opening_replayed(current: ContractNegotiation, message: Message, sender: Role) -> bool:
+    """Whether MESSAGE is the opening message that made CURRENT, with nothing applied since."""
+    return current.version == 1 and _made(current, message, sender)
+
+
 def _step(current: ContractNegotiation, message: Message, sender: Role, now: datetime) -> Outcome:
     """Apply a message from `sender` to an existing negotiation; pids already checked."""
-    if _already(current, message, sender):
+    if _already_terminated(current, message):
         return AlreadyApplied(current)
     rule = RULES[message.kind]
     if current.state not in rule.sources:
@@ -286,7 +298,7 @@ def receive(
         # only an opening message omits our pid: a replay of it is fine, anything else is not
         if None not in rule.sources:
             return Refused(Reason.PID_MISMATCH, f"{message.kind.value} must name this negotiation")
-        if _already(current, message, sender):
+        if _opening_replayed(current, message, sender):
             return AlreadyApplied(current)
         return Refused(Reason.INVALID_TRANSITION, "this process is already open")
     if ours != current.id:
@@ -310,7 +322,8 @@ def act(
     agreement: dict[str, Any] | None = None,
 ) -> Outcome:
     """The node's own outbound step (the provider offers, agrees or finalizes; the consumer
-    counter-requests, accepts or verifies; either terminates), under the same guard."""
+    counter-requests, accepts or verifies; either terminates), under the same guard; the same
+    step again, when it made the current state, is already applied (nothing is sent twice)."""
     rule = RULES[kind]
     if rule.sender is not None and rule.sender is not current.role:
         return Refused(
@@ -319,6 +332,8 @@ def act(
     message = Message(
         kind, current.consumer_pid, current.provider_pid, offer=offer, agreement=agreement
     )
+    if _made(current, message, current.role):
+        return AlreadyApplied(current)  # the operator's step taken twice: nothing goes out again
     return _step(current, message, current.role, now)
 
 

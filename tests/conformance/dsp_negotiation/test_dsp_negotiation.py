@@ -452,9 +452,12 @@ async def test_cn_c_01_04_request_agreement_verified_finalized(setup):
     assert verification["providerPid"] == Kit.pid
     assert any(path == f"/dsp/negotiations/{Kit.pid}/agreement/verification" for path, _ in kit.received)
     finalized = {"@context": CTX, "@type": "ContractNegotiationEventMessage", "providerPid": Kit.pid, "consumerPid": cpid, "eventType": "FINALIZED"}
-    for _ in range(2):  # the second: already applied
-        status, body = await send(f"{cb}/events", finalized)
-        assert check(status, body, 200, "ContractNegotiation")["state"] == "FINALIZED"
+    status, body = await send(f"{cb}/events", finalized)
+    assert check(status, body, 200, "ContractNegotiation")["state"] == "FINALIZED"
+    # the same event again: FINALIZED is final, DSP allows nothing more (its sender may ask)
+    status, body = await send(f"{cb}/events", finalized)
+    check(status, body, 400, "ContractNegotiationError")
+    assert await _our_state(node, cpid, "FINALIZED") == "FINALIZED"
 
 
 async def test_cn_c_an_unsigned_agreement_from_a_provider_that_does_not_sign_is_agreed(setup):

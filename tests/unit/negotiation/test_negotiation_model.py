@@ -181,12 +181,15 @@ STEPS = [
 
 
 @pytest.mark.parametrize(("kind", "state"), STEPS, ids=lambda v: str(v.value))
-def test_the_same_message_again_is_already_applied_and_a_different_one_refused(kind, state):
+def test_the_same_message_again_is_refused_as_the_state_machine_says(kind, state):
+    """DSP (the TCK's CN:03-04): a step's message re-delivered, byte for byte, is not allowed
+    in the state it made; its sender asks our state instead (delivery.py)."""
     receiver = P if C in SENDER[kind] else C
     first = inbound(negotiation(receiver, state), receiver, message(kind))
     assert isinstance(first, Applied)
     again = inbound(first.negotiation, receiver, message(kind))
-    assert again == AlreadyApplied(first.negotiation)
+    assert again == Refused(Reason.INVALID_TRANSITION, again.detail)
+    assert f"not allowed in state {first.negotiation.state.value}" in again.detail
     if kind in (K.CONTRACT_REQUEST, K.CONTRACT_OFFER):
         other = inbound(first.negotiation, receiver, message(kind, offer={**OFFER, "@id": "urn:x"}))
         assert isinstance(other, Refused) and other.reason is Reason.INVALID_TRANSITION
@@ -201,6 +204,26 @@ def test_an_opening_message_replayed_is_already_applied():
     # after it moved on, the opening message no longer applies
     offered = act(created, K.CONTRACT_OFFER, now=LATER, offer=OFFER).negotiation
     assert inbound(offered, P, opening).reason is Reason.INVALID_TRANSITION
+    # nor once anything happened since, even back in the state it made
+    requested = inbound(offered, P, message(K.CONTRACT_REQUEST, provider_pid="urn:new", offer=COUNTER))
+    assert requested.negotiation.state is State.REQUESTED
+    assert inbound(requested.negotiation, P, opening).reason is Reason.INVALID_TRANSITION
+
+
+@pytest.mark.parametrize(("kind", "state"), STEPS, ids=lambda v: str(v.value))
+def test_our_own_step_taken_twice_is_already_applied(kind, state):
+    """The operator's double click: nothing goes on the wire twice, and no error."""
+    role = C if C in SENDER[kind] else P
+    first = act(negotiation(role, state), kind, now=LATER, offer=COUNTER, agreement=AGREEMENT)
+    assert isinstance(first, Applied)
+    again = act(first.negotiation, kind, now=LATER, offer=COUNTER, agreement=AGREEMENT)
+    assert again == AlreadyApplied(first.negotiation)
+
+
+def test_an_opening_offer_replayed_is_already_applied():
+    opening = message(K.CONTRACT_OFFER, consumer_pid=None)
+    created = inbound(None, C, opening).negotiation
+    assert inbound(created, C, opening) == AlreadyApplied(created)
 
 
 def test_a_termination_after_termination_is_already_applied_whoever_sent_it():
