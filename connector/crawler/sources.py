@@ -17,11 +17,12 @@ import aiohttp
 import pyoxigraph as ox
 
 from connector.auth.client import authorization
-from connector.crawler import rdf
+from connector.crawler import blanks, rdf
 from connector.crawler.config import CrawlerConfig
 from connector.crawler.fetch import Fetched, FetchFailed, conditional, fetch, same_origin
 from connector.crawler.graphs import SourceState
 from connector.crawler.members import MemberRecord
+from connector.crawler.pieces import DatasetPieces
 from connector.identity.did import Signer, url_from_did_web
 from connector.identity.resolver import DidResolver
 from connector.selfdescription.digest import claims_digest
@@ -43,6 +44,7 @@ class Context:
     # pyld's context cache is not thread-safe: two documents expanded at once in worker threads
     # fail with a KeyError, so the crawler's pyld work (self-descriptions, DID documents) takes turns
     pyld: asyncio.Lock = field(default_factory=asyncio.Lock)
+    pieces: dict[str, DatasetPieces] = field(default_factory=dict)  # by DSP catalog graph
 
 
 @dataclass
@@ -135,6 +137,7 @@ async def did_document(ctx: Context, member: MemberRecord, state: SourceState) -
 
 def _changed(state: SourceState, pages: Pages, triples: list[ox.Triple], problems: list[str],
              datasets: int = 0) -> Outcome:
+    """TRIPLES (blank nodes relabelled stably: blanks.py) are the source's new graph."""
     state.digest, state.validators = pages.digest(), pages.validators()
     state.fetched_at = state.changed_at = now()
     state.validation = "invalid" if problems else "conforms"
@@ -193,17 +196,22 @@ async def dsp_catalog(ctx: Context, member: MemberRecord, state: SourceState) ->
         state.fetched_at = now()
         return Outcome(state)
 
+    pieces = ctx.pieces.setdefault(state.graph, DatasetPieces())
+
     def parse_all() -> list[ox.Triple]:
-        # page by page: pyoxigraph's JSON-LD parser slows down more than linearly on long arrays
+        # page by page (pyoxigraph's JSON-LD parser slows down more than linearly on long
+        # arrays), and only the datasets not seen before (pieces.py)
         triples: list[ox.Triple] = []
+        pieces.start()
         for page in pages.pages:
             doc = rdf.json_value(page.body)
             if not isinstance(doc, dict):
                 raise rdf.RdfProblem("a catalog page is not a JSON object")
-            triples += rdf.jsonld_triples(doc, state.url, ctx.config.max_triples - len(triples))
+            triples += pieces.page(doc, state.url, ctx.config.max_triples - len(triples))
+        pieces.finish()
         return triples
 
-    triples = await asyncio.to_thread(parse_all)
+    triples = await asyncio.to_thread(lambda: blanks.stable(parse_all()))
     return _changed(state, pages, triples, [], _count_datasets(triples))
 
 
@@ -222,7 +230,7 @@ async def dcat_export(ctx: Context, member: MemberRecord, state: SourceState) ->
                                             page.url, left)
         return triples
 
-    triples = await asyncio.to_thread(parse_all)
+    triples = await asyncio.to_thread(lambda: blanks.stable(parse_all()))
     return _changed(state, pages, triples, [], _count_datasets(triples))
 
 

@@ -23,27 +23,31 @@ class CrawlStore(Protocol):
     async def remove(self, graph: str) -> None: ...
 
 
-BULK = 20_000  # triples from which a graph is rewritten by bulk load rather than one update
-
-
 class EmbeddedStore:
+    """The node's RdfStore. A graph that changed is patched: only the triples that differ are
+    removed and added (blank nodes carry stable labels, blanks.py), so a catalog of 10,000
+    datasets with a few changed costs a few writes, not a rewrite; the store's write lock keeps
+    checkpoints (what queries read) from seeing a graph half patched."""
+
     def __init__(self, store: RdfStore) -> None:
         self.store = store
 
     async def replace(self, graph: str, triples: Sequence[ox.Triple]) -> None:
-        if len(triples) < BULK:
-            await self.store.replace_graph_triples(graph, triples)
-            return
-        # a SPARQL update of a big graph is several times slower than a bulk load; the store's
-        # write lock still keeps checkpoints (what queries read) from seeing it half written
         node = ox.NamedNode(graph)
-        quads = [ox.Quad(t.subject, t.predicate, t.object, node) for t in triples]
+        new = {ox.Quad(t.subject, t.predicate, t.object, node) for t in triples}
 
-        def write(store: ox.Store) -> None:
-            store.remove_graph(node)
-            store.bulk_extend(quads)
+        def patch(store: ox.Store) -> None:
+            old = set(store.quads_for_pattern(None, None, None, node))
+            gone, added = old - new, new - old
+            if len(gone) > len(old) // 2:  # mostly new: dropping the graph is cheaper
+                store.remove_graph(node)
+                store.bulk_extend(new)
+                return
+            for quad in gone:
+                store.remove(quad)
+            store.bulk_extend(added)
 
-        await asyncio.to_thread(self.store._write, write, graph)
+        await asyncio.to_thread(self.store._write, patch, graph)
 
     async def remove(self, graph: str) -> None:
         await self.store.remove_graph(graph)

@@ -1,14 +1,12 @@
 """Helpers of the federation crawler tests: seed a real node's catalog with many datasets
-through its store, and stand in front of a real node as a slow or a tampering proxy (the
-registry then points at the proxy: `communs ledger registry update`)."""
+through its store (the bench's seeding), and stand in front of a real node as a slow or a
+tampering proxy (the registry then points at the proxy: `communs ledger registry update`)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -16,21 +14,9 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bench.bench_catalog import synthetic
-from connector.catalog.model import to_json
+from bench.bench_crawl import seed_catalog
 
-
-def seed_catalog(connector: Path, did: str, count: int) -> None:
-    """COUNT public datasets written straight into the node's SQLite catalog (what an import
-    stores, without a minute of validation): the node serves them at once."""
-    rows = []
-    for n in range(count):
-        d = dataclasses.replace(synthetic(n), publisher=did, iri=f"https://seed.example/{n}")
-        rows.append((d.id, d.iri, d.access.value, d.fingerprint(), d.modified.isoformat(sep=" "),
-                     json.dumps(to_json(d))))
-    with sqlite3.connect(connector / "communs.db", timeout=30) as db:
-        db.executemany("INSERT INTO catalog_datasets (id, iri, access, content_hash, modified, "
-                       "document) VALUES (?, ?, ?, ?, ?, ?)", rows)
+__all__ = ["point_registry", "proxy", "seed_catalog", "tampered"]
 
 
 def _b64(data: dict) -> str:

@@ -1,0 +1,87 @@
+"""A DSP catalog read dataset by dataset gives the graph a whole parse gives, and parses only
+the datasets it has not seen; datasets it cannot tell apart are parsed whole every time."""
+
+from __future__ import annotations
+
+import copy
+
+from bench.bench_catalog import synthetic
+from connector.catalog import codec
+from connector.crawler import pieces as module
+from connector.crawler.blanks import stable
+from connector.crawler.pieces import DatasetPieces
+from connector.crawler.rdf import jsonld_triples
+from tests.unit.crawler.test_blanks import offer
+
+BASE = "http://p.example/dsp"
+
+
+def catalog(n: int) -> dict:
+    """A page as the node's DSP codec builds it (context, offers, distributions)."""
+    datasets = [synthetic(i) for i in range(n)]
+    return codec.catalog_json(datasets, catalog_id="http://p.example/catalog",
+                              participant="did:web:p.example", service_id=BASE, endpoint=BASE)
+
+
+def whole(doc: dict) -> set:
+    return set(stable(jsonld_triples(doc, BASE, 10**6)))
+
+
+def test_pieces_give_what_a_whole_parse_gives() -> None:
+    doc = catalog(20)
+    pieces = DatasetPieces()
+    assert set(stable(pieces.page(copy.deepcopy(doc), BASE, 10**6))) == whole(doc)
+    assert len(pieces.known) == 20
+    assert set(stable(pieces.page(copy.deepcopy(doc), BASE, 10**6))) == whole(doc)
+
+
+def test_only_new_datasets_are_parsed(monkeypatch) -> None:
+    doc = catalog(20)
+    pieces = DatasetPieces()
+    pieces.page(copy.deepcopy(doc), BASE, 10**6)
+    parsed: list[int] = []
+    real = module.jsonld_triples
+
+    def counting(d, base, cap):
+        parsed.append(len(d.get("@graph", [])))
+        return real(d, base, cap)
+
+    monkeypatch.setattr(module, "jsonld_triples", counting)
+    changed = copy.deepcopy(doc)
+    changed["dataset"][3]["dct:title"] = "Renamed"
+    del changed["dataset"][5]
+    pieces.start()
+    got = set(stable(pieces.page(changed, BASE, 10**6)))
+    pieces.finish()
+    assert got == whole(changed)
+    assert parsed == [0, 1]  # the skeleton, then the one renamed dataset
+    assert len(pieces.known) == 19
+
+
+def test_a_node_two_datasets_describe_alike_is_remembered_with_each() -> None:
+    doc = offer("a")
+    twin = copy.deepcopy(doc["dataset"][0])
+    twin["@id"] = "http://p.example/d2"
+    doc["dataset"].append(twin)  # both describe urn:offer:1 the same way
+    pieces = DatasetPieces()
+    assert set(stable(pieces.page(copy.deepcopy(doc), BASE, 10**6))) == whole(doc)
+    assert len(pieces.known) == 2
+    assert set(stable(pieces.page(copy.deepcopy(doc), BASE, 10**6))) == whole(doc)
+
+
+def test_a_node_two_datasets_describe_differently_is_parsed_whole_and_not_remembered() -> None:
+    doc = offer("a")
+    twin = copy.deepcopy(offer("b")["dataset"][0])
+    twin["@id"] = "http://p.example/d2"
+    doc["dataset"].append(twin)  # urn:offer:1 with purpose a, and with purpose b
+    pieces = DatasetPieces()
+    assert set(stable(pieces.page(copy.deepcopy(doc), BASE, 10**6))) == whole(doc)
+    assert pieces.known == {}
+
+
+def test_a_node_many_datasets_share_is_not_multiplied() -> None:
+    doc = catalog(300)  # every synthetic dataset describes the same offer
+    pieces = DatasetPieces()
+    got = pieces.page(copy.deepcopy(doc), BASE, 10**6)
+    assert set(stable(got)) == whole(doc) and len(got) == len(whole(doc))
+    assert max(len(p) for p in pieces.known.values()) < 30
