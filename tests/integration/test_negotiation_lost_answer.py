@@ -30,11 +30,13 @@ def folders(tmp_path_factory):
 
 
 class LossyProxy:
-    """Forwards every request to TARGET; the first counter-request is forwarded, its answer
-    read, and the connection then closed without a response. Records what went through."""
+    """Forwards every request to TARGET; the first counter-request (or opening request) is
+    forwarded, its answer read, and the connection then closed without a response. Records
+    what went through."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, opening: bool = False) -> None:
         self.target = target
+        self.opening = opening  # drop the answer to the opening request instead
         self.seen: list[tuple[str, str, int | None]] = []  # method, path, status passed back
         self.dropped = 0
 
@@ -46,8 +48,9 @@ class LossyProxy:
         ) as answer:
             payload = await answer.read()
             status, content_type = answer.status, answer.headers.get("Content-Type")
-        counter_request = request.method == "POST" and request.path.endswith(DROP) and "/negotiations/request" not in request.path
-        if counter_request and not self.dropped:
+        opening = request.path.endswith("/negotiations/request")
+        dropped = request.method == "POST" and request.path.endswith(DROP) and opening is self.opening
+        if dropped and not self.dropped:
             self.dropped += 1
             self.seen.append((request.method, request.path, None))
             request.transport.close()  # delivered, but the sender never hears so
@@ -167,4 +170,41 @@ async def test_a_counter_request_whose_answer_was_lost_is_not_the_end(folders, p
                 assert proxy.dropped == 1
     finally:
         save(provider_config)
+        save(member_config)
+
+
+async def test_an_opening_request_whose_answer_was_lost_is_not_the_end(folders):
+    """The provider agrees at once, so the retried opening request finds it AGREED and is
+    refused; by then its agreement told the consumer the provider's pid, and the consumer asks.
+    (The consumer's operator verifies, so that the process is still open when the retry goes.)"""
+    _, provider_dir, member_dir = folders
+    member_config = load(member_dir)
+    save(dataclasses.replace(member_config, consumer_decisions="manual"))
+    try:
+        async with serving(provider_dir) as provider, serving(member_dir) as member, client() as http:
+            proxy = LossyProxy(provider.public, opening=True)
+            async with proxy as proxied:
+                air = await publish(http, provider, provider_dir / "data/air.csv", "Air (opening)", "open")
+                dataset_id, offer = await dataset_offer(member, provider, air["id"])
+                started = await api(http, member, "POST", "/negotiations", {
+                    "providerAddress": f"{proxied}/dsp", "providerId": provider.did,
+                    "datasetId": dataset_id, "offer": offer})
+                assert (await until(http, member, started["id"], "AGREED"))["state"] == "AGREED"
+
+                def openings() -> list:
+                    return [s for m, p, s in proxy.seen if m == "POST" and p.endswith("/negotiations/request")]
+
+                deadline = time.monotonic() + 10
+                while len(openings()) < 2 and time.monotonic() < deadline:  # the retry, after its backoff
+                    await asyncio.sleep(0.05)
+                assert openings() == [None, 400], proxy.seen
+                await asyncio.sleep(0.5)  # the sender asks how it went, and must not end the process
+                assert (await api(http, member, "GET", f"/negotiations/{started['id']}"))["state"] == "AGREED"
+                assert any(m == "GET" and "/negotiations/urn:" in p for m, p, _ in proxy.seen), proxy.seen
+                await api(http, member, "POST", f"/negotiations/{started['id']}/agree")  # verify
+                done = await until(http, member, started["id"], "FINALIZED")
+                assert done["state"] == "FINALIZED", (done, proxy.seen)
+                final = await providers_view(http, provider, started["consumerPid"], "FINALIZED")
+                assert final["state"] == "FINALIZED" and final["agreementId"] == done["agreementId"]
+    finally:
         save(member_config)
