@@ -51,9 +51,8 @@ def state_of(body: Any, n: ContractNegotiation) -> State | None:
         return None
     if (body.get("consumerPid"), body.get("providerPid")) != (n.consumer_pid, n.provider_pid):
         return None
-    name = str(body.get("state", "")).rsplit(":", 1)[-1].rsplit("/", 1)[-1]  # dspace:REQUESTED
     try:
-        return State(name)
+        return State(body["state"])  # the schema allows only DSP 2025-1's names
     except ValueError:
         return None
 
