@@ -109,15 +109,16 @@ async def _every(service: CrawlerService) -> None:
 
 
 def crawler_context(home: Path, config: CrawlerConfig | None = None, *, public_url: str = "",
-                    settings: SparqlSettings | None = None,
+                    settings: SparqlSettings | None = None, signer: Signer | None = None,
                     ) -> Callable[[web.Application], AsyncIterator[None]]:
     """An aiohttp cleanup context: opens the crawler, crawls on schedule when enabled, and
-    stops the schedule before closing the store."""
+    stops the schedule before closing the store. SIGNER: the node's (read from HOME's keys
+    when not given)."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         cfg = config or load(home)
-        signer = await asyncio.to_thread(signer_of, home)
-        async with open_crawler(home, cfg, signer=signer, settings=settings,
+        signer_ = signer or await asyncio.to_thread(signer_of, home)
+        async with open_crawler(home, cfg, signer=signer_, settings=settings,
                                 public_url=public_url) as service:
             app[CRAWLER] = service
             task = asyncio.create_task(_every(service), name="crawler") if cfg.enabled else None

@@ -12,12 +12,19 @@ import time
 import urllib.request
 from pathlib import Path
 
+import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from connector.cli.main import main
+from connector.crawler.config import CrawlerConfig
 from connector.crawler.members import load_genesis, read_registry
+from connector.crawler.routes import public
+from connector.crawler.service import CRAWLER, crawler_context
 from connector.errors import ConnectorError
+from connector.sparql.engine import Limits
+from connector.sparql.service import SparqlSettings
 from ledger.node import NodeConfig
 from tests.nodes import free_port, init_node
 from tests.unit.crawler.served import Member
@@ -119,3 +126,34 @@ def test_crawl_without_a_reachable_ledger_is_one_sentence(crawler_node, capsys) 
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     code = main(["crawl", "--dir", str(crawler_node)])
     assert code == 1 and "give --rpc URL" in capsys.readouterr().err
+
+
+async def test_the_scheduled_crawler_serves_the_federated_catalog(chain, crawler_node, member_port) -> None:
+    """What a node wires: the cleanup context crawls on schedule, the route table serves."""
+    rpc, genesis, _, did = chain
+    member = Member()
+    async with TestServer(member.app(), host="127.0.0.1", port=member_port):
+        member.url = f"http://127.0.0.1:{member_port}"
+        config = CrawlerConfig(enabled=True, rpc_url=rpc, genesis=str(genesis), interval=0.5)
+        app = web.Application()
+        app.cleanup_ctx.append(crawler_context(crawler_node, config, public_url="http://crawler.example",
+                                               settings=SparqlSettings(limits=Limits(workers=1, replica_max_bytes=0))))
+        app.add_routes(public)
+        async with TestServer(app, host="127.0.0.1") as front, aiohttp.ClientSession() as http:
+            service = app[CRAWLER]
+            for _ in range(200):
+                if service.last is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert service.last is not None and service.last.verified
+            member.titles["q"] = "Quays"  # the next scheduled crawl picks it up
+            query = 'SELECT ?d WHERE { ?d <http://purl.org/dc/terms/title> "Quays" }'
+            for _ in range(200):
+                async with http.get(f"{front.make_url('/federation/sparql')}", params={"query": query},
+                                    headers={"Accept": "application/sparql-results+json"}) as r:
+                    assert r.status == 200
+                    if (await r.json())["results"]["bindings"]:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the scheduled crawl never saw the new dataset")
