@@ -13,6 +13,7 @@ from pyld.jsonld import JsonLdError
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from vocab.canon import canonical_nquads
 from vocab.errors import VocabError, VocabReason
 from vocab.loader import document_loader
 
@@ -62,11 +63,10 @@ def to_nquads(doc: Any) -> str:
 def canonicalize(doc: Any) -> str:
     """RDF Dataset Canonicalization (URDNA2015) as N-Quads: what LD proofs hash."""
     try:
-        return jsonld.normalize(
-            doc, {**_OPTIONS, "algorithm": "URDNA2015", "format": "application/n-quads"}
-        )
+        dataset = jsonld.to_rdf(doc, dict(_OPTIONS))
     except JsonLdError as exc:
         raise _unwrap(exc) from None
+    return canonical_nquads(dataset)
 
 
 def to_graph(doc: Any) -> Graph:

@@ -35,12 +35,12 @@ from connector.identity.verification import (
     validity_problems,
     xsd_now,
 )
+from vocab.canon import canonical_nquads
 from vocab.errors import VocabError, VocabReason
 from vocab.loader import document_loader
 
 _UNRESOLVED = "https://unresolved.communs.invalid/"  # base IRI that makes relative IRIs visible
-_OPTIONS = {"documentLoader": document_loader, "algorithm": "URDNA2015",
-            "format": "application/n-quads", "base": _UNRESOLVED}
+_OPTIONS = {"documentLoader": document_loader, "base": _UNRESOLVED}
 
 
 def _vocab_error(exc: JsonLdError) -> VocabError:
@@ -57,9 +57,10 @@ def canonical_strict(doc: dict[str, Any]) -> str:
     dropped: list[str] = []
     processor = JsonLdProcessor(on_property_dropped=lambda p: dropped.append(str(p)))
     try:
-        nquads = processor.normalize(doc, dict(_OPTIONS))
+        dataset = processor.to_rdf(doc, dict(_OPTIONS))
     except JsonLdError as exc:
         raise _vocab_error(exc) from None
+    nquads = canonical_nquads(dataset)  # bounded: the document may come from anyone
     if dropped:
         raise VocabError(
             VocabReason.MALFORMED_JSONLD,
