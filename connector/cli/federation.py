@@ -40,7 +40,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 
 def _folder(args: argparse.Namespace) -> Path:
-    return Path(getattr(args, "dir", None) or DEFAULT_DIR)
+    # absolute: each child runs in its own folder
+    return Path(getattr(args, "dir", None) or DEFAULT_DIR).resolve()
 
 
 def _existing(args: argparse.Namespace) -> Federation:
@@ -97,8 +98,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if args.detach or registry.supervisor is None or registry.supervised() is not None:
         if not args.detach:
-            console.print(f"already supervised by process {registry.supervisor}; this one "
-                          f"leaves it running")
+            console.print(f"already supervised by process {registry.supervisor[0]}; this "
+                          f"one leaves it running")
         return 0
     console.print("serving; press Ctrl-C to stop every organization "
                   "(or run `communs federation down` from another shell)")

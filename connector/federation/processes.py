@@ -47,83 +47,88 @@ def children(federation: Federation) -> list[Child]:
             + [Child(m, "connector", federation.connector(m)) for m in federation.members])
 
 
-def alive(pid: int, folder: Path | None = None) -> bool:
-    """Whether PID runs (not a zombie) and, given FOLDER, is the child serving that folder:
-    a process id reused by an unrelated program is not ours."""
+Pid = tuple[int, int]  # a process id and its start time: ids are reused, the pair is not
+
+
+def identify(pid: int) -> Pid | None:
+    """PID with its start time (clock ticks after boot), if it runs and is not a zombie."""
     try:
-        os.kill(pid, 0)
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rpartition(")")[2].split()[0] == "Z":
-            return False
-        if folder is not None:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            return str(folder).encode() in argv
-        return True
-    except (OSError, IndexError):
-        return False
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    if fields[0] == "Z":  # exited, not yet collected by its parent
+        return None
+    return pid, int(fields[19])
+
+
+def alive(process: Pid) -> bool:
+    return identify(process[0]) == process
 
 
 class Registry:
-    """run.json: the supervisor's pid and each child's, by name."""
+    """run.json: the supervisor's and each child's process, by name."""
 
     def __init__(self, federation: Federation) -> None:
         self.path = federation.folder / RUN_FILE
         try:
             data = json.loads(self.path.read_text())
-            self.supervisor: int | None = data.get("supervisor")
-            self.pids: dict[str, int] = dict(data.get("children", {}))
-        except (OSError, ValueError, AttributeError):
+            supervisor = data.get("supervisor")
+            self.supervisor: Pid | None = tuple(supervisor) if supervisor else None  # type: ignore[assignment]
+            self.pids: dict[str, Pid] = {k: tuple(v) for k, v in data.get("children", {}).items()}  # type: ignore[misc]
+        except (OSError, ValueError, AttributeError, TypeError):
             self.supervisor, self.pids = None, {}
 
     def save(self) -> None:
         data = {"supervisor": self.supervisor, "children": self.pids}
         self.path.write_text(json.dumps(data, indent=2) + "\n")
 
-    def running(self, child: Child) -> int | None:
-        pid = self.pids.get(child.name)
-        return pid if pid is not None and alive(pid, child.folder) else None
+    def running(self, child: Child) -> Pid | None:
+        process = self.pids.get(child.name)
+        return process if process is not None and alive(process) else None
 
-    def supervised(self) -> int | None:
-        """The pid of a live `federation up` other than this process."""
-        pid = self.supervisor
-        ok = pid is not None and pid != os.getpid() and alive(pid)
-        return pid if ok else None
+    def supervised(self) -> Pid | None:
+        """The live `federation up` that supervises, if another process than this one."""
+        process = self.supervisor
+        ok = process is not None and process[0] != os.getpid() and alive(process)
+        return process if ok else None
 
 
-def start(child: Child) -> int:
+def start(child: Child) -> Pid:
     with open(child.log, "ab") as log:
         process = subprocess.Popen(child.argv, stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True,
                                    cwd=child.folder)
-    return process.pid
+    return identify(process.pid) or (process.pid, -1)
 
 
-def stop(pids: list[int]) -> None:
-    """SIGTERM to each, then SIGKILL to those still running after the grace period."""
-    for pid in pids:
-        _signal(pid, signal.SIGTERM)
+def stop(processes: list[Pid]) -> None:
+    """SIGTERM to each, then SIGKILL to those still running after the grace period (each
+    still the same process: a pid another program now holds is left alone)."""
+    for process in processes:
+        _signal(process, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE
     while time.monotonic() < deadline:
-        _reap()
-        if not any(alive(pid) for pid in pids):
+        _reap(processes)
+        if not any(alive(p) for p in processes):
             return
         time.sleep(0.05)
-    for pid in pids:
-        _signal(pid, signal.SIGKILL)
-    _reap()
+    for process in processes:
+        _signal(process, signal.SIGKILL)
+    _reap(processes)
 
 
-def _signal(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except OSError:
-        pass
-
-
-def _reap() -> None:
-    """Collect our own exited children, so that they do not linger as zombies."""
-    try:
-        while os.waitpid(-1, os.WNOHANG)[0]:
+def _signal(process: Pid, sig: int) -> None:
+    if alive(process):
+        try:
+            os.kill(process[0], sig)
+        except OSError:
             pass
-    except ChildProcessError:
-        pass
+
+
+def _reap(processes: list[Pid]) -> None:
+    """Collect those of PROCESSES that are our own exited children (not zombies to linger)."""
+    for pid, _ in processes:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass

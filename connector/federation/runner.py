@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from connector.errors import ConnectorError, Reason
 from connector.federation.layout import Federation
-from connector.federation.processes import Child, Registry, children, start, stop
+from connector.federation.processes import Child, Registry, children, identify, start, stop
 from connector.federation.readiness import ready
 
 READY_TIMEOUT = 90.0
@@ -28,7 +28,7 @@ def up(federation: Federation, supervise: bool,
         if registry.running(child) is None:
             registry.pids[child.name] = start(child)
     if supervise and registry.supervised() is None:
-        registry.supervisor = os.getpid()
+        registry.supervisor = identify(os.getpid())
     registry.save()
     waiting = list(everyone)
     deadline = time.monotonic() + READY_TIMEOUT
@@ -78,10 +78,10 @@ def down(federation: Federation, registry: Registry | None = None) -> int:
     everyone = children(federation)
     count = supervisor is not None
     for kind in ("connector", "validator"):
-        pids = [pid for c in everyone if c.kind == kind
-                and (pid := registry.running(c)) is not None]
-        stop(pids)
-        count += len(pids)
+        processes = [p for c in everyone if c.kind == kind
+                     and (p := registry.running(c)) is not None]
+        stop(processes)
+        count += len(processes)
     registry.pids.clear()
     registry.supervisor = None
     registry.save()
@@ -93,6 +93,6 @@ def states(federation: Federation) -> list[tuple[Child, int | None, bool]]:
     registry = Registry(federation)
     out = []
     for child in children(federation):
-        pid = registry.running(child)
-        out.append((child, pid, pid is not None and ready(child)))
+        process = registry.running(child)
+        out.append((child, process and process[0], process is not None and ready(child)))
     return out

@@ -22,9 +22,10 @@ from connector.selfdescription.digest import claims_digest
 ORGS = 3
 
 
-def communs(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def communs(*argv: str, timeout: float = 120, cwd: Path | None = None
+            ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "connector.cli.main", *argv], text=True,
-                          capture_output=True, timeout=timeout)
+                          capture_output=True, timeout=timeout, cwd=cwd)
 
 
 def status(folder: Path) -> tuple[int, dict[str, str]]:
@@ -41,8 +42,9 @@ def payload(jwt: str) -> dict:
 def federation(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fed") / "federation"
     base = free_base(LEDGER_OFFSET + 2 * ORGS)
-    done = communs("federation", "up", "--dir", str(folder), "--orgs", str(ORGS),
-                   "--base-port", str(base), "--detach", "--json")
+    # a folder relative to where the command runs, as `make run` gives it
+    done = communs("federation", "up", "--dir", folder.name, "--orgs", str(ORGS),
+                   "--base-port", str(base), "--detach", "--json", cwd=folder.parent)
     assert done.returncode == 0, done.stderr
     yield folder, json.loads(done.stdout)
     communs("federation", "down", "--dir", str(folder))
@@ -80,7 +82,7 @@ def test_up_creates_organizations_each_with_connector_and_validator(federation) 
 def test_a_killed_child_is_reported_and_restarted_by_up(federation) -> None:
     folder, _ = federation
     run = json.loads((folder / "run.json").read_text())
-    os.kill(run["children"]["acme connector"], signal.SIGKILL)
+    os.kill(run["children"]["acme connector"][0], signal.SIGKILL)
     time.sleep(0.3)
     code, states = status(folder)
     assert code == 1 and states["acme connector"] == "stopped"
@@ -108,7 +110,7 @@ def test_foreground_up_stops_everything_in_order_on_ctrl_c(federation) -> None:
         while status(folder)[0] != 0:
             assert up.poll() is None and time.monotonic() < deadline, up.stderr.read()
             time.sleep(0.3)
-        pids = json.loads((folder / "run.json").read_text())["children"].values()
+        pids = [p[0] for p in json.loads((folder / "run.json").read_text())["children"].values()]
         up.send_signal(signal.SIGINT)
         out, err = up.communicate(timeout=60)
     finally:
