@@ -81,18 +81,19 @@ class DatasetPieces:
         self.known = {k: v for k, v in self.known.items() if k in self.seen}
 
     def page(self, doc: dict[str, Any], base: str, max_triples: int) -> list[ox.Triple]:
-        """The triples of one catalog page, parsing only the datasets not seen before."""
+        """The triples of one catalog page (blank nodes labelled stably: blanks.py), parsing
+        only the datasets not seen before."""
         found = doc.get("dataset", [])
         datasets = found if isinstance(found, list) else [found]
         context = json.dumps(doc.get("@context"), sort_keys=True)
         keyed = []
         for d in datasets:
             if not isinstance(d, dict) or not isinstance(d.get("@id"), str):
-                return jsonld_triples(doc, base, max_triples)  # nothing to key it by
+                return stable(jsonld_triples(doc, base, max_triples))  # nothing to key it by
             keyed.append((hashlib.sha256((context + json.dumps(d, sort_keys=True)).encode()).hexdigest(), d))
         self.seen.update(k for k, _ in keyed)
         skeleton = {**doc, "dataset": [{"@id": d["@id"]} for _, d in keyed]}
-        out = jsonld_triples(skeleton, base, max_triples)
+        out = stable(jsonld_triples(skeleton, base, max_triples))
         todo = [(k, d) for k, d in keyed if k not in self.known]
         if todo:
             batch = {"@context": doc.get("@context"), "@graph": [d for _, d in todo]}
@@ -111,7 +112,7 @@ class DatasetPieces:
                         owners[iri].add(key)
             parts = _split(triples, {i: frozenset(k) for i, k in owners.items()}) if alike else None
             if parts is None:
-                out += triples
+                out += triples  # labelled stably already
             else:
                 for key, _ in todo:
                     self.known[key] = parts.get(key, [])

@@ -211,7 +211,7 @@ async def dsp_catalog(ctx: Context, member: MemberRecord, state: SourceState) ->
         pieces.finish()
         return triples
 
-    triples = await asyncio.to_thread(lambda: blanks.stable(parse_all()))
+    triples = await asyncio.to_thread(parse_all)  # labelled stably by pieces
     return _changed(state, pages, triples, [], _count_datasets(triples))
 
 
