@@ -25,6 +25,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--listen", default=None, metavar="ADDRESS",
                    help="tcp://HOST:PORT or unix://PATH (default: the node's cometbft.json, "
                         "else tcp://127.0.0.1:26658)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="listen on a TCP address other than loopback (ABCI has no "
+                        "authentication: only for a network where nobody else can connect)")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.set_defaults(func=cmd_app)
 
@@ -36,7 +39,11 @@ def cmd_app(args: argparse.Namespace) -> int:
     home = _home(args)
     engine = EngineConfig.load(home)
     listen = args.listen or (engine.abci if engine else "tcp://127.0.0.1:26658")
-    parse_listen(listen)  # a bad address is a usage error before anything opens
+    host, _ = parse_listen(listen)  # a bad address is a usage error before anything opens
+    if host != "unix" and not args.allow_remote and not _loopback(host):
+        raise LedgerError(f"{listen} is not a loopback address: whoever reaches an ABCI socket "
+                          f"drives the application; pass --allow-remote to listen there anyway",
+                          Reason.BAD_INPUT)
     cfg = NodeConfig.load(home)
     logs.configure(args.log_level)
     app = open_application(home, cfg.application, cfg.app_versions_kept)
@@ -73,3 +80,14 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     asyncio.run(serve())
     return 0
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

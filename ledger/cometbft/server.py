@@ -25,6 +25,7 @@ from .snapshots import Snapshots
 from .wire import FramingError, frame, missing, split_frames
 
 log = logging.getLogger("ledger.cometbft")
+MAX_CONNECTIONS = 16
 Handler = Callable[[Any], pb.Response]
 READ_BYTES = 256 * 1024
 
@@ -96,6 +97,10 @@ class AbciServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if len(self._tasks) >= MAX_CONNECTIONS:  # CometBFT opens four; more is someone else
+            log.warning("refused an ABCI connection: %d are open already", len(self._tasks))
+            writer.close()
+            return
         self._tasks.add(task)
         pending = b""
         try:
@@ -167,7 +172,10 @@ class AbciServer:
     def _commit(self, r: pb.RequestCommit) -> pb.Response:
         retain = self.app.commit()
         if self.snapshots is not None:
-            self.snapshots.after_commit(self.app.info().last_block_height)
+            try:
+                self.snapshots.after_commit(self.app.info().last_block_height)
+            except OSError as e:  # optional: a full disk must not halt the validator
+                log.warning("no state-sync snapshot at this height: %s", e)
         return pb.Response(commit=pb.ResponseCommit(retain_height=retain))
 
     def _prepare(self, r: pb.RequestPrepareProposal) -> pb.Response:

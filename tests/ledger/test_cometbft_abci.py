@@ -18,7 +18,7 @@ from ledger.app.store import VersionedStore, verify_proof
 from ledger.cometbft import convert
 from ledger.cometbft.client import AbciClient, AbciError
 from ledger.cometbft.pb.tendermint.abci import types_pb2 as pb
-from ledger.cometbft.server import AbciServer, parse_listen
+from ledger.cometbft.server import MAX_CONNECTIONS, AbciServer, parse_listen
 from ledger.cometbft.wire import MAX_MESSAGE, frame, split_frames, uvarint
 from ledger.errors import LedgerError
 from tests.ledger.app.apphelpers import ALICE, BOB, CHAIN, genesis_state, text
@@ -150,6 +150,20 @@ async def test_four_connections_at_once_each_answered_in_order(
         pb.Request(check_tx=pb.RequestCheckTx(tx=b"junk"))])
     assert [r.WhichOneof("value") for r in mixed] == ["info", "echo", "check_tx"]
     for c in conns:
+        await c.close()
+
+
+async def test_connections_beyond_the_cap_are_closed(served: tuple[str, LedgerApp]) -> None:
+    conns = [await AbciClient.connect(served[0]) for _ in range(MAX_CONNECTIONS)]
+    await conns[-1].call(pb.Request(echo=pb.RequestEcho(message="in")))  # all accepted
+    extra = await AbciClient.connect(served[0])
+    with pytest.raises((asyncio.IncompleteReadError, ConnectionError)):
+        await extra.call(pb.Request(echo=pb.RequestEcho(message="one too many")))
+    await conns[0].close()
+    await asyncio.sleep(0.05)
+    again = await AbciClient.connect(served[0])  # a freed place is taken again
+    assert (await again.call(pb.Request(echo=pb.RequestEcho(message="x")))).echo.message == "x"
+    for c in [*conns[1:], again]:
         await c.close()
 
 

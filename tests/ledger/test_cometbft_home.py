@@ -62,3 +62,9 @@ def test_ledger_app_refuses_a_bad_address_or_folder(tmp_path: Path,
     assert "write tcp://HOST:PORT or unix://PATH" in capsys.readouterr().err
     assert cli(["ledger", "app", "--listen", "tcp://127.0.0.1:1", "--dir", str(tmp_path)]) == 1
     assert "is not a ledger node folder" in capsys.readouterr().err
+    # whoever reaches an ABCI socket drives the app: loopback unless asked otherwise
+    assert cli(["ledger", "app", "--listen", "tcp://0.0.0.0:26658", "--dir", str(tmp_path)]) == 1
+    assert "not a loopback address" in capsys.readouterr().err
+    assert cli(["ledger", "app", "--listen", "tcp://0.0.0.0:1", "--allow-remote",
+                "--dir", str(tmp_path)]) == 1
+    assert "is not a ledger node folder" in capsys.readouterr().err

@@ -118,3 +118,20 @@ async def test_forged_snapshots_are_refused_and_change_nothing(pair: tuple) -> N
     got = (await src_c.call(pb.Request(load_snapshot_chunk=pb.RequestLoadSnapshotChunk(
         height=5, format=1, chunk=0)))).load_snapshot_chunk.chunk
     assert got == b""
+
+
+async def test_a_snapshot_that_cannot_be_written_does_not_stop_commit(tmp_path: Path) -> None:
+    app = new_app(store=VersionedStore.open(tmp_path / "app.db"))
+    (tmp_path / "snaps").write_text("a file where the snapshots' folder should be")
+    server = AbciServer(app, StoreSnapshots(app, tmp_path / "snaps", interval=1))
+    c = await AbciClient.connect(await server.start(f"unix://{tmp_path}/app.sock"))
+    try:
+        height = app.info().last_block_height + 1
+        await c.call(pb.Request(finalize_block=pb.RequestFinalizeBlock(
+            height=height, hash=b"\x07" * 32, proposer_address=b"\x01" * 20)))
+        answer = await c.call(pb.Request(commit=pb.RequestCommit()))
+        assert answer.WhichOneof("value") == "commit"  # not an exception: CometBFT would halt
+        assert app.info().last_block_height == height
+    finally:
+        await c.close()
+        await server.close()
