@@ -57,8 +57,7 @@ def document_of(payload: dict[str, Any], presentation: bool) -> tuple[dict[str, 
     document = copy.deepcopy(payload["vp" if presentation else "vc"])
     problems = _bind(document, "holder" if presentation else "issuer", payload.get("iss"),
                      "holder" if presentation else "issuer")
-    if isinstance(payload.get("jti"), str):
-        document.setdefault("id", payload["jti"])
+    problems += _bind(document, "id", payload.get("jti"), "id")  # what storage and revocation use
     if presentation:
         return document, problems
     subject = document.get("credentialSubject")
@@ -69,8 +68,10 @@ def document_of(payload: dict[str, Any], presentation: bool) -> tuple[dict[str, 
             problems += _bind(subject, "id", payload["sub"], "subject")
         elif subject is None:
             document["credentialSubject"] = {"id": payload["sub"]}
-        else:
+        elif isinstance(subject, list):
             problems.append("the JWT has a sub claim but the credential has several subjects")
+        else:
+            problems.append("the credential's subject is not an object")
     for claim, field in (("nbf", "issuanceDate"), ("exp", "expirationDate")):
         if claim in payload and field not in document:
             moment = _xsd(payload[claim])

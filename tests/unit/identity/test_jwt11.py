@@ -56,6 +56,8 @@ async def test_claims_alone_make_the_credential(resolver, ed_signer):
 @pytest.mark.parametrize("claim, value, words", [
     ("sub", "did:example:thief", "names did:example:thief as the subject"),
     ("iss", "did:example:boss", "names did:example:boss as the issuer"),
+    # the id is what a holder keeps it by and an issuer revokes it by
+    ("jti", "urn:uuid:2", "names urn:uuid:2 as the id"),
 ])
 async def test_claims_and_properties_must_agree(resolver, ed_signer, claim, value, words):
     token = sign_jwt({"typ": "JWT"}, {"iss": ed_signer.did, "sub": "did:example:member",
