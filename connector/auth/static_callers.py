@@ -45,7 +45,11 @@ class StaticCallers:
         for caller in configured:
             path = Path(caller.token_file)
             path = path if path.is_absolute() else home / path
-            tokens[_read(path)] = caller.id
+            token = _read(path)
+            if token in tokens:
+                raise ConnectorError(Reason.BAD_CONFIG, f"[auth] static_callers: {caller.id} and "
+                                     f"{tokens[token]} have the same token; give each its own")
+            tokens[token] = caller.id
         if tokens:
             log.warning("conformance mode: %d static caller(s) accepted without DCP (%s); "
                         "never expose this node", len(tokens), ", ".join(sorted(tokens.values())))

@@ -44,7 +44,7 @@ def label_problems(graph: Graph, framework: Framework | None) -> list[Problem]:
                 for answer in graph.objects(answers, URIRef(GX_TAGUS + criterion))
                 for response in graph.objects(answer, URIRef(GX_TAGUS + "response"))
             }
-            if required not in responses:
+            if responses != {required}:  # a Deny beside a Confirm is not a Confirm
                 unmet.append(f"{criterion} ({', '.join(sorted(responses)) or 'no answer'})")
         if unmet:
             problems.append(

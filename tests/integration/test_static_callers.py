@@ -78,3 +78,14 @@ def test_a_malformed_static_callers_table_is_a_clear_config_error(tmp_path, caps
         toml.write('\n[auth]\nstatic_callers = ["TCK_PARTICIPANT"]\n')
     with pytest.raises(Exception, match="static_callers must be a list"):
         load(folder)
+
+
+def test_two_callers_with_one_token_are_refused(tmp_path, capsys):
+    folder = init_node(tmp_path / "node")
+    token = secrets.token_urlsafe(32)
+    for name in ("a.token", "b.token"):
+        _write_token(folder / name, token)
+    save(dataclasses.replace(load(folder), static_callers=(
+        StaticCaller("TCK_A", "a.token"), StaticCaller("TCK_B", "b.token"))))
+    assert main(["serve", "--dir", str(folder)]) != 0
+    assert "have the same token" in capsys.readouterr().err
