@@ -38,11 +38,19 @@ def participant_class(framework: Framework) -> str:
 
 
 def holder_of(parsed: Parsed) -> str | None:
-    """The presentation's holder, or for a vp+jwt without one, the DID that signed it."""
+    """The presentation's holder, or without one, the DID that signed it (a vp+jwt's iss, the
+    verification method of an LD proof)."""
     vp = parsed.presentation or {}
     holder = id_of(vp.get("holder"))
     if holder is None and parsed.jwt is not None and isinstance(vp.get("iss"), str):
         holder = vp["iss"]
+    if holder is None and parsed.jwt is None:
+        proofs = vp.get("proof")
+        for proof in proofs if isinstance(proofs, list) else [proofs]:
+            method = proof.get("verificationMethod") if isinstance(proof, dict) else None
+            if isinstance(id_of(method), str):
+                holder = id_of(method)
+                break
     return did_of(holder) if isinstance(holder, str) and holder.startswith("did:") else holder
 
 

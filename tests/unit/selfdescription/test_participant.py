@@ -94,3 +94,14 @@ async def test_a_lone_credential_is_not_asked_for_a_participant(participant, sha
     report = await _check(creds[build.TERMS], shapes)
     assert r.PARTICIPANT not in report.checks()
 
+
+
+async def test_without_a_holder_the_signer_of_an_ld_presentation_is_the_holder(participant, shapes):
+    creds = build.tagus_credentials(participant, now=NOW)
+    creds[build.LEGAL_PERSON]["credentialSubject"]["id"] = "did:web:someone-else.example"
+    vp = build.tagus_presentation(participant, list(creds.values()))
+    vp.pop("holder", None)
+    vp["proof"] = {"type": "JsonWebSignature2020", "proofPurpose": "authentication",
+                   "verificationMethod": f"{DID}#key-1"}
+    report = await _check(vp, shapes)
+    assert any("not the presentation's holder" in m for m in _messages(report, r.PARTICIPANT))
