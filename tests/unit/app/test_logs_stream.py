@@ -4,6 +4,7 @@ closed since (a test's capture) must not turn every later record into a logging 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import sys
 
@@ -18,4 +19,5 @@ def test_records_follow_the_current_standard_error(monkeypatch):
     now = io.StringIO()
     monkeypatch.setattr(sys, "stderr", now)
     logging.getLogger("communs.test").info("after the capture")
-    assert "after the capture" in now.getvalue()
+    [line] = now.getvalue().splitlines()
+    assert json.loads(line)["msg"] == "after the capture"
