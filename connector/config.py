@@ -6,6 +6,7 @@ config stops the node before it binds a port or touches a key.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from urllib.parse import urlsplit
 
 import tomli_w
 
+from connector.crawler.config import CrawlerConfig
+from connector.crawler.config import from_table as crawler_settings
 from connector.errors import ConnectorError, Reason
 from connector.selfdescription.model import RegistrationNumber, check_subdivision
 
@@ -110,6 +113,7 @@ class NodeConfig:
     transfer_provider_decisions: str = "auto"
     # [auth] static_callers: conformance testing only (connector/auth/static_callers.py)
     static_callers: tuple[StaticCaller, ...] = field(default_factory=tuple)
+    crawler: CrawlerConfig = field(default_factory=CrawlerConfig)  # [crawler]: connector/crawler
 
     @property
     def database_url(self) -> str:
@@ -136,6 +140,9 @@ class NodeConfig:
         extra: dict[str, Any] = {}
         if self.transfer_provider_decisions != "auto":
             extra["transfer"] = {"provider_decisions": self.transfer_provider_decisions}
+        if self.crawler != CrawlerConfig():
+            extra["crawler"] = {k: v for k, v in dataclasses.asdict(self.crawler).items()
+                                if v is not None}
         if self.static_callers:  # written only when set: init never enables it
             extra["auth"] = {"static_callers": [{"id": c.id, "token_file": c.token_file} for c in self.static_callers]}
         return {
@@ -199,7 +206,7 @@ def load(home: Path) -> NodeConfig:
         raise _bad(home, f"not valid TOML ({exc})") from None
     sections = {}
     for name in ("node", "public", "management", "storage", "security", "compute", "negotiation", "catalog",
-                 "sparql", "auth", "transfer"):
+                 "sparql", "auth", "transfer", "crawler"):
         section = raw.get(name, {})
         if not isinstance(section, dict):
             raise _bad(home, f"[{name}] must be a table")
@@ -257,6 +264,7 @@ def load(home: Path) -> NodeConfig:
         **_decisions(home, sections["negotiation"]),
         static_callers=_static_callers(home, sections["auth"]),
         transfer_provider_decisions=_transfer_decisions(home, sections["transfer"]),
+        crawler=crawler_settings(sections["crawler"], str(path)),
     )
 
 

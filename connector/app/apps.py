@@ -18,6 +18,8 @@ from connector.catalog import routes as catalog
 from connector.catalog.resources import DSP_PATH, catalog_context, management_context
 from connector.compute import routes as compute
 from connector.compute.manager import compute_context, management_compute
+from connector.crawler import routes as crawler_routes
+from connector.crawler.service import crawler_context
 from connector.identity import routes as identity
 from connector.negotiation import routes as negotiation
 from connector.negotiation.manager import management_negotiations, negotiation_context
@@ -43,6 +45,10 @@ def build_public_app(node: Node) -> web.Application:
     app.cleanup_ctx.extend([sparql_context, catalog_context, auth_context, negotiation_context])  # in this order
     app.cleanup_ctx.append(compute_context)  # after negotiation_context
     app.cleanup_ctx.append(transfer_context)  # after negotiation_context
+    if node.config.crawler.enabled:  # the federated catalog, crawled on schedule
+        app.cleanup_ctx.append(crawler_context(
+            node.config.home, node.config.crawler, public_url=node.config.public_url,
+            settings=SparqlSettings.of(node.config.sparql), signer=node.signer))
     app.add_routes(health.routes)
     app.add_routes(identity.public)
     app.add_routes(selfdescription.public)
@@ -53,6 +59,7 @@ def build_public_app(node: Node) -> web.Application:
     app.add_routes(compute.public)
     app.add_routes(transfer.public)
     app.add_routes(dataplane.routes)
+    app.add_routes(crawler_routes.public)
     return app
 
 
