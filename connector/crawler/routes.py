@@ -13,7 +13,6 @@ Wiring: `app.add_routes(routes.public)` beside `app.cleanup_ctx.append(crawler_c
 from __future__ import annotations
 
 import asyncio
-import re
 
 import pyoxigraph as ox
 from aiohttp import web
@@ -27,7 +26,7 @@ from connector.sparql.callers import client_of
 from connector.sparql.description import serialized
 from connector.sparql.formats import Kind, acceptable_at_all, offered, parse_accept
 from connector.sparql.formats import choose as choose_format
-from connector.sparql.guard import QueryRefused, check_query
+from connector.sparql.guard import QueryRefused, check_query, dataset_clauses
 from connector.sparql.protocol import ProtocolError, read_request
 from connector.sparql.routes import CORS, _answer, error
 
@@ -53,19 +52,6 @@ def public_graphs(service: CrawlerService) -> list[str]:
 
 def _narrowed(asked: list[str] | None, allowed: list[str]) -> list[str]:
     return allowed if asked is None else [g for g in asked if g in set(allowed)]
-
-
-_FROM = re.compile(r"\bFROM\s+(NAMED\s+)?<([^<>\s]*)>", re.IGNORECASE)
-
-
-def query_dataset(query: str) -> tuple[list[str] | None, list[str] | None]:
-    """The graphs a query's FROM / FROM NAMED clauses name by IRI (None, None: it names none
-    this way). Only to keep their meaning once the protocol's dataset, which replaces them,
-    narrows a caller to the public graphs: nothing else is visible whatever they say."""
-    found = _FROM.findall(query)
-    if not found:
-        return None, None
-    return [iri for named, iri in found if not named], [iri for named, iri in found if named]
 
 
 @public.get(SPARQL_PATH)
@@ -99,8 +85,8 @@ async def federation_sparql(request: web.Request) -> web.Response:
     defaults, named = operation.default_graphs, operation.named_graphs
     if client.share is not sparql.settings.limits.member:  # not a member: public graphs only
         allowed = public_graphs(service)
-        if defaults is None and named is None:
-            defaults, named = query_dataset(operation.query)
+        if defaults is None and named is None:  # the query's FROM keeps its meaning, narrowed
+            defaults, named = dataset_clauses(operation.query, endpoint) or (None, None)
         defaults, named = _narrowed(defaults, allowed), _narrowed(named, allowed)
     answer = await sparql.engine.execute(operation.query, preferences, client=client,
                                          default_graphs=defaults, named_graphs=named,
