@@ -85,7 +85,11 @@ def cmd_up(args: argparse.Namespace) -> int:
             progress.advance(task)
             progress.update(task, description=f"{child.name} ready")
 
-        registry = runner.up(federation, supervise=not args.detach, on_ready=ready)
+        try:
+            registry = runner.up(federation, supervise=not args.detach, on_ready=ready)
+        except KeyboardInterrupt:  # Ctrl-C while starting: leave nothing running behind
+            runner.down(federation)
+            raise
     members = _members(federation)
     if args.json:
         print_json({"dir": str(federation.folder), "chainId": federation.chain_id,
