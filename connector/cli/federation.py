@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from connector.config import TOKEN_FILE
 from connector.federation.layout import DEFAULT_DIR, Federation
@@ -90,6 +91,18 @@ def cmd_up(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:  # Ctrl-C while starting: leave nothing running behind
             runner.down(federation)
             raise
+    try:
+        return _serve(args, console, federation, registry)
+    except KeyboardInterrupt:  # before supervise() took over Ctrl-C
+        runner.down(federation, registry)
+        raise
+
+
+def _serve(args: argparse.Namespace, console: Any, federation: Federation,
+           registry: Any) -> int:
+    """Print the table, then supervise unless detached or another `up` supervises."""
+    from connector.federation import runner
+
     members = _members(federation)
     if args.json:
         print_json({"dir": str(federation.folder), "chainId": federation.chain_id,
