@@ -4,6 +4,7 @@ with its connector and its validator, on loopback (see connector/federation/).""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     from connector.federation import runner
     from connector.federation.create import open_or_create
 
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Ctrl-C or kill from here on stops what was started (a SIGINT inherited as ignored,
+        # as in a background job, would otherwise be lost until supervise() takes it over)
+        signal.signal(sig, _interrupted)
     console = Console(stderr=True, highlight=False, quiet=args.json)
     with console.status("preparing the federation's folders"):
         federation, created = open_or_create(_folder(args), args.orgs, args.base_port,
@@ -93,9 +98,14 @@ def cmd_up(args: argparse.Namespace) -> int:
             raise
     try:
         return _serve(args, console, federation, registry)
-    except KeyboardInterrupt:  # before supervise() took over Ctrl-C
+    except KeyboardInterrupt:  # everything ready, before supervise() took over Ctrl-C
         runner.down(federation, registry)
-        raise
+        console.print("stopped")
+        return 0
+
+
+def _interrupted(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _serve(args: argparse.Namespace, console: Any, federation: Federation,

@@ -111,6 +111,11 @@ def test_foreground_up_stops_everything_in_order_on_ctrl_c(federation) -> None:
             assert up.poll() is None and time.monotonic() < deadline, up.stderr.read()
             time.sleep(0.3)
         pids = [p[0] for p in json.loads((folder / "run.json").read_text())["children"].values()]
+        said = ""
+        while "serving" not in said:  # the supervising `up` has seen everything ready too
+            line = up.stderr.readline()
+            assert line, "up ended before serving"
+            said += line
         up.send_signal(signal.SIGINT)
         out, err = up.communicate(timeout=60)
     finally:
