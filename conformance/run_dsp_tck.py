@@ -22,11 +22,9 @@ import asyncio
 import contextlib
 import dataclasses
 import os
-import random
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,22 +51,11 @@ from dsp_tck_operator import (  # noqa: E402
 from dsp_tck_seed import PARTICIPANT, Counterpart  # noqa: E402
 
 from connector.config import StaticCaller, load, read_token, save  # noqa: E402
+from tests.nodes import free_port  # noqa: E402  (below the ephemeral range)
 
 PROJECT = HERE / "dsp-tck"
 MAIN_CLASS = "org.communs.conformance.RunDspTck"
 TCK_TIMEOUT = 1500  # seconds for the whole TCK run
-
-
-def free_port() -> int:
-    """A loopback port free now, below the ephemeral range (see tests/nodes.py)."""
-    while True:
-        port = random.randrange(10_000, 30_000)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
 
 
 def build() -> str:
