@@ -18,10 +18,11 @@ from .state import State
 BALANCE = b"bal/"
 SUPPLY = b"supply"
 
-FEE_COLLECTOR, BONDED_POOL, NOT_BONDED_POOL, COMMUNITY_POOL, GOV, DISTRIBUTION, MINT = (
+FEE_COLLECTOR, BONDED_POOL, NOT_BONDED_POOL, COMMUNITY_POOL, GOV, DISTRIBUTION, MINT, MARKET = (
     "fee_collector", "bonded_pool", "not_bonded_pool", "community_pool", "gov", "distribution",
-    "mint")
-MODULES = (FEE_COLLECTOR, BONDED_POOL, NOT_BONDED_POOL, COMMUNITY_POOL, GOV, DISTRIBUTION, MINT)
+    "mint", "market")
+MODULES = (FEE_COLLECTOR, BONDED_POOL, NOT_BONDED_POOL, COMMUNITY_POOL, GOV, DISTRIBUTION, MINT,
+           MARKET)
 MODULE_ADDRESSES = {address.module_address(m): m for m in MODULES}
 
 

@@ -23,4 +23,8 @@ DEFAULT_GAS: dict[str, int] = {
     "registry/apply": 10_000, "registry/update_member": 4_000,
     "registry/register_member": 2_000, "registry/set_member_status": 2_000,
     "registry/add_trust_anchor": 2_000, "registry/remove_trust_anchor": 2_000,
+    # market: listings, stakes and anchors store records; a payment makes up to ~20 transfers
+    "market/list": 12_000, "market/update_listing": 6_000, "market/delist": 8_000,
+    "market/stake": 8_000, "market/unstake": 8_000, "market/pay": 10_000,
+    "market/anchor": 6_000, "market/slash": 2_000,
 }

@@ -5,7 +5,8 @@ and the validator set it bonds.
    "balances": {"com1...": amount, ...},            amount: integer ucom or its decimal text
    "mint" | "distribution" | "slashing" | "gov": {"params": {...}},
    "staking": {"params": {...}, "validators": [...]},   bonded from the balances above
-   "registry": {"members": [...], "trust_anchors": [...]}}
+   "registry": {"members": [...], "trust_anchors": [...]},
+   "market": {"params": {...}}}
 
 Every field is optional; anything wrong is refused with one sentence naming it. Sections are
 loaded in that order (staking bonds coins that the balances hold)."""
@@ -17,13 +18,13 @@ from typing import Any
 
 from ..abci import ValidatorUpdate
 from ..encoding import encode
-from . import address, bank, distribution, gov, mint, params, registry, slashing, staking
+from . import address, bank, distribution, gov, market, mint, params, registry, slashing, staking
 from .blockctx import BlockContext
 from .errors import INVALID_REQUEST, AppError
 from .state import State
 
 SECTIONS = ("params", "balances", "mint", "distribution", "slashing", "staking", "gov",
-            "registry")
+            "registry", "market")
 GENESIS_VERSION = b"meta/genesis_version"
 
 
@@ -89,5 +90,6 @@ def load(app_state: Any, state: State, block: BlockContext) -> list[ValidatorUpd
     updates: list[ValidatorUpdate] = section("staking", staking.genesis)
     section("gov", gov.genesis)
     section("registry", registry.genesis)
+    section("market", market.genesis)
     state.set(GENESIS_VERSION, encode(block.height - 1))
     return updates

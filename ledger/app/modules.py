@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..abci import Event, RequestFinalizeBlock, ValidatorUpdate
-from . import bank, distribution, gov, mint, msgs, params, registry, slashing, staking
+from . import bank, distribution, gov, market, mint, msgs, params, registry, slashing, staking
 from .blockctx import BlockContext
 from .state import State
 
@@ -51,6 +51,7 @@ BANK_ROUTES: dict[str, Route] = {
 MODULES: dict[str, dict[str, Route]] = {
     "bank": BANK_ROUTES, "staking": staking.ROUTES, "slashing": slashing.ROUTES,
     "distribution": distribution.ROUTES, "gov": gov.ROUTES, "registry": registry.ROUTES,
+    "market": market.ROUTES,
 }
 
 ROUTES: dict[str, tuple[str, Route]] = {}  # message type -> (module, route)
@@ -70,6 +71,7 @@ gov.PARAM_MODULES.update({
     "distribution": gov.ParamModuleOf(distribution.params.load, distribution.params.from_obj,
                                       distribution.params.save),
     "mint": gov.ParamModuleOf(mint.load_params, mint.MintParams.from_obj, mint.save_params),
+    "market": gov.ParamModuleOf(market.params.load, market.params.from_obj, market.params.save),
 })
 
 
@@ -86,7 +88,10 @@ def end_block(state: State, block: BlockContext,
               execute: Callable[[State, msgs.Msg], list[Event]],
               ) -> tuple[list[ValidatorUpdate], list[Event]]:
     """After the transactions: proposals whose periods ended (passed ones run their messages
-    through `execute`), then the staking set, whose changes go to consensus."""
+    through `execute`), the market's matured unbonding stakes (after gov, so a slash passed
+    in this block takes its share first), then the staking set, whose changes go to
+    consensus."""
     events = gov.end_block(state, block, staking.tally_source(state), execute)
+    events += market.end_block(state, block)
     updates, more = staking.end_block(state, block)
     return updates, events + more

@@ -6,7 +6,7 @@ optional proof of the store key behind the answer against the app hash of `heigh
   /bank/supply                                -> {"genesis", "minted", "burned", "total", "denom"}
   /auth/account   data = address              -> {"address", "sequence", "balance", "pub_key"}
   /params                                     -> the parameters
-  /staking/... /slashing/... /distribution/... /mint/... /gov/... /registry/...
+  /staking/... /slashing/... /distribution/... /mint/... /gov/... /registry/... /market/...
                                               -> each module's answers (see its queries)
 
 A lookup's proof proves the one key it answers from; a list cannot be proven (its key is the
@@ -19,7 +19,19 @@ from collections.abc import Callable
 from typing import Any
 
 from ..abci import ResponseQuery
-from . import address, auth, bank, distribution, gov, mint, params, registry, slashing, staking
+from . import (
+    address,
+    auth,
+    bank,
+    distribution,
+    gov,
+    market,
+    mint,
+    params,
+    registry,
+    slashing,
+    staking,
+)
 from .errors import CODESPACE, UNKNOWN_REQUEST, AppError
 from .state import State
 from .storeview import VersionedStore, View
@@ -33,6 +45,7 @@ MODULES: dict[str, Callable[[State, str, bytes], tuple[bytes, Any]]] = {
     "gov": lambda state, path, data: gov.queries.answer(state, path, data,
                                                        staking.tally_source(state)),
     "registry": registry.queries.answer,
+    "market": market.queries.answer,
 }
 
 
