@@ -10,9 +10,9 @@ import pytest
 from ledger.abci import Event
 from ledger.app import bank, gov, market
 from ledger.app.blockctx import BlockContext
+from ledger.app.errors import AppError
 from ledger.app.state import State
 from ledger.app.storeview import View
-from ledger.app.errors import AppError
 from ledger.crypto import PrivateKey
 from tests.ledger.app.gov.govhelpers import CHAIN, COM, Chain, key, text
 
