@@ -8,6 +8,7 @@ from importlib.metadata import version
 
 from aiohttp import web
 
+from connector import console
 from connector.app import docs, health
 from connector.app.middleware import bearer_auth, checked_bodies, observe, problems
 from connector.auth import routes as auth
@@ -95,6 +96,7 @@ def build_management_app(node: Node, token: str) -> web.Application:
     app.add_routes(selfdescription.management)
     app.add_routes(docs.routes)
     docs.add_static(app)
+    console.mount(app, token)  # the web console at /, signed in with the same token
     return app
 
 
