@@ -1,5 +1,5 @@
 """`communs ledger ...`: init a local validator set, run a validator, talk to one, use its
-accounts and token, stake, govern, and read the federation's registry.
+accounts and token, stake, govern, read the federation's registry, and use its data market.
 
 Registered into the project's CLI by `register(subparsers, common)`; `python -m ledger.cli
 ledger ...` works on its own. Handlers return the exit code; errors are `LedgerError`s whose
@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from ..errors import LedgerError
-from . import abciapp, bank, chain, distrib, gov, registry, stake
+from . import abciapp, bank, chain, distrib, gov, market, registry, stake
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -24,6 +24,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     distrib.register(sub, common)
     gov.register(sub, common)
     registry.register(sub, common)
+    market.register(sub, common)
     abciapp.register(sub, common)
 
 

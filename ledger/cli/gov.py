@@ -1,7 +1,7 @@
 """`communs ledger gov ...`: proposals (messages the gov module account runs if they pass),
 deposits, votes, and what the chain says of them. A proposal's messages come from a JSON file
-of readable messages or from the convenience options (--param, --spend, --admit, --anchor);
-`--text` proposes nothing to run."""
+of readable messages or from the convenience options (--param, --spend, --admit, --anchor,
+--slash); `--text` proposes nothing to run."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from typing import Any
 from ..app.errors import AppError
 from ..app.gov import msgs as gmsgs
 from ..app.gov.store import OPTION_NAMES, OPTIONS, STATUSES
+from ..app.market.msgs import MsgSlash
+from ..app.wire import gov_account
 from ..errors import LedgerError, Reason
 from ..light import VerificationError
 from .amounts import parse_account, parse_amount, shown
@@ -20,6 +22,7 @@ from .forms import bad, messages_file, param_value, parse_rate, parse_sd_hash, w
 from .stake import no_proof
 from .txs import attribute, report, run, submit, tx_parser
 
+GOV_ONLY = (MsgSlash.type,)
 ALIASES = {"veto": "no_with_veto", "nowithveto": "no_with_veto", "no-with-veto": "no_with_veto"}
 
 
@@ -44,6 +47,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="admit a member to the registry (repeatable)")
     p.add_argument("--anchor", action="append", nargs=2, default=[],
                    metavar=("DID", "TYPE[,TYPE]"), help="add a trust anchor (repeatable)")
+    p.add_argument("--slash", action="append", nargs=3, default=[],
+                   metavar=("DATASET", "FRACTION_BPS", "REASON"),
+                   help="slash the stakes on a market dataset (basis points: 10000 = all; "
+                        "repeatable)")
     p.set_defaults(func=cmd_propose)
     p = s.add_parser("deposit", parents=[tx], help="add to a proposal's deposit")
     p.add_argument("id", type=int, metavar="ID")
@@ -73,7 +80,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def convenience(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """The readable messages of --param, --spend, --admit and --anchor."""
+    """The readable messages of --param, --spend, --admit, --anchor and --slash."""
     out: list[dict[str, Any]] = []
     changes: dict[str, dict[str, Any]] = {}
     for text in args.param:
@@ -97,16 +104,31 @@ def convenience(args: argparse.Namespace) -> list[dict[str, Any]]:
     for did, types in args.anchor:
         out.append({"type": "registry/add_trust_anchor", "did": did,
                     "credential_types": [t.strip() for t in types.split(",") if t.strip()]})
+    for dataset, bps, reason in args.slash:
+        if not bps.isdigit():
+            raise bad(f"--slash {dataset[:40]!r} {bps[:20]!r}: the fraction is a whole number "
+                      f"of basis points (2500 = 25%)")
+        out.append({"type": "market/slash", "dataset_id": dataset, "fraction_bps": int(bps),
+                    "reason": reason})
     return out
+
+
+def _gov_authority(wire: dict[str, Any]) -> dict[str, Any]:
+    """Governance-only market messages run as the gov account unless they say otherwise
+    (forms.GOV_TYPES does this for the other modules' messages)."""
+    if wire.get("type") in GOV_ONLY and "authority" not in wire:
+        return {**wire, "authority": gov_account()}
+    return wire
 
 
 def cmd_propose(args: argparse.Namespace) -> int:
     key = signing_key(args)
     wires = messages_file(args.messages) if args.messages else []
     wires += [wire_message(m, f"message {i}") for i, m in enumerate(convenience(args), 1)]
+    wires = [_gov_authority(w) for w in wires]
     if not wires and not args.text:
         raise bad("a proposal needs messages (--messages FILE, --param, --spend, --admit, "
-                  "--anchor) or --text for a proposal with nothing to run")
+                  "--anchor, --slash) or --text for a proposal with nothing to run")
     if wires and args.text:
         raise bad("--text is for a proposal with nothing to run, and this one has messages")
     d = {"type": gmsgs.MsgSubmitProposal.type, "proposer": key.address, "messages": wires,

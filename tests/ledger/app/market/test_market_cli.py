@@ -1,0 +1,112 @@
+"""`communs ledger market` against one real validator process: the node's organization (a
+founding registry member) lists a dataset, bob curates it, carol pays for two uses, the node
+anchors the agreement; the queries' proofs are checked by the light client; a slash passes by
+vote through `gov propose --slash`."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger import keys
+from ledger.cli import main
+from tests.cli.test_ledger_bank_cli import start
+
+DID = "did:web:alpha.example"
+H = "ab" * 32
+
+
+class Node:
+    def __init__(self, root: Path, capsys: Any) -> None:
+        self.root, self.capsys, self.home = root, capsys, root / "a" / "node0"
+        self.bob_key, self.carol_key = root / "bob" / "account_key.json", root / "carol" / \
+            "account_key.json"
+        self.bob = keys.address_text(keys.create_account_key(root / "bob"))
+        self.carol = keys.address_text(keys.create_account_key(root / "carol"))
+
+    def run(self, *argv: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        code = main(["ledger", *argv, "--dir", str(self.home)])
+        got = self.capsys.readouterr()
+        return code, got.out, got.err.strip()
+
+    def ok(self, *argv: str) -> Any:
+        code, said, err = self.run(*argv, "--json")
+        assert code == 0, err
+        return json.loads(said)
+
+    def refused(self, *argv: str) -> str:
+        code, _, err = self.run(*argv)
+        assert code == 1, f"{argv} was not refused"
+        return err.splitlines()[-1]
+
+
+@pytest.fixture
+def node(tmp_path: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    n = Node(tmp_path, capsys)
+    assert main(["ledger", "init", "--validators", "1", "--dir", str(tmp_path / "a"),
+                 "--fund", f"{n.bob}=1000", "--fund", f"{n.carol}=1000",
+                 "--voting-period", "3", "--min-deposit", "2com",
+                 "--member", f"{DID}=https://alpha.example"]) == 0
+    process, log = start(n.home, tmp_path / "validator.log")
+    try:
+        yield n
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def test_list_curate_pay_anchor_and_slash_by_vote(node: Node) -> None:
+    me = node.ok("keys")["address"]
+    node.ok("market", "list", "ds-1", "--did", DID, "--price", "1000003ucom",
+            "--content-hash", H, "--contributor", f"{me}=2", "--contributor",
+            f"{node.carol}=1", "--stake", "5com")
+    node.ok("market", "stake", "ds-1", "1com", "--key", str(node.bob_key))
+    assert node.refused("market", "pay", "ds-1", "agr-1", "1000000ucom", "--key",
+                        str(node.carol_key)) == ("the listing asks 1000003 ucom per use, this "
+                                                 "payment is 1000000")
+    for _ in range(2):
+        doc = node.ok("market", "pay", "ds-1", "agr-1", "1000003ucom", "--key",
+                      str(node.carol_key))
+    assert any(e["type"] == "market_payment" for e in doc["events"])
+    assert node.refused("market", "pay", "ds-1", "agr-1", "1000003ucom") == \
+        "agreement 'agr-1' is paid by another account"
+    node.ok("market", "anchor", "agreement", "agr-1", "--digest", H, "--dataset", "ds-1",
+            "--provider-did", DID, "--consumer-did", "did:web:carol.example",
+            "--policy-hash", "cd" * 32)
+
+    paid = node.ok("market", "payments", "agr-1", "--prove")
+    assert (paid["count"], paid["total"], paid["payer"]) == (2, 2_000_006, node.carol)
+    assert paid["verified"]["signed_power"] == paid["verified"]["total_power"] > 0
+    value = node.ok("market", "value", "ds-1", "--prove")
+    assert value["paid"] == value["contributors"] + value["curators"] + value["extracted"]
+    assert (value["extracted"], value["curators"]) == (60_000, 2 * 97_000)
+    assert node.ok("market", "value", "--prove")["paid"] == 2_000_006
+    anchor = node.ok("market", "anchor-show", "agreement/agr-1", "--prove")
+    assert (anchor["digest"], anchor["signer"]) == (H, me)
+    listing = node.ok("market", "listing", "ds-1", "--prove")
+    assert (listing["provider_stake"], listing["curator_stake"]) == (5_000_000, 1_000_000)
+    assert node.ok("market", "stakes", "ds-1", "--prove")["curators"][0]["account"] == node.bob
+    assert "cannot be proven: it is a list" in node.refused("market", "listings", "--prove")
+    code, said, _ = node.run("market", "value", "ds-1")
+    assert code == 0 and said.startswith("'ds-1': paid 2.000006 com (2000006 ucom) in 2 ")
+
+    doc = node.ok("gov", "propose", "--title", "false data", "--deposit", "2com",
+                  "--slash", "ds-1", "5000", "the data is false")
+    pid = str(doc["proposal_id"])
+    node.ok("gov", "vote", pid, "yes")
+    deadline = time.monotonic() + 20
+    while node.ok("gov", "show", pid)["status"] == "voting_period":
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    assert node.ok("gov", "show", pid)["status"] == "passed"
+    listing = node.ok("market", "listing", "ds-1", "--prove")
+    assert (listing["status"], listing["provider_stake"], listing["unbonding"]) == (
+        "slashed", 0, 3_000_000)
+    assert node.refused("market", "pay", "ds-1", "agr-1", "1000003ucom", "--key",
+                        str(node.carol_key)) == "dataset 'ds-1' is slashed: it takes no payments"
