@@ -24,6 +24,7 @@ from connector.sparql.client import rows
 
 routes = web.RouteTableDef()
 PAGE = 25
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 PREFIXES = "PREFIX dcat: <http://www.w3.org/ns/dcat#>\nPREFIX dct: <http://purl.org/dc/terms/>\n"
 # facet -> (form field, the pattern binding ?v for a dataset ?d, whether values are IRIs)
 FACETS = {
@@ -32,6 +33,11 @@ FACETS = {
     "theme": ("?d dcat:theme ?v .", True),
     "license": ("{ ?d dct:license ?v } UNION { ?d dcat:distribution/dct:license ?v }", True),
 }
+LABELS = {"http://purl.org/dc/terms/title": "Title", "http://purl.org/dc/terms/description": "Description",
+          "http://purl.org/dc/terms/publisher": "Publisher", "http://www.w3.org/ns/dcat#keyword": "Keyword",
+          "http://www.w3.org/ns/dcat#theme": "Theme", "http://purl.org/dc/terms/license": "Licence",
+          "http://purl.org/dc/terms/issued": "Issued", "http://purl.org/dc/terms/modified": "Modified",
+          "http://www.w3.org/ns/dcat#distribution": "Distribution"}
 _BAD_IRI = re.compile(r'[\s<>"{}|\\^`]')
 _DSP_DATASET = re.compile(r"^(?P<base>https?://[^?#]+?)/catalog/datasets/(?P<id>[^/?#]+)$")
 
@@ -107,8 +113,11 @@ async def dataset(request: web.Request) -> web.StreamResponse:
             except ConnectorError as exc:
                 problem = str(exc)
             break
+    found = rows(facts)[1]
+    shown = sorted(((LABELS.get(p, p), o) for p, o in found if p != RDF_TYPE), key=lambda f: (f[0] not in LABELS.values(), f))
+    title = next((o for p, o in found if p == "http://purl.org/dc/terms/title"), subject)
     return render(request, "federation_dataset.html", {
-        "title": "Dataset", "iri": subject, "facts": rows(facts)[1], "provider": provider,
+        "title": title, "iri": subject, "facts": shown, "provider": provider,
         "dataset_id": dataset_id, "offers": offers, "problem": problem,
     })
 
