@@ -31,6 +31,7 @@ from .types import Commit, CommitSig, Genesis, Header, Validator, ValidatorSet
 from .types.commit import FLAG_COMMIT
 
 NEXT_BLOCK_WAIT = 15.0  # seconds to wait for block H+1 when H is the latest
+HEADERS_KEPT = 1024  # verified headers remembered
 
 
 class VerificationError(LedgerError):
@@ -99,6 +100,14 @@ def trusted_power(commit: Commit, chain_id: str, trusted: ValidatorSet) -> int:
     return power
 
 
+@dataclass(frozen=True)
+class Proven:
+    code: int  # the application's answer code (0, or NOT_FOUND and the like)
+    value: bytes
+    log: str
+    verified: Verified
+
+
 class LightClient:
     """Verifies answers of the node behind `client` against the trust rooted in `genesis`."""
 
@@ -106,12 +115,15 @@ class LightClient:
         self.client = client
         self.chain_id = genesis.chain_id
         self.trusted = ValidatorSet.new(genesis.validators)
+        self.trusted_height = 0  # the block whose validators are `trusted` (0: genesis)
         self._headers: dict[int, tuple[bytes, int, int]] = {}
 
     async def app_hash(self, height: int) -> tuple[bytes, int, int]:
         """(app hash after block `height`, signed power, total power), verified."""
         if height not in self._headers:
             self._headers[height] = await self._verify_header(height + 1)
+            while len(self._headers) > HEADERS_KEPT:  # a long-lived client follows the chain
+                del self._headers[min(self._headers)]
         return self._headers[height]
 
     async def _signed_header(self, h: int) -> dict[str, Any]:
@@ -152,6 +164,8 @@ class LightClient:
                     f"the validator set of block {h} is not linked to the trusted one: "
                     f"validators holding {linked} of the trusted {self.trusted.total_power} "
                     f"voting power signed it, more than a third is needed")
+            if h > self.trusted_height:  # follow the set as it changes, block after block
+                self.trusted, self.trusted_height = vals, h
         signed_power = sum(v.voting_power for s, v in zip(commit.signatures, vals.validators,
                                                           strict=True) if s.flag == FLAG_COMMIT)
         return header.app_hash, signed_power, vals.total_power
@@ -182,9 +196,10 @@ class LightClient:
         raise VerificationError(f"the value of store key {key.hex()[:64]} does not match its "
                                 f"proof under the app hash of block {height + 1}")
 
-    async def verify(self, path: str, data: bytes, height: int, answer: bytes) -> Verified:
-        """Check that `answer` (the node's value for `path`, `data` at `height`) is what the
-        application's query code computes from store values proven at `height`."""
+    async def answer(self, path: str, data: bytes, height: int) -> Proven:
+        """The application's answer to `path`, `data` at `height`, computed here from store
+        values proven against the signed headers: the node's own answer is never needed, so a
+        node that lies, or says "not found" of what exists, changes nothing."""
         root, signed, total = await self.app_hash(height)
         proven: dict[bytes, bytes | None] = {}
         while True:  # each run over the proven values may name keys not yet fetched
@@ -194,13 +209,20 @@ class LightClient:
                 break
             for key in sorted(reader.missing):
                 proven[key] = await self.proven_value(key, height, root)
-        if expected.code != 0:
+        return Proven(expected.code, expected.value, expected.log,
+                      Verified(height, root, signed, total, expected.value))
+
+    async def verify(self, path: str, data: bytes, height: int, answer: bytes) -> Verified:
+        """Check that `answer` (the node's value for `path`, `data` at `height`) is what the
+        application's query code computes from store values proven at `height`."""
+        proven = await self.answer(path, data, height)
+        if proven.code != 0:
             raise VerificationError(f"the proven state does not answer this query: "
-                                    f"{expected.log}")
-        if expected.value != answer:
+                                    f"{proven.log}")
+        if proven.value != answer:
             raise VerificationError(f"the node's answer differs from the proven state at "
                                     f"height {height}")
-        return Verified(height, root, signed, total, answer)
+        return proven.verified
 
 
 class _Recorder:
