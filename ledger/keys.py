@@ -26,6 +26,13 @@ def create_account_key(home: Path) -> PrivateKey:
     return PrivateKey(privval.load_or_generate_key(account_key_path(home)).private_bytes_raw())
 
 
+def save_account_key(home: Path, key: PrivateKey) -> None:
+    """Make KEY this node's account key (mode 0600, in the format of priv_validator_key.json)."""
+    doc = {"type": "ed25519", "priv_key": base64.b64encode(key.seed).decode(),
+           "pub_key": base64.b64encode(key.pub_key).decode()}
+    privval.write_file_atomic(account_key_path(home), json.dumps(doc).encode())
+
+
 def _b64url(text: Any, what: str, path: Path) -> bytes:
     if not isinstance(text, str):
         raise _bad(path, f"its {what} is missing")

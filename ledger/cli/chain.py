@@ -9,6 +9,7 @@ import json
 import secrets
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from .. import keys, logs, privval
@@ -49,6 +50,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> Any:
                         "also read; default 1000000 com)")
     p.add_argument("--fund", action="append", default=[], metavar="ADDRESS=AMOUNT",
                    help="a further genesis account and its balance in com (repeatable)")
+    p.add_argument("--account-key", action="append", default=[], type=Path, metavar="FILE",
+                   help="node i's account key (an Ed25519 JWK, such as a connector's did:web "
+                        "key, or a key file of ours), one per node in node order (repeatable): "
+                        "the organization's DID and its ledger account are then the same key")
     federation.add_options(p)
     p.set_defaults(func=cmd_init)
 
@@ -102,6 +107,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise LedgerError("--fund needs the ledger application (the kvstore has no accounts)",
                           Reason.BAD_INPUT)
     federation.check(args, n)
+    if len(args.account_key) > n:
+        raise LedgerError(f"{len(args.account_key)} --account-key for {n} nodes",
+                          Reason.BAD_INPUT)
+    given = [keys.load_account_key(path) for path in args.account_key]
     root = _home(args)
     homes = [root / f"node{i}" for i in range(n)]
     for h in homes:
@@ -110,8 +119,10 @@ def cmd_init(args: argparse.Namespace) -> int:
                               Reason.CONFIG)
     chain_id = args.chain_id or f"communs-{secrets.token_hex(3)}"
     ids, pubs, accounts = [], [], []
-    for h in homes:
+    for i, h in enumerate(homes):
         (h / "data").mkdir(parents=True, exist_ok=True)
+        if i < len(given):
+            keys.save_account_key(h, given[i])
         pv = privval.FilePV(key_path(h), pv_state_path(h))  # creates key and empty sign state
         pubs.append(pv.public_key)
         ids.append(NodeKey.load_or_generate(h / "node_key.json").id)
