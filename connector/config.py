@@ -19,6 +19,8 @@ import tomli_w
 from connector.crawler.config import CrawlerConfig
 from connector.crawler.config import from_table as crawler_settings
 from connector.errors import ConnectorError, Reason
+from connector.ledger.config import LedgerConfig
+from connector.ledger.config import from_table as ledger_settings
 from connector.selfdescription.model import RegistrationNumber, check_subdivision
 
 CONFIG_FILE = "communs.toml"
@@ -114,6 +116,7 @@ class NodeConfig:
     # [auth] static_callers: conformance testing only (connector/auth/static_callers.py)
     static_callers: tuple[StaticCaller, ...] = field(default_factory=tuple)
     crawler: CrawlerConfig = field(default_factory=CrawlerConfig)  # [crawler]: connector/crawler
+    ledger: LedgerConfig = field(default_factory=LedgerConfig)  # [ledger]: connector/ledger
 
     @property
     def database_url(self) -> str:
@@ -143,6 +146,8 @@ class NodeConfig:
         if self.crawler != CrawlerConfig():
             extra["crawler"] = {k: v for k, v in dataclasses.asdict(self.crawler).items()
                                 if v is not None}
+        if self.ledger.enabled:
+            extra["ledger"] = self.ledger.to_toml()
         if self.static_callers:  # written only when set: init never enables it
             extra["auth"] = {"static_callers": [{"id": c.id, "token_file": c.token_file} for c in self.static_callers]}
         return {
@@ -206,7 +211,7 @@ def load(home: Path) -> NodeConfig:
         raise _bad(home, f"not valid TOML ({exc})") from None
     sections = {}
     for name in ("node", "public", "management", "storage", "security", "compute", "negotiation", "catalog",
-                 "sparql", "auth", "transfer", "crawler"):
+                 "sparql", "auth", "transfer", "crawler", "ledger"):
         section = raw.get(name, {})
         if not isinstance(section, dict):
             raise _bad(home, f"[{name}] must be a table")
@@ -265,6 +270,7 @@ def load(home: Path) -> NodeConfig:
         static_callers=_static_callers(home, sections["auth"]),
         transfer_provider_decisions=_transfer_decisions(home, sections["transfer"]),
         crawler=crawler_settings(sections["crawler"], str(path)),
+        ledger=ledger_settings(sections["ledger"], str(path)),
     )
 
 

@@ -23,6 +23,7 @@ class Reason(StrEnum):
     TOO_LARGE = "too-large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type"
     STORAGE = "storage"
+    UNAVAILABLE = "unavailable"  # a service the answer depends on (the ledger) does not answer
 
 
 _STATUS = {
@@ -39,6 +40,7 @@ _STATUS = {
     Reason.TOO_LARGE: 413,
     Reason.UNSUPPORTED_MEDIA_TYPE: 415,
     Reason.STORAGE: 500,
+    Reason.UNAVAILABLE: 503,
 }
 
 

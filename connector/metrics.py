@@ -23,6 +23,9 @@ class Metrics:
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
         self.up = Gauge("communs_up", "1 while the node serves", registry=self.registry)
+        self.ledger_height = Gauge("communs_ledger_height",
+                                   "the latest ledger state this node has proven (0: no ledger)",
+                                   registry=self.registry)
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

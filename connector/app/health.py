@@ -8,6 +8,7 @@ import time
 
 from aiohttp import web
 
+from connector.ledger.service import LEDGER
 from connector.node import NODE
 from connector.storage.database import Database
 
@@ -47,8 +48,14 @@ async def live(request: web.Request) -> web.Response:
 @routes.get("/health/ready")
 async def ready(request: web.Request) -> web.Response:
     problem = await request.app[READINESS].problem()
+    checks = {"database": problem is None}
+    ledger = request.app.get(LEDGER)
+    if ledger is not None:  # the node decides membership and payments from it
+        ledger_problem = ledger.health()
+        checks["ledger"] = ledger_problem is None
+        problem = problem or ledger_problem
     body: dict[str, object] = {"status": "ready" if problem is None else "not-ready",
-                               "checks": {"database": problem is None}}
+                               "checks": checks}
     if problem is not None:
         body["reason"] = problem
     return web.json_response(body, status=200 if problem is None else 503)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -14,6 +15,8 @@ from aiohttp import web
 from connector.app.apps import build_management_app, build_public_app
 from connector.catalog.resources import CATALOG, service_for
 from connector.config import NodeConfig, read_token
+from connector.ledger.child import ledger_child
+from connector.ledger.service import LEDGER, open_ledger
 from connector.negotiation.manager import NEGOTIATIONS
 from connector.negotiation.manager import service_for as negotiation_service
 from connector.node import Node, open_node
@@ -37,9 +40,19 @@ class Running:
 async def running_node(config: NodeConfig, *, new_database: bool = False) -> AsyncIterator[Running]:
     """A node serving on its ports (port 0 picks free ones, which tests use)."""
     token = read_token(config.home)
-    async with open_node(config, new_database=new_database) as node:
+    async with open_node(config, new_database=new_database) as node, \
+            contextlib.AsyncExitStack() as stack:
         await preload_shapes()  # from the disk cache that `communs init` warmed
         public, management = build_public_app(node), build_management_app(node, token)
+        if config.ledger.enabled:  # before the apps start: authentication asks it
+            child = None
+            if config.ledger.node:
+                child = await stack.enter_async_context(
+                    ledger_child(config.ledger.path(config.home, config.ledger.node)))
+            ledger = await stack.enter_async_context(
+                open_ledger(config, node.keys, node.did, metrics=node.metrics))
+            ledger.child = child
+            public[LEDGER] = management[LEDGER] = ledger
         # one catalog for both: what the management API publishes reaches /sparql at once
         public[CATALOG] = management[CATALOG] = catalog = service_for(node)
         # one negotiation and one transfer service: what the operator decides goes straight to

@@ -13,6 +13,7 @@ from connector.auth.sql import SqlJtiStore
 from connector.auth.verifier import CallerVerifier
 from connector.credentials.trust import TrustAnchors
 from connector.identity.statuslists import StatusLists
+from connector.ledger.service import LEDGER
 from connector.node import NODE
 
 
@@ -30,11 +31,13 @@ async def auth_context(app: web.Application) -> AsyncIterator[None]:
     node = app[NODE]
     guard = ReplayGuard(SqlJtiStore(node.database))
     signer = node.signer
+    ledger = app.get(LEDGER)  # the registry's members and anchors, when the node has a ledger
     app[AUTH] = Auth(
         verifier=CallerVerifier(signer, node.resolver, node.session, guard,
-                                TrustAnchors(node.config, node.did),
+                                TrustAnchors(node.config, node.did, ledger),
                                 max_bytes=node.config.max_body_bytes,
-                                status=StatusLists(node.resolver, node.session)),
+                                status=StatusLists(node.resolver, node.session),
+                                registry=ledger),
         holder=Holder(signer, node.resolver, node.credentials, guard),
     )
     yield

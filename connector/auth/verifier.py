@@ -26,7 +26,7 @@ import aiohttp
 
 from connector import strictjson
 from connector.auth import schemas
-from connector.auth.caller import Caller
+from connector.auth.caller import Caller, credential_types
 from connector.auth.client import read_capped
 from connector.auth.credential_service import DCP_CONTEXT
 from connector.auth.replay import ReplayGuard
@@ -45,16 +45,24 @@ _JSON = {"application/json", "application/ld+json"}
 
 
 class TrustAnchors(Protocol):
-    async def trusted(self, issuer: str) -> bool: ...
+    async def trusted(self, issuer: str, types: Iterable[str] = ()) -> bool: ...
+
+
+class Registry(Protocol):
+    """Membership by the ledger's registry (connector.ledger.service.LedgerService)."""
+
+    issuer: str
+
+    async def member_of(self, did: str) -> bool: ...
 
 
 class StaticTrustAnchors:
-    """Issuers named in the configuration (the ledger's registry will be another source)."""
+    """Issuers named in a fixed list (tools and tests)."""
 
     def __init__(self, dids: Iterable[str]) -> None:
         self.dids = frozenset(dids)
 
-    async def trusted(self, issuer: str) -> bool:
+    async def trusted(self, issuer: str, types: Iterable[str] = ()) -> bool:
         return issuer in self.dids
 
 
@@ -90,6 +98,7 @@ class CallerVerifier:
         max_bytes: int = 512 * 1024,
         max_cached: int = 10_000,
         status: StatusLists | None = None,
+        registry: Registry | None = None,
     ) -> None:
         self.signer = signer
         self.resolver = resolver
@@ -102,6 +111,7 @@ class CallerVerifier:
         self.max_bytes = max_bytes
         self.max_cached = max_cached
         self.status = status  # None: credential status is not checked (tools and tests only)
+        self.registry = registry  # None: no ledger, membership comes from credentials alone
         self._cache: dict[tuple[str, tuple[str, ...]], tuple[float, tuple[dict[str, Any], ...]]] = {}
 
     @property
@@ -121,8 +131,12 @@ class CallerVerifier:
             assert id_token.access_token is not None
             credentials, valid_for = await self._fetch(id_token.issuer, id_token.access_token, now)
             self._remember(key, credentials, min(self.cache_ttl, valid_for))
-        kept = [c for c in credentials if await self.anchors.trusted(id_of(c.get("issuer")) or "")]
-        return Caller(id_token.issuer, tuple(kept))
+        kept = [c for c in credentials
+                if await self.anchors.trusted(id_of(c.get("issuer")) or "", credential_types(c))]
+        registry = None
+        if self.registry is not None and await self.registry.member_of(id_token.issuer):
+            registry = self.registry.issuer
+        return Caller(id_token.issuer, tuple(kept), registry)
 
     def forget(self, caller: str | None = None) -> None:
         if caller is None:
@@ -192,7 +206,8 @@ class CallerVerifier:
         for credential in credentials:
             if "credentialStatus" not in credential:
                 continue
-            if not await self.anchors.trusted(id_of(credential.get("issuer")) or ""):
+            if not await self.anchors.trusted(id_of(credential.get("issuer")) or "",
+                                              credential_types(credential)):
                 continue
             problems = await self.status.problems(credential, now)
             if problems:

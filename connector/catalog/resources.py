@@ -11,6 +11,7 @@ from connector.catalog.mirror import CatalogSink, SparqlSink
 from connector.catalog.service import DATA_DIR, CatalogService
 from connector.catalog.sql import SqlCatalogStore
 from connector.config import TOKEN_FILE
+from connector.ledger.config import membership_issuer
 from connector.node import NODE, Node
 from connector.sparql import SPARQL
 
@@ -29,7 +30,7 @@ def service_for(node: Node, sink: CatalogSink | None = None,
         home=config.home,
         did=node.did,
         public_url=config.public_url,
-        trust_anchors=config.trust_anchors,
+        trust_anchors=(*config.trust_anchors, *filter(None, [membership_issuer(config.home, config.ledger)])),
         allowed_roots=None if operator else publish_roots(config),
         secrets=node_secrets(node),
         sink=sink,

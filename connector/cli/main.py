@@ -38,6 +38,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ledger": ("ledger.cli", "the federation's ledger"),
     "federation": ("connector.cli.federation", "a local federation: up, status, down"),
     "crawl": ("connector.crawler.cli", "crawl the federation's members into the federated catalog"),
+    "join": ("connector.ledger.cli", "ask the federation to admit this node (a proposal)"),
+    "proposals": ("connector.ledger.cli", "the federation's proposals and their tallies"),
+    "vote": ("connector.ledger.cli", "vote on a federation proposal"),
 }
 ALIASES = {"credentials": "credential"}
 

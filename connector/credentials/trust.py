@@ -1,5 +1,5 @@
-"""The issuers whose credentials this node believes: itself, and the trust anchors in its
-communs.toml.
+"""The issuers whose credentials this node believes: itself, the trust anchors in its
+communs.toml, and those of the ledger's registry when the node has a [ledger].
 
 A node always trusts itself, so the membership credentials it issues count for its own
 `members` datasets even with no anchor configured. The file is the one place anchors are
@@ -13,7 +13,9 @@ import dataclasses
 import logging
 import re
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from connector.config import CONFIG_FILE, NodeConfig, load, save
 from connector.errors import ConnectorError, Reason
@@ -26,15 +28,30 @@ RECHECK_SECONDS = 1.0  # how stale a serving node's view of the file may be
 class TrustAnchors:
     """The verifier's source of trusted issuers for the node of CONFIG, whose DID is OWN."""
 
-    def __init__(self, config: NodeConfig, own: str) -> None:
+    def __init__(self, config: NodeConfig, own: str, ledger: Any = None) -> None:
         self.home = config.home
         self.own = own
+        self.ledger = ledger  # connector.ledger.service.LedgerService: its registry's anchors
         self._anchors = frozenset(config.trust_anchors)
         self._seen = self._stamp()
         self._checked = time.monotonic()
 
-    async def trusted(self, issuer: str) -> bool:
-        return issuer == self.own or issuer in self._current()
+    async def trusted(self, issuer: str, types: Iterable[str] = ()) -> bool:
+        """Whether ISSUER's credentials (of TYPES) are believed. A ledger anchor that lists
+        credential types is believed for those types only."""
+        if issuer == self.own or issuer in self._current():
+            return True
+        if self.ledger is None:
+            return False
+        try:
+            anchor = await self.ledger.registry.anchor(issuer)
+        except ConnectorError as exc:  # the ledger is down: its anchors cannot be proven now
+            log.warning("trust anchor %s not checked on the ledger: %s", issuer, exc)
+            return False
+        if anchor is None:
+            return False
+        listed = set(anchor.get("credential_types") or ())
+        return not listed or bool(listed & set(types))
 
     def _current(self) -> frozenset[str]:
         now = time.monotonic()

@@ -6,15 +6,20 @@ members. Either everything is made or nothing is left behind."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import os
 import shutil
 import socket
 import sys
 from pathlib import Path
 
+from connector.config import load, save
 from connector.errors import ConnectorError, Reason
 from connector.federation.layout import Federation, Member
 from connector.federation.orgs import MAX_ORGS, Org, organizations
+from connector.ledger.config import LedgerConfig
+from connector.node import KEYS_DIR
 
 CHAIN_ID = "communs-local"
 SAMPLE = Path(__file__).parent / "sample" / "air-quality-lyon.csv"
@@ -35,6 +40,8 @@ def check_free(base: int, count: int) -> None:
     for i in range(count):
         for port in ports(base, i):
             with socket.socket() as probe:
+                # as the servers bind: a port left in TIME-WAIT by a stopped federation is free
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     probe.bind(("127.0.0.1", port))
                 except OSError:
@@ -83,9 +90,12 @@ async def _create(folder: Path, count: int, base: int, sample: bool) -> Federati
     connectors = await asyncio.gather(*inits)
     staging = folder / ".genesis"
     members = [f"{c['did']}={c['publicUrl']}@{c['selfDescriptionHash']}" for c in connectors]
+    # each organization's DID key is its ledger account: the connector signs with it
+    account_keys = [str(Path(c["dir"]) / KEYS_DIR / "ed25519.jwk") for c in connectors]
     genesis = _command("ledger", "init", "--dir", str(staging), "--validators", str(count),
                        "--chain-id", CHAIN_ID, "--base-port", str(base + LEDGER_OFFSET),
-                       *LEDGER_OPTIONS, *(a for m in members for a in ("--member", m)))
+                       *LEDGER_OPTIONS, *(a for m in members for a in ("--member", m)),
+                       *(a for k in account_keys for a in ("--account-key", k)))
     if sample:
         chain, _ = await asyncio.gather(genesis, _publish_sample(folder / orgs[0].slug / "connector"))
     else:
@@ -98,9 +108,17 @@ async def _create(folder: Path, count: int, base: int, sample: bool) -> Federati
         for org, connector, node in zip(orgs, connectors, chain["nodes"], strict=True)))
     for member, node in zip(federation.members, chain["nodes"], strict=True):
         Path(node["dir"]).rename(federation.validator(member))
+        _link_ledger(federation.connector(member), federation.validator(member), member.rpc_url)
     staging.rmdir()
     federation.save()
     return federation
+
+
+def _link_ledger(connector: Path, validator: Path, rpc_url: str) -> None:
+    """The connector reads and writes the ledger through its organization's validator."""
+    config = load(connector)
+    genesis = os.path.relpath(validator / "genesis.json", connector)
+    save(dataclasses.replace(config, ledger=LedgerConfig(rpc_url=rpc_url, genesis=genesis)))
 
 
 def open_or_create(folder: Path, count: int | None, base: int,

@@ -1,0 +1,81 @@
+"""The node's ledger account: its did:web Ed25519 key (a DID and its account are the same key),
+which signs the transactions the node sends (payments, anchors, proposals, votes), one at a
+time so that sequences follow each other."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from connector.errors import ConnectorError, Reason
+from connector.identity.keys import KeyStore
+from connector.ledger.proven import ProvenLedger, unavailable
+from ledger.app import address, client
+from ledger.app.msgs import Msg
+from ledger.app.params import Params
+from ledger.crypto import PrivateKey
+from ledger.errors import LedgerError
+
+COMMIT_POLL = 0.05  # seconds between looks for a submitted transaction
+
+
+def account_key(keys: KeyStore) -> PrivateKey:
+    d = keys.key("Ed25519").private_jwk()["d"]
+    return PrivateKey(base64.urlsafe_b64decode(d + "=" * (-len(d) % 4)))
+
+
+class RefusedTx(ConnectorError):
+    """The ledger refused a transaction: its sentence, as the application gave it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Reason.CONFLICT, message)
+
+
+class LedgerAccount:
+    def __init__(self, ledger: ProvenLedger, key: PrivateKey) -> None:
+        self.ledger = ledger
+        self.key = key
+        self._lock = asyncio.Lock()
+
+    @property
+    def address(self) -> str:
+        return address.to_text(self.key.address)
+
+    async def submit(self, messages: Sequence[Msg], timeout: float = 30.0) -> dict[str, Any]:
+        """Sign and send MESSAGES, then wait until a block holds them: the committed
+        transaction (height, events); RefusedTx with the ledger's sentence otherwise."""
+        rpc = self.ledger.client
+        async with self._lock:
+            try:
+                account = await self.ledger.unproven("/auth/account", self.address.encode())
+                params = Params.from_obj(await self.ledger.unproven("/params"))
+                tx = client.sign(self.key, self.ledger.chain_id, account["sequence"], messages,
+                                 client.min_fee(messages, params))
+                check = await rpc.broadcast_tx(tx)
+            except LedgerError as exc:
+                raise unavailable(self.ledger.rpc_url, exc) from None
+            if not check["ok"]:
+                raise RefusedTx(check["log"] or f"the ledger refused the transaction "
+                                                f"(code {check['code']})")
+            committed = await self._committed(bytes.fromhex(check["hash"]), timeout)
+        if committed["code"] != 0:
+            raise RefusedTx(committed["log"] or f"transaction {check['hash']} failed at height "
+                                                f"{committed['height']}")
+        return committed
+
+    async def _committed(self, tx_hash: bytes, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                found = await self.ledger.client.tx(tx_hash)
+            except LedgerError as exc:
+                raise unavailable(self.ledger.rpc_url, exc) from None
+            if found is not None:
+                return found
+            if time.monotonic() > deadline:
+                raise ConnectorError(Reason.UNAVAILABLE, f"transaction {tx_hash.hex()} was "
+                                     f"accepted but not committed within {timeout:g} s")
+            await asyncio.sleep(COMMIT_POLL)

@@ -1,0 +1,123 @@
+"""Reads of the ledger through any member's RPC, believed only when proven: each answer is
+computed by the application's own query code over store values proven against the app hash of
+a header signed by more than 2/3 of the voting power (ledger/light.py), the validator set
+trusted from the genesis and followed as it changes. Answers are cached by height."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connector.errors import ConnectorError, Reason
+from ledger.app.errors import NOT_FOUND
+from ledger.consensus.views import genesis_from_json
+from ledger.errors import LedgerError
+from ledger.light import LightClient, VerificationError
+from ledger.rpc import RpcClient
+from ledger.types import Genesis
+
+log = logging.getLogger("communs.ledger")
+CACHED_ANSWERS = 4096
+
+
+@dataclass(frozen=True)
+class Answer:
+    height: int  # the state the answer is about (after block `height`)
+    doc: Any  # the answer's JSON, None when the application says "not found"
+
+
+def load_genesis(path: Path) -> Genesis:
+    try:
+        return genesis_from_json(json.loads(path.read_text()))
+    except OSError as exc:
+        raise ConnectorError(Reason.BAD_CONFIG, f"cannot read the ledger genesis {path}: "
+                             f"{exc.strerror}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConnectorError(Reason.BAD_CONFIG, f"{path} is not a ledger genesis ({exc})") from None
+
+
+def unavailable(rpc_url: str, exc: Exception) -> ConnectorError:
+    return ConnectorError(Reason.UNAVAILABLE, f"the ledger at {rpc_url} does not answer: {exc}")
+
+
+class ProvenLedger:
+    def __init__(self, rpc_url: str, genesis: Genesis, timeout: float = 10.0) -> None:
+        self.rpc_url = rpc_url
+        self.genesis = genesis
+        self.client = RpcClient(rpc_url, timeout=timeout)
+        self.light = LightClient(self.client, genesis)
+        self.height = 0  # the latest state that can be proven: block height+1 exists
+        self.seen_at = 0.0  # monotonic time of the last answer from the RPC
+        self._cache: OrderedDict[tuple[str, bytes, int], Answer] = OrderedDict()
+        self._lock = asyncio.Lock()  # one light client walk at a time (it caches headers)
+
+    @property
+    def chain_id(self) -> str:
+        return self.genesis.chain_id
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def refresh(self) -> int:
+        """Learn the latest height; the latest provable state is the one before it."""
+        try:
+            status = await self.client.call("status")
+            chain, latest = status["node_info"]["network"], int(status["sync_info"]["latest_block_height"])
+        except LedgerError as exc:
+            raise unavailable(self.rpc_url, exc) from None
+        except (KeyError, TypeError, ValueError):
+            raise ConnectorError(Reason.UNAVAILABLE, f"the ledger at {self.rpc_url} answered a "
+                                                     f"malformed status") from None
+        if chain != self.chain_id:
+            raise ConnectorError(Reason.BAD_CONFIG, f"the ledger at {self.rpc_url} runs chain "
+                                 f"{chain!r}, not {self.chain_id!r} of the genesis")
+        self.seen_at = time.monotonic()
+        self.height = max(self.height, latest - 1)
+        return self.height
+
+    async def read(self, path: str, data: bytes = b"", height: int | None = None) -> Answer:
+        """The proven answer at HEIGHT (default: the latest provable state)."""
+        if height is None:
+            height = self.height or await self.refresh()
+        if height < 1:
+            raise ConnectorError(Reason.UNAVAILABLE, "the ledger has no block to prove yet")
+        key = (path, data, height)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        try:
+            async with self._lock:
+                proven = await self.light.answer(path, data, height)
+        except VerificationError as exc:
+            log.warning("ledger answer refused: %s", exc)
+            raise ConnectorError(Reason.UNAVAILABLE, f"the ledger at {self.rpc_url} sent an "
+                                 f"answer that does not verify: {exc}") from None
+        except LedgerError as exc:
+            raise unavailable(self.rpc_url, exc) from None
+        if proven.code == NOT_FOUND:
+            answer = Answer(height, None)
+        elif proven.code != 0:
+            raise ConnectorError(Reason.BAD_INPUT, f"the ledger refused {path}: {proven.log}")
+        else:
+            answer = Answer(height, json.loads(proven.value))
+        self._cache[key] = answer
+        if len(self._cache) > CACHED_ANSWERS:
+            self._cache.popitem(last=False)
+        return answer
+
+    async def unproven(self, path: str, data: bytes = b"") -> Any:
+        """A list (lists cannot be proven): for display only, never for a decision."""
+        try:
+            r = await self.client.query(path, data)
+        except LedgerError as exc:
+            raise unavailable(self.rpc_url, exc) from None
+        if r["code"] != 0:
+            raise ConnectorError(Reason.BAD_INPUT, f"the ledger refused {path}: {r['log'][:300]}")
+        return json.loads(r["value_text"] or "null")

@@ -1,0 +1,191 @@
+"""What the node's features ask of the ledger: membership and trust anchors (proven), the
+node's account, proposals and votes; `market.py` adds payments, listings and anchors. One
+`LedgerService` per serving node, shared by the public and management apps and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from connector.config import NodeConfig
+from connector.errors import ConnectorError, Reason
+from connector.identity.keys import KeyStore
+from connector.ledger.account import LedgerAccount, account_key
+from connector.ledger.config import registry_issuer
+from connector.ledger.proven import ProvenLedger, load_genesis
+from connector.ledger.registry import RegistryView
+from ledger.app import bank
+from ledger.app.gov import msgs as gmsgs
+from ledger.app.gov.store import OPTIONS
+from ledger.app.registry import msgs as rmsgs
+
+log = logging.getLogger("communs.ledger")
+VOTE_ALIASES = {"veto": "no_with_veto", "no-with-veto": "no_with_veto"}
+WHOLE_VOTE = 1_000_000  # a vote's weight when it is not split
+
+
+@dataclass
+class LedgerService:
+    ledger: ProvenLedger
+    registry: RegistryView
+    account: LedgerAccount
+    did: str
+    poll_interval: float = 0.2
+    problem: str | None = "not reached yet"  # why the last look failed; None once it answered
+    metrics: Any = None  # connector.metrics.Metrics: the height it has reached
+    child: Any = None  # connector.ledger.child.LedgerChild when `serve` runs the ledger node
+    _follower: asyncio.Task | None = field(default=None, repr=False)
+
+    @property
+    def chain_id(self) -> str:
+        return self.ledger.chain_id
+
+    @property
+    def issuer(self) -> str:
+        return registry_issuer(self.chain_id)
+
+    @property
+    def height(self) -> int:
+        return self.ledger.height
+
+    # ------------------------------------------------------------------ following the chain
+
+    async def start(self) -> None:
+        self._follower = asyncio.create_task(self._follow(), name="ledger-follower")
+
+    async def close(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+        await self.ledger.close()
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                height = await self.ledger.refresh()
+                await self.registry.follow(height)
+                if self.metrics is not None:
+                    self.metrics.ledger_height.set(height)
+                if self.problem is not None:
+                    log.info("the ledger answers again at height %d", height)
+                self.problem = None
+            except ConnectorError as exc:
+                if str(exc) != self.problem:
+                    log.warning("ledger: %s", exc)
+                self.problem = str(exc)
+            await asyncio.sleep(self.poll_interval)
+
+    # ------------------------------------------------------------------ membership and trust
+
+    async def member_of(self, did: str) -> bool:
+        """Whether DID is a registry member in good standing. A DID seen before is answered
+        from the view the follower keeps at the latest block; when the ledger cannot prove it,
+        no (membership by credentials still counts)."""
+        try:
+            return await self.registry.is_member(did)
+        except ConnectorError as exc:
+            log.warning("membership of %s not checked on the ledger: %s", did, exc)
+            return False
+
+    # ------------------------------------------------------------------ governance
+
+    async def join(self, endpoint: str, sd_hash: str, deposit: int, title: str | None = None
+                   ) -> dict[str, Any]:
+        """Apply to the registry and propose that governance admits this node."""
+        me = self.account.key.address
+        digest = bytes.fromhex(sd_hash)
+        admit = rmsgs.MsgRegisterMember(bank.module(bank.GOV), self.did, endpoint, digest, me)
+        proposal = gmsgs.MsgSubmitProposal(
+            me, (admit,), deposit, title or f"Admit {self.did}",
+            f"{self.did} asks to join the federation, serving {endpoint}", "")
+        messages: list[Any] = [proposal]
+        if await self.registry.member(self.did) is None:
+            messages.insert(0, rmsgs.MsgApply(me, self.did, endpoint, digest))
+        committed = await self.account.submit(messages)
+        return {"proposalId": _attribute(committed, "submit_proposal", "proposal_id"),
+                "height": committed["height"], "hash": committed.get("hash")}
+
+    async def vote(self, proposal_id: int, option: str) -> dict[str, Any]:
+        name = VOTE_ALIASES.get(option.lower(), option.lower())
+        if name not in OPTIONS:
+            raise ConnectorError(Reason.BAD_INPUT, f"{option[:32]!r} is not a vote: yes, no, "
+                                                   f"abstain or veto")
+        vote = gmsgs.MsgVote(proposal_id, self.account.key.address,
+                             ((OPTIONS[name], WHOLE_VOTE),))
+        committed = await self.account.submit([vote])
+        return {"proposalId": proposal_id, "option": name, "height": committed["height"]}
+
+    async def proposals(self) -> list[dict[str, Any]]:
+        """Every proposal (a list: not provable), each with its current tally."""
+        found = list((await self.ledger.unproven("/gov/proposals"))["proposals"])
+        for p in found:
+            p["tally"] = p.get("final_tally") or (
+                await self.ledger.unproven("/gov/tally", str(p["id"]).encode())
+                if p["status"] == "voting_period" else None)
+        return found
+
+    async def proposal(self, proposal_id: int) -> dict[str, Any]:
+        answer = await self.ledger.read("/gov/proposal", str(proposal_id).encode())
+        if answer.doc is None:
+            raise ConnectorError(Reason.NOT_FOUND, f"the ledger has no proposal {proposal_id}")
+        tally = await self.ledger.unproven("/gov/tally", str(proposal_id).encode())
+        return {**answer.doc, "tally": tally, "height": answer.height}
+
+    def health(self) -> str | None:
+        """Why the node's ledger link is not healthy, None when it is."""
+        if self.child is not None and not self.child.running:
+            return "the ledger node this connector runs is not running"
+        return None if self.problem is None else f"ledger: {self.problem}"
+
+    async def status(self) -> dict[str, Any]:
+        mine = await self.registry.member(self.did) if self.problem is None else None
+        balance = None
+        if self.problem is None:
+            balance = (await self.ledger.read("/bank/balance",
+                                              self.account.address.encode())).doc["balance"]
+        return {"chainId": self.chain_id, "rpcUrl": self.ledger.rpc_url, "height": self.height,
+                "account": self.account.address, "balance": balance,
+                "member": mine, "problem": self.problem}
+
+
+def _attribute(committed: dict[str, Any], kind: str, key: str) -> str | None:
+    for event in committed.get("events") or []:
+        if event.get("type") == kind:
+            for a in event.get("attributes") or []:
+                if a.get("key") == key:
+                    return str(a.get("value"))
+    return None
+
+
+@contextlib.asynccontextmanager
+async def open_ledger(config: NodeConfig, keys: KeyStore, did: str, *, follow: bool = True,
+                      metrics: Any = None) -> AsyncIterator[LedgerService]:
+    """The ledger service of a node whose [ledger] is set; following the chain when FOLLOW."""
+    settings = config.ledger
+    if not settings.enabled:
+        raise ConnectorError(Reason.BAD_CONFIG, f"{config.home} has no [ledger] in its "
+                             f"communs.toml: set rpc_url and genesis (see the README)")
+    assert settings.rpc_url and settings.genesis
+    genesis = load_genesis(settings.path(config.home, settings.genesis))
+    if settings.chain_id and settings.chain_id != genesis.chain_id:
+        raise ConnectorError(Reason.BAD_CONFIG, f"[ledger] chain_id {settings.chain_id!r} is not "
+                             f"the genesis's {genesis.chain_id!r}")
+    ledger = ProvenLedger(settings.rpc_url, genesis, settings.timeout)
+    service = LedgerService(ledger, RegistryView(ledger), LedgerAccount(ledger, account_key(keys)),
+                            did, settings.poll_interval, metrics=metrics)
+    try:
+        if follow:
+            await service.start()
+        yield service
+    finally:
+        await service.close()
+
+
+LEDGER = web.AppKey("ledger", LedgerService)
