@@ -45,7 +45,8 @@ async def signed_in(http: aiohttp.ClientSession, token: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
 
-async def test_sign_in_shows_the_overview_with_a_strict_policy(node):
+async def test_sign_in_shows_the_overview_with_a_strict_policy(node, caplog):
+    caplog.set_level("DEBUG")
     async with session_for(node) as http:
         async with http.get("/") as response:  # not signed in: the sign-in form, 401
             assert response.status == 401
@@ -57,6 +58,7 @@ async def test_sign_in_shows_the_overview_with_a_strict_policy(node):
         assert node.did in page and "ACME SAS" in page and "datasets published" in page
         assert "script-src 'self'" in policy and "unsafe-inline" not in policy
         assert "<script>" not in page  # no inline script at all
+    assert node.token not in caplog.text  # never logged
     async with aiohttp.ClientSession(node.management) as api:  # the API still takes the bearer token
         async with api.get("/api/v1/datasets", headers=node.auth) as response:
             assert response.status == 200
