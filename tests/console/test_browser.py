@@ -64,6 +64,10 @@ async def console_of(browser, node):
     context = await browser.new_context(base_url=node.management, viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     page.set_default_timeout(10_000)
+    errors: list[str] = []  # a script error or a Content-Security-Policy violation shows here
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors  # type: ignore[attr-defined]
     await page.goto("/")
     await page.get_by_label("Management token").fill(node.token)
     await page.get_by_role("button", name="Sign in").click()
@@ -173,6 +177,9 @@ async def test_the_other_pages_render(provider_page):
         assert await page.get_by_role("heading", name=heading).is_visible()
         await shot(page, name)
     assert "runs no crawler" in await page.locator("main").inner_text()
+    # every page so far ran without a script error or a policy violation (the sign-in form's
+    # expected 401 aside)
+    assert [e for e in page.errors if "401" not in e] == []
 
 
 async def test_search_the_federated_catalog_and_negotiate(browser, nodes):
