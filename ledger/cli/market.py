@@ -87,6 +87,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                                                  "paid, returned and extracted")
     p.add_argument("dataset", nargs="?", default="", metavar="DATASET")
     p.set_defaults(func=cmd_value)
+    p = s.add_parser("params", parents=[at], help="the market's parameters (gov sets them)")
+    p.set_defaults(func=cmd_params)
 
 
 # --------------------------------------------------------------------------- transactions
@@ -235,3 +237,8 @@ def cmd_value(args: argparse.Namespace) -> int:
     lines += [f"  {r['account']} {shown(r['amount'])}" for r in doc.get("returned", [])]
     return emit(args, doc, height, verified, "\n".join(lines) + f"\n(height {height})")
 
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    doc, height, verified = query(args, "/market/params", b"")
+    return emit(args, doc, height, verified, "\n".join(f"{k} {doc[k]}" for k in sorted(doc)))

@@ -6,7 +6,7 @@ exact to the unit: the parts always sum to the amount):
     validators = extracted * validators_bps // 10000    (to the fee collector: shared like fees)
     community  = extracted - burned - validators        (to the community pool: the remainders)
   curators     = (amount - extracted) * curator_bps // 10000, when the dataset has curator
-                 stake: each curator floor(pool * stake / all stake); the dust stays below
+                 stake: each curator floor(pool * stake / all stake); their dust goes on to
   contributors = amount - extracted - what curators got: each floor(pool * share / all
                  shares), the remainder to the first contributor of the listing"""
 

@@ -8,7 +8,8 @@ but /market/listings reads single keys only, so the light client can prove it.
   /market/payments  data = agreement id -> {"agreement_id", "dataset_id", "payer", "count",
                                            "total", "last_height"} (count 0: nothing paid)
   /market/anchor    data = KIND/ID      -> the anchor with its height and time
-  /market/value     data = dataset id, or "" for the federation -> the value totals"""
+  /market/value     data = dataset id, or "" for the federation -> the value totals
+  /market/params                        -> the market's parameters"""
 
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ from ..wire import jsonable
 from . import model
 from .listings import anchor_key
 from .model import LISTING, PAYMENTS, STAKES, TOTAL, VALUE, Listing, Stakes
+from .params import MarketParams
 
 Answer = tuple[bytes, dict[str, Any]]
 PATHS = ("/market/listing", "/market/listings", "/market/stakes", "/market/payments",
-         "/market/anchor", "/market/value")
+         "/market/anchor", "/market/value", "/market/params")
 
 
 def listing_obj(lst: Listing, s: Stakes) -> dict[str, Any]:
@@ -108,5 +110,7 @@ def answer(state: State, path: str, data: bytes) -> Answer:
         return anchor(state, arg)
     if path == "/market/value":
         return value(state, arg)
+    if path == "/market/params":
+        return MarketParams.key(), MarketParams.load(state).to_obj()
     raise AppError(UNKNOWN_REQUEST, f"unknown query path {path[:64]!r} "
                                     f"(known: {', '.join(PATHS)})")

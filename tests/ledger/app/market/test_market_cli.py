@@ -93,6 +93,7 @@ def test_list_curate_pay_anchor_and_slash_by_vote(node: Node) -> None:
     assert (listing["provider_stake"], listing["curator_stake"]) == (5_000_000, 1_000_000)
     assert node.ok("market", "stakes", "ds-1", "--prove")["curators"][0]["account"] == node.bob
     assert "cannot be proven: it is a list" in node.refused("market", "listings", "--prove")
+    assert node.ok("market", "params", "--prove")["extraction_bps"] == 300
     code, said, _ = node.run("market", "value", "ds-1")
     assert code == 0 and said.startswith("'ds-1': paid 2.000006 com (2000006 ucom) in 2 ")
 
