@@ -111,3 +111,20 @@ def test_list_curate_pay_anchor_and_slash_by_vote(node: Node) -> None:
         "slashed", 0, 3_000_000)
     assert node.refused("market", "pay", "ds-1", "agr-1", "1000003ucom", "--key",
                         str(node.carol_key)) == "dataset 'ds-1' is slashed: it takes no payments"
+
+
+def test_a_slash_from_a_messages_file_runs_as_the_gov_account(tmp_path: Path) -> None:
+    from ledger.app.gov import msgs as gmsgs
+    from ledger.app.market.msgs import MsgSlash
+    from ledger.app.wire import gov_account
+    from ledger.cli.forms import messages_file
+    from ledger.cli.gov import _gov_authority
+
+    f = tmp_path / "slash.json"
+    f.write_text(json.dumps([{"type": "market/slash", "dataset_id": "ds-1",
+                              "fraction_bps": 2500, "reason": "unlawful"}]))
+    wires = [_gov_authority(w) for w in messages_file(f)]
+    m = gmsgs.parse_submit({"type": "gov/submit_proposal", "proposer": b"\x01" * 20,
+                            "messages": wires, "initial_deposit": 0, "title": "t",
+                            "summary": "s", "metadata": ""})
+    assert m.messages == (MsgSlash(gov_account(), "ds-1", 2500, "unlawful"),)

@@ -8,7 +8,7 @@ from ledger.app.errors import INVALID_REQUEST, NOT_FOUND
 from ledger.app.market import client as mc
 from ledger.app.market import pay, queries
 from ledger.app.market.params import MarketParams
-from tests.ledger.app.gov.govhelpers import COM, POOL, attrs, text
+from tests.ledger.app.gov.govhelpers import POOL, attrs, text
 from tests.ledger.app.market.mkthelpers import (
     ACME,
     ACME_DID,
@@ -130,4 +130,3 @@ def test_the_shares_follow_governance_parameters() -> None:
     parts = pay.split(77, p, [(b"a", 1)], [(b"c", 1)])
     assert (parts["burned"], parts["contributors"], parts["curators"]) == (77, [(b"a", 0)],
                                                                            [(b"c", 0)])
-    assert COM  # keeps the import honest
