@@ -20,14 +20,24 @@ STATIC_PREFIX = "/static/console"
 
 def mount(app: web.Application, token: str) -> None:
     """The console's pages at / of APP (the management app), its files under STATIC_PREFIX."""
-    from connector.console import datasets, federation, overview, processes, signin, sparql
+    from connector.console import (
+        chain,
+        datasets,
+        federation,
+        ledger_page,
+        overview,
+        processes,
+        signin,
+        sparql,
+    )
 
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.PackageLoader("connector.console", "templates"),
         autoescape=True,
     )
     env.policies["json.dumps_kwargs"] = {"sort_keys": True}
+    env.filters["com"] = chain.com
     app[SESSIONS] = Sessions(token)
-    for module in (signin, overview, datasets, federation, sparql, processes):
+    for module in (signin, overview, datasets, federation, sparql, processes, ledger_page):
         app.add_routes(module.routes)
     app.router.add_static(STATIC_PREFIX, STATIC)

@@ -12,6 +12,7 @@ from connector.compute.manager import COMPUTE
 from connector.compute.model import JobState
 from connector.console.guard import page, render
 from connector.errors import ConnectorError
+from connector.ledger.service import LEDGER
 from connector.negotiation.manager import NEGOTIATIONS
 from connector.node import NODE
 from connector.selfdescription.publisher import framework_of
@@ -58,5 +59,13 @@ async def overview(request: web.Request) -> web.StreamResponse:
         "self_description": self_description_status(request),
         "health": "healthy" if problem is None else f"not ready: {problem}",
         "healthy": problem is None, "counts": await counts(request),
-        "crawler": node.config.crawler.enabled,
+        "crawler": node.config.crawler.enabled, "ledger": ledger_line(request),
     })
+
+
+def ledger_line(request: web.Request) -> str:
+    service = request.config_dict.get(LEDGER)
+    if service is None:
+        return "not linked to a ledger"
+    problem = service.health()
+    return f"{service.chain_id} at height {service.height}" + (f" ({problem})" if problem else "")
