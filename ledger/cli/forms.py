@@ -29,7 +29,7 @@ AMOUNT_FIELDS = ("amount",)
 # Messages made by governance: their authority is the gov module account unless given.
 GOV_TYPES = ("gov/community_pool_spend", "gov/software_upgrade", "gov/cancel_upgrade",
              "gov/update_params", "registry/register_member", "registry/set_member_status",
-             "registry/add_trust_anchor", "registry/remove_trust_anchor")
+             "registry/add_trust_anchor", "registry/remove_trust_anchor", "market/slash")
 
 
 def bad(message: str) -> LedgerError:

@@ -12,8 +12,6 @@ from typing import Any
 from ..app.errors import AppError
 from ..app.gov import msgs as gmsgs
 from ..app.gov.store import OPTION_NAMES, OPTIONS, STATUSES
-from ..app.market.msgs import MsgSlash
-from ..app.wire import gov_account
 from ..errors import LedgerError, Reason
 from ..light import VerificationError
 from .amounts import parse_account, parse_amount, shown
@@ -22,7 +20,6 @@ from .forms import bad, messages_file, param_value, parse_rate, parse_sd_hash, w
 from .stake import no_proof
 from .txs import attribute, report, run, submit, tx_parser
 
-GOV_ONLY = (MsgSlash.type,)
 ALIASES = {"veto": "no_with_veto", "nowithveto": "no_with_veto", "no-with-veto": "no_with_veto"}
 
 
@@ -113,19 +110,10 @@ def convenience(args: argparse.Namespace) -> list[dict[str, Any]]:
     return out
 
 
-def _gov_authority(wire: dict[str, Any]) -> dict[str, Any]:
-    """Governance-only market messages run as the gov account unless they say otherwise
-    (forms.GOV_TYPES does this for the other modules' messages)."""
-    if wire.get("type") in GOV_ONLY and "authority" not in wire:
-        return {**wire, "authority": gov_account()}
-    return wire
-
-
 def cmd_propose(args: argparse.Namespace) -> int:
     key = signing_key(args)
     wires = messages_file(args.messages) if args.messages else []
     wires += [wire_message(m, f"message {i}") for i, m in enumerate(convenience(args), 1)]
-    wires = [_gov_authority(w) for w in wires]
     if not wires and not args.text:
         raise bad("a proposal needs messages (--messages FILE, --param, --spend, --admit, "
                   "--anchor, --slash) or --text for a proposal with nothing to run")

@@ -287,7 +287,7 @@ def test_init_chain_twice_is_harmless_and_genesis_is_validated() -> None:
 GENESIS_ERRORS = [
     ([1], "genesis app_state: must be an object"),
     ({"bank": {}}, "genesis app_state: unknown section 'bank' (known: params, balances, "
-                   "mint, distribution, slashing, staking, gov, registry)"),
+                   "mint, distribution, slashing, staking, gov, registry, market)"),
     ({"balances": {"com1nope": 5}}, "genesis app_state: balances key 'com1nope': "
                                     "'com1nope' is not an address (com1... in bech32)"),
     ({"balances": {text(ALICE): -5}}, f"genesis app_state: the balance of {text(ALICE)} must "

@@ -118,12 +118,11 @@ def test_a_slash_from_a_messages_file_runs_as_the_gov_account(tmp_path: Path) ->
     from ledger.app.market.msgs import MsgSlash
     from ledger.app.wire import gov_account
     from ledger.cli.forms import messages_file
-    from ledger.cli.gov import _gov_authority
 
     f = tmp_path / "slash.json"
     f.write_text(json.dumps([{"type": "market/slash", "dataset_id": "ds-1",
                               "fraction_bps": 2500, "reason": "unlawful"}]))
-    wires = [_gov_authority(w) for w in messages_file(f)]
+    wires = messages_file(f)
     m = gmsgs.parse_submit({"type": "gov/submit_proposal", "proposer": b"\x01" * 20,
                             "messages": wires, "initial_deposit": 0, "title": "t",
                             "summary": "s", "metadata": ""})
