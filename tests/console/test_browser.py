@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from connector.catalog.resources import CATALOG
 from connector.config import load, save
 from connector.crawler.config import CrawlerConfig
 from connector.crawler.members import ACTIVE, MemberRecord, Registry
@@ -83,6 +84,17 @@ async def provider_page(browser, nodes):
     await page.context.close()
 
 
+async def published(node, title: str, keywords: tuple[str, ...] = ()) -> str:
+    """A dataset of NODE's, published through its catalog service (each test its own: the
+    tests of this module may run in different workers)."""
+    async def chunks():
+        yield b"station,level\nPont Wilson,2.1\n"
+
+    dataset = await node.running.management_app[CATALOG].publish_upload(
+        "levels.csv", chunks(), title=title, keywords=keywords)
+    return dataset.id
+
+
 async def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -121,14 +133,15 @@ async def test_publish_by_upload_and_see_it_listed(provider_page, tmp_path):
     await shot(page, "datasets")
 
 
-async def test_run_a_sparql_query_and_read_the_table(provider_page):
+async def test_run_a_sparql_query_and_read_the_table(provider_page, nodes):
     page = provider_page
+    await published(nodes[0], "River levels")
     await page.goto("/sparql")
     await page.get_by_label("Query").fill('SELECT ?title WHERE { ?d a dcat:Dataset ; dct:title ?title } ORDER BY ?title')
     await page.get_by_role("button", name="Run").click()
     await page.wait_for_selector("#results")
     cells = await page.locator("#results tbody td").all_inner_texts()
-    assert "Bike stations" in cells
+    assert "River levels" in cells
     await shot(page, "sparql")
 
 
@@ -137,10 +150,9 @@ async def test_approve_a_pending_negotiation_while_the_consumer_waits(provider_p
     page = provider_page
     public = await provider_page.context.request.get(f"{provider.public}/catalog", headers={"Accept": "application/n-triples"})
     assert public.ok
-    datasets = await provider.running.management_app[NEGOTIATIONS].catalog.list()
-    bikes = next(d for d in datasets if d.title == "Bike stations")
+    dataset_id = await published(provider, "Parking occupancy")
     consumer = member.running.management_app[NEGOTIATIONS]
-    started = await consumer.start(provider.public, bikes.id)
+    started = await consumer.start(provider.public, dataset_id)
 
     async def consumer_waits() -> str:  # what `communs negotiate --wait` does
         deadline = time.monotonic() + 30
@@ -184,6 +196,7 @@ async def test_the_other_pages_render(provider_page):
 
 async def test_search_the_federated_catalog_and_negotiate(browser, nodes):
     provider, member = nodes
+    await published(provider, "Tram timetables", ("mobility", "tram"))
     built = provider.running.node.self_descriptions.get(Framework.LOIRE)
     record = MemberRecord(provider.did, provider.public, claims_digest(built.credentials.values()), ACTIVE, True)
     report = await member.running.public_app[CRAWLER].crawler.crawl(Registry(1, (record,)))
@@ -191,11 +204,11 @@ async def test_search_the_federated_catalog_and_negotiate(browser, nodes):
     page = await console_of(browser, member)
     try:
         await page.goto("/federation")
-        await page.get_by_label("mobility (1)").check()
+        await page.get_by_label("tram (1)").check()
         await page.get_by_role("button", name="Search").click()
-        await page.wait_for_url("**keyword=mobility**")
+        await page.wait_for_url("**keyword=tram**")
         await shot(page, "federation-search")
-        await page.get_by_role("link", name="Bike stations").click()
+        await page.get_by_role("link", name="Tram timetables").click()
         await page.wait_for_selector("text=Negotiate this offer")
         await shot(page, "federation-dataset")
         await page.get_by_role("button", name="Negotiate this offer").first.click()
