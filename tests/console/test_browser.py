@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -21,12 +20,8 @@ from connector.crawler.service import CRAWLER
 from connector.negotiation.manager import NEGOTIATIONS
 from connector.selfdescription.digest import claims_digest
 from connector.selfdescription.publisher import Framework
+from tests.console.browser import ARGS, CHROMIUM, shot
 from tests.nodes import free_port, init_federation, serving
-
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "build" / "console-screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip install playwright)")
 pytestmark = [
@@ -93,11 +88,6 @@ async def published(node, title: str, keywords: tuple[str, ...] = ()) -> str:
     dataset = await node.running.management_app[CATALOG].publish_upload(
         "levels.csv", chunks(), title=title, keywords=keywords)
     return dataset.id
-
-
-async def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 async def test_sign_in_shows_the_overview(provider_page, nodes):

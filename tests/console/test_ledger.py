@@ -21,11 +21,10 @@ from connector.identity.did import did_web_from_url
 from connector.ledger.config import LedgerConfig
 from ledger.node import NodeConfig
 from tests.cli.test_ledger_bank_cli import start
-from tests.console.test_browser import ARGS, CHROMIUM, shot
+from tests.console.browser import ARGS, CHROMIUM, shot
 from tests.console.test_sessions import session_for, signed_in
 from tests.nodes import init_node, serving
 
-playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip install playwright)")
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
@@ -70,6 +69,7 @@ async def node(linked):
 
 
 async def test_the_ledger_page_and_a_vote_in_the_browser(node):
+    playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip install playwright)")
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is missing: run .ci/browsers.sh")
     async with playwright_api.async_playwright() as driver:
