@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from importlib.metadata import version
 
@@ -18,12 +19,14 @@ from connector.auth.static_callers import StaticCallers
 from connector.catalog import routes as catalog
 from connector.catalog.resources import DSP_PATH, catalog_context, management_context
 from connector.compute import routes as compute
-from connector.compute.manager import compute_context, management_compute
+from connector.compute.manager import COMPUTE, compute_context, management_compute
 from connector.crawler import routes as crawler_routes
 from connector.crawler.service import crawler_context
 from connector.identity import routes as identity
+from connector.ledger.anchors import Anchorer
+from connector.ledger.service import LEDGER
 from connector.negotiation import routes as negotiation
-from connector.negotiation.manager import management_negotiations, negotiation_context
+from connector.negotiation.manager import NEGOTIATIONS, management_negotiations, negotiation_context
 from connector.node import NODE, Node
 from connector.selfdescription import routes as selfdescription
 from connector.sparql import SPARQL, SparqlSettings, open_sparql
@@ -46,6 +49,7 @@ def build_public_app(node: Node) -> web.Application:
     app.cleanup_ctx.extend([sparql_context, catalog_context, auth_context, negotiation_context])  # in this order
     app.cleanup_ctx.append(compute_context)  # after negotiation_context
     app.cleanup_ctx.append(transfer_context)  # after negotiation_context
+    app.cleanup_ctx.append(anchoring_context)  # after compute_context and negotiation_context
     if node.config.crawler.enabled:  # the federated catalog, crawled on schedule
         app.cleanup_ctx.append(crawler_context(
             node.config.home, node.config.crawler, public_url=node.config.public_url,
@@ -76,6 +80,20 @@ async def sparql_context(app: web.Application) -> AsyncIterator[None]:
             iri = node.self_descriptions.graph_iri(node.config.public_url)
             await service.store.replace_graph(iri, rdf, format="application/n-quads")
         yield
+
+
+async def anchoring_context(app: web.Application) -> AsyncIterator[None]:
+    """With a ledger, the provider's agreements and compute receipts are anchored on it."""
+    ledger = app.get(LEDGER)
+    if ledger is None:
+        yield
+        return
+    anchorer = Anchorer(ledger, app[NEGOTIATIONS].store, app[COMPUTE].store)
+    task = asyncio.create_task(anchorer.run(), name="ledger-anchors")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def build_management_app(node: Node, token: str) -> web.Application:

@@ -51,10 +51,12 @@ async def running_node(config: NodeConfig, *, new_database: bool = False) -> Asy
                     ledger_child(config.ledger.path(config.home, config.ledger.node)))
             ledger = await stack.enter_async_context(
                 open_ledger(config, node.keys, node.did, metrics=node.metrics))
-            ledger.child = child
+            ledger.child, ledger.resolver = child, node.resolver
             public[LEDGER] = management[LEDGER] = ledger
         # one catalog for both: what the management API publishes reaches /sparql at once
         public[CATALOG] = management[CATALOG] = catalog = service_for(node)
+        if LEDGER in public:  # a paid dataset is listed on the ledger as it is published
+            catalog.published.append(public[LEDGER].market.on_published)
         # one negotiation and one transfer service: what the operator decides goes straight to
         # the public app's senders
         negotiations = negotiation_service(node, catalog)

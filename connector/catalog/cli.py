@@ -60,7 +60,7 @@ def _metadata(parser: argparse.ArgumentParser, required: bool) -> None:
     parser.add_argument("--description")
     parser.add_argument("--keyword", action="append", dest="keywords", metavar="K", help="repeat for several")
     parser.add_argument("--license", metavar="URI")
-    parser.add_argument("--policy", default="open" if required else None, metavar="open|members|POLICY_FILE")
+    parser.add_argument("--policy", default="open" if required else None, metavar="open|members|paid:AMOUNT|POLICY_FILE")
 
 
 def _changes(args: argparse.Namespace) -> dict[str, Any]:

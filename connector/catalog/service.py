@@ -13,8 +13,9 @@ import dataclasses
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterable, Awaitable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,14 @@ from connector.catalog.mirror import CatalogSink, DurableSink, state_of
 from connector.catalog.model import Access, Dataset, Distribution, visible_levels
 from connector.catalog.store import CatalogStore, Put
 from connector.errors import ConnectorError, Reason
+from connector.ledger.market import UCOM, parse_price
 from policies.errors import PolicyError
 from policies.evaluate import Request, evaluate
 from policies.model import Policy, PolicyType
 from policies.operands import Context, Scope
 from policies.parse import parse_policy, parse_policy_rdf
 from policies.serialize import to_jsonld
-from policies.templates import members_offer, open_offer
+from policies.templates import members_offer, open_offer, pay_per_use_offer
 
 log = logging.getLogger("communs.catalog")
 DATA_DIR = fences.NODE_DATA
@@ -38,7 +40,8 @@ MAX_FILE_BYTES = 4 << 30
 MAX_UPLOAD_BYTES = 1 << 30
 MAX_IMPORT_BYTES = 256 << 20
 PUBLIC = frozenset({Access.PUBLIC})
-PolicyChoice = str | Mapping[str, Any]  # "open", "members", a policy file's path or an ODRL document
+PolicyChoice = str | Mapping[str, Any]  # "open", "members", "paid:AMOUNT", a policy file's path or an ODRL document
+PAID = "paid:"  # paid:5com: each use costs that much, paid on the ledger
 
 
 def _now() -> datetime:
@@ -67,6 +70,8 @@ class CatalogService:
         can read. SECRETS: byte strings no published file may contain (the node's token...)."""
         self.store = store
         self.name = name or did  # the catalog's title in the DCAT-AP export
+        # told of each dataset published or changed (the ledger lists the paid ones)
+        self.published: list[Callable[[Dataset], Awaitable[None]]] = []
         self.data_dir = home / DATA_DIR
         self.did = did
         self.public_url = public_url.rstrip("/")
@@ -90,6 +95,10 @@ class CatalogService:
         if policy == "members":
             offer = members_offer(uid, self.did, (self.did, *self.trust_anchors))
             return codec.offer_text(to_jsonld(offer)), Access.MEMBERS
+        if isinstance(policy, str) and policy.startswith(PAID):  # each use paid on the ledger
+            price = Decimal(parse_price(policy[len(PAID):]))
+            offer = pay_per_use_offer(uid, self.did, price, currency=UCOM)
+            return codec.offer_text(to_jsonld(offer)), Access.PUBLIC
         parsed = self.read_policy(Path(policy)) if isinstance(policy, str) else _policy_document(policy)
         parsed = dataclasses.replace(parsed, type=PolicyType.OFFER, uid=uid, assigner=self.did, targets=())
         anonymous = Context(now=_now(), scope=Scope.CATALOG)
@@ -145,7 +154,12 @@ class CatalogService:
                 files.remove_copy(self.data_dir, distribution.file)
             raise
         await self._mirror(dataset)
+        await self._announce(dataset)
         return dataset
+
+    async def _announce(self, dataset: Dataset) -> None:
+        for listener in self.published:
+            await listener(dataset)
 
     async def publish(
         self,
@@ -212,6 +226,7 @@ class CatalogService:
         new = dataclasses.replace(old, **changes, modified=_now())  # type: ignore[arg-type]
         if await self.store.put(new) is not Put.UNCHANGED:
             await self._mirror(new, was=old)
+            await self._announce(new)
         return new
 
     async def withdraw(self, dataset_id: str) -> Dataset:

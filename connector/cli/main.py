@@ -41,6 +41,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "join": ("connector.ledger.cli", "ask the federation to admit this node (a proposal)"),
     "proposals": ("connector.ledger.cli", "the federation's proposals and their tallies"),
     "vote": ("connector.ledger.cli", "vote on a federation proposal"),
+    "value": ("connector.ledger.cli", "paid usage: paid, returned to contributors, extracted"),
+    "audit": ("connector.ledger.cli", "an agreement checked against its anchor on the ledger"),
 }
 ALIASES = {"credentials": "credential"}
 

@@ -29,6 +29,7 @@ from connector.compute.service import MAX_ALGORITHM_BYTES, now
 from connector.compute.store import ComputeStore
 from connector.errors import ConnectorError, Reason
 from connector.identity.did import Signer
+from connector.ledger.market import price_of
 
 MAX_RESULT_BYTES = 1 << 32
 _STATUS_REASON = {403: Reason.FORBIDDEN, 404: Reason.NOT_FOUND, 409: Reason.CONFLICT, 413: Reason.TOO_LARGE}
@@ -43,6 +44,7 @@ class ComputeClient:
     session: aiohttp.ClientSession
     resolver: Any
     negotiations: Any
+    ledger: Any = None  # connector.ledger.service.LedgerService: pays each paid run
 
     def result_path(self, job: ComputeJob) -> Path:
         return self.home / "compute" / "received" / f"{job.id}.tar"
@@ -71,6 +73,9 @@ class ComputeClient:
         if did_of_endpoint(provider_url) != provider:
             raise ConnectorError(Reason.BAD_INPUT, f"{provider_url} is not the agreement's provider {provider}")
         base = await dsp_base(self.session, provider_url)
+        price = price_of(agreement)
+        if price is not None and self.ledger is not None:  # a paid run: pay before asking
+            await self.ledger.market.pay(agreement_id, str(agreement.get("target")), price)
         moment = now()
         job = ComputeJob(  # saved first: if the provider cannot be reached, a refresh sends it again
             id=str(uuid.uuid4()), role=Role.CONSUMER, state=JobState.QUEUED, agreement_id=agreement_id,

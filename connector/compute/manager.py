@@ -27,6 +27,7 @@ from connector.compute.sandbox import LocalSandbox
 from connector.compute.service import ComputeService, now
 from connector.compute.sql import SqlComputeStore
 from connector.errors import ConnectorError
+from connector.ledger.service import LEDGER
 from connector.negotiation.manager import NEGOTIATIONS
 from connector.node import NODE, Node
 
@@ -138,6 +139,7 @@ async def compute_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx for the public app, after negotiation_context: the service and its run loop."""
     node = app[NODE]
     service = service_for(node, app.get(NEGOTIATIONS), app.get(CATALOG))
+    service.ledger = app.get(LEDGER)
     app[COMPUTE] = service
     await recover(service)  # what was running when the node stopped is over
     task = asyncio.create_task(start_workers(service, node), name="compute")
@@ -175,5 +177,6 @@ async def management_compute(app: web.Application) -> AsyncIterator[None]:
     app[CLIENT] = ComputeClient(
         store=app[COMPUTE].store, did=node.did, home=Path(node.config.home), signer=node.signer,
         session=node.session, resolver=node.resolver, negotiations=app.get(NEGOTIATIONS),
+        ledger=app.get(LEDGER),
     )
     yield

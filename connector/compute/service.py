@@ -15,6 +15,7 @@ import shutil
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,12 @@ from connector.compute.publisher import verify_publisher
 from connector.compute.store import ComputeStore
 from connector.config import ComputeConfig
 from connector.identity.did import Signer
-from connector.negotiation import codec
+from connector.ledger.market import UCOM, price_of
+from connector.negotiation.codec import agreement_policy
 from connector.negotiation.service import membership_issuers
 from policies import terms as T
 from policies.evaluate import Decision, ReasonCode, Request, evaluate
-from policies.operands import Context, Scope
-from policies.parse import parse_policy
-from policies.serialize import DEFAULT_CONTEXT
+from policies.operands import Context, Payment, Scope
 
 MAX_ALGORITHM_BYTES = 256 * 1024
 MAX_ID = 512
@@ -60,11 +60,6 @@ def _why(decision: Decision) -> str:
     return "; ".join(useful or [r.message for r in decision.reasons])[:500]
 
 
-def agreement_policy(agreement: dict[str, Any]) -> Any:
-    body = {k: v for k, v in agreement.items() if k not in (codec.SIGNATURE, "@context")}
-    return parse_policy({"@context": DEFAULT_CONTEXT, **body})
-
-
 def _agreed_at(agreement: dict[str, Any]) -> datetime | None:
     try:
         return datetime.fromisoformat(str(agreement.get("timestamp")).replace("Z", "+00:00"))
@@ -84,6 +79,7 @@ class ComputeService:
     config: ComputeConfig = field(default_factory=ComputeConfig)
     unavailable: str | None = None  # why this node runs no jobs (no isolation), else None
     hashes: InputHashes = field(default_factory=InputHashes)
+    ledger: Any = None  # connector.ledger.service.LedgerService: each paid run is paid first
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # run counting and creation, atomically
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # the run loop: a job was queued
@@ -129,6 +125,10 @@ class ComputeService:
             raise ComputeRefusal(403, f"the agreement's policy is not usable: {exc}") from None
         async with self._lock:
             runs = await self.store.runs(agreement_id)
+            price = price_of(agreement) if self.ledger is not None else None
+            if price is not None and (why := await self.ledger.market.payment_refusal(
+                    agreement_id, str(agreement.get("target")), caller.did, price, runs)):
+                raise ComputeRefusal(402, why)
             manual, decision = self._decide(policy, caller, agreement, digest, publisher, runs, 0)
             if not decision.allowed:
                 raise ComputeRefusal(403, "the agreement does not allow this job: " + _why(decision))
@@ -165,6 +165,11 @@ class ComputeService:
             raise ComputeRefusal(400, "publisherSignature must be a compact JWS")
         return agreement_id, kind, algorithm, signature, theirs
 
+    def _paid(self, agreement: dict[str, Any]) -> Payment | None:
+        """What a run under AGREEMENT has paid: its price, checked on the ledger at submission."""
+        price = price_of(agreement) if self.ledger is not None else None
+        return None if price is None else Payment(Decimal(price), UCOM)
+
     def _decide(self, policy: Any, caller: Caller | None, agreement: dict[str, Any], digest: str,
                 publisher: str | None, runs: int, output_bytes: int,
                 release: str | None = None) -> tuple[bool, Decision]:
@@ -180,6 +185,7 @@ class ComputeService:
                 now=now(), requester=str(agreement.get("assignee")), scope=Scope.COMPUTE, count=runs,
                 agreement_time=_agreed_at(agreement), values=values,
                 claims={"membership": membership_issuers(caller)} if caller else {},
+                payment=self._paid(agreement),
             )
             return evaluate(policy, Request(T.COMPUTE), context)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -14,12 +15,15 @@ from connector.errors import ConnectorError, Reason
 from connector.identity.keys import KeyStore
 from connector.ledger.proven import ProvenLedger, unavailable
 from ledger.app import address, client
+from ledger.app.errors import WRONG_SEQUENCE
 from ledger.app.msgs import Msg
 from ledger.app.params import Params
 from ledger.crypto import PrivateKey
 from ledger.errors import LedgerError
 
 COMMIT_POLL = 0.05  # seconds between looks for a submitted transaction
+SEQUENCE_RETRIES = 4
+_EXPECTED = re.compile(r"expected (\d+)")
 
 
 def account_key(keys: KeyStore) -> PrivateKey:
@@ -46,25 +50,41 @@ class LedgerAccount:
 
     async def submit(self, messages: Sequence[Msg], timeout: float = 30.0) -> dict[str, Any]:
         """Sign and send MESSAGES, then wait until a block holds them: the committed
-        transaction (height, events); RefusedTx with the ledger's sentence otherwise."""
-        rpc = self.ledger.client
+        transaction (height, events); RefusedTx with the ledger's sentence otherwise.
+
+        Another signer of this account (the serving node and its operator's CLI) may take a
+        sequence first: the refusal names the one expected, and the transaction is signed
+        again with it."""
         async with self._lock:
-            try:
-                account = await self.ledger.unproven("/auth/account", self.address.encode())
-                params = Params.from_obj(await self.ledger.unproven("/params"))
-                tx = client.sign(self.key, self.ledger.chain_id, account["sequence"], messages,
-                                 client.min_fee(messages, params))
-                check = await rpc.broadcast_tx(tx)
-            except LedgerError as exc:
-                raise unavailable(self.ledger.rpc_url, exc) from None
-            if not check["ok"]:
-                raise RefusedTx(check["log"] or f"the ledger refused the transaction "
-                                                f"(code {check['code']})")
-            committed = await self._committed(bytes.fromhex(check["hash"]), timeout)
-        if committed["code"] != 0:
-            raise RefusedTx(committed["log"] or f"transaction {check['hash']} failed at height "
-                                                f"{committed['height']}")
+            sequence = None
+            for _ in range(SEQUENCE_RETRIES):
+                code, log_, committed = await self._send(messages, sequence, timeout)
+                expected = _EXPECTED.search(log_)
+                if code != WRONG_SEQUENCE or expected is None:
+                    break
+                sequence = int(expected.group(1))
+        if code != 0:
+            raise RefusedTx(log_ or f"the ledger refused the transaction (code {code})")
+        assert committed is not None
         return committed
+
+    async def _send(self, messages: Sequence[Msg], sequence: int | None, timeout: float
+                    ) -> tuple[int, str, dict[str, Any] | None]:
+        """(code, log, the committed transaction when it was committed)."""
+        try:
+            if sequence is None:
+                account = await self.ledger.unproven("/auth/account", self.address.encode())
+                sequence = int(account["sequence"])
+            params = Params.from_obj(await self.ledger.unproven("/params"))
+            tx = client.sign(self.key, self.ledger.chain_id, sequence, messages,
+                             client.min_fee(messages, params))
+            check = await self.ledger.client.broadcast_tx(tx)
+        except LedgerError as exc:
+            raise unavailable(self.ledger.rpc_url, exc) from None
+        if not check["ok"]:
+            return int(check["code"]), check["log"] or "", None
+        committed = await self._committed(bytes.fromhex(check["hash"]), timeout)
+        return int(committed["code"]), committed["log"] or "", committed
 
     async def _committed(self, tx_hash: bytes, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

@@ -34,6 +34,15 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     p.set_defaults(func=cmd_join)
     p = commands.add_parser("proposals", parents=[common], help="the federation's proposals")
     p.set_defaults(func=cmd_proposals)
+    p = commands.add_parser("value", parents=[common],
+                            help="what paid usage paid, returned to contributors and extracted")
+    p.add_argument("dataset", metavar="DATASET", nargs="?",
+                   help="a listed dataset's IRI (default: every listing and the federation's total)")
+    p.set_defaults(func=cmd_value)
+    p = commands.add_parser("audit", parents=[common],
+                            help="an agreement checked against its anchor, with its payments and uses")
+    p.add_argument("agreement", metavar="AGREEMENT_ID")
+    p.set_defaults(func=cmd_audit)
     p = commands.add_parser("vote", parents=[common], help="vote on a proposal")
     p.add_argument("proposal", type=int, metavar="PROPOSAL")
     p.add_argument("option", choices=["yes", "no", "abstain", "veto"])
@@ -42,9 +51,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 def with_ledger(cfg: NodeConfig, use: Callable[[Any], Awaitable[T]]) -> T:
     """Run USE with the ledger service of the node in CFG's folder."""
+    from connector.identity.did import did_web_from_url
     from connector.ledger.service import open_ledger
     from connector.node import open_keys
-    from connector.identity.did import did_web_from_url
 
     async def go() -> T:
         async with open_ledger(cfg, open_keys(cfg.home), did_web_from_url(cfg.public_url),
@@ -127,3 +136,66 @@ def cmd_vote(args: argparse.Namespace) -> int:
         fields([("proposal", done["proposalId"]), ("vote", done["option"]),
                 ("height", done["height"])])
     return 0
+
+
+VALUE_COLUMNS = ("paid", "contributors", "curators", "extracted", "burned", "community",
+                 "validators")
+
+
+async def _report(ledger: Any, dataset: str | None) -> dict[str, Any]:
+    if dataset:
+        return await ledger.market.value(dataset)
+    listed = (await ledger.ledger.unproven("/market/listings"))["listings"]
+    rows = [await ledger.market.value(entry["dataset_id"]) for entry in listed]
+    return {"total": await ledger.market.value(None), "datasets": rows}
+
+
+def cmd_value(args: argparse.Namespace) -> int:
+    report = with_ledger(config(args), lambda ledger: _report(ledger, args.dataset))
+    if args.json:
+        print_json(report)
+        return 0
+    rows = [report] if args.dataset else [*report["datasets"], report["total"]]
+    table("value in ucom (proven against the ledger)", ("dataset", *VALUE_COLUMNS, "uses", "balanced"),
+          [(r.get("dataset_id") or "federation total", *(r[k] for k in VALUE_COLUMNS),
+            r["payments"], "yes" if r["balanced"] else "NO") for r in rows])
+    return 0 if all(r["balanced"] for r in rows) else 1
+
+
+async def _audit(cfg: NodeConfig, agreement_id: str) -> dict[str, Any]:
+    from connector.compute.sql import SqlComputeStore
+    from connector.identity.did import did_web_from_url
+    from connector.ledger.audit import audit
+    from connector.ledger.service import open_ledger
+    from connector.negotiation.sql import SqlNegotiationStore
+    from connector.node import open_node
+    from connector.transfer.sql import SqlTransferStore
+
+    async with open_node(cfg) as node, open_ledger(cfg, node.keys, did_web_from_url(cfg.public_url),
+                                                   follow=False) as ledger:
+        db = node.database
+        return await audit(ledger, SqlNegotiationStore(db), SqlTransferStore(db),
+                           SqlComputeStore(db), agreement_id)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    report = run(_audit(config(args), args.agreement))
+    if args.json:
+        print_json(report)
+        return 0 if report["intact"] else 1
+    anchor, paid = report["anchor"], report["payments"]
+    fields([("agreement", report["agreementId"]), ("role", report["role"]),
+            ("counterparty", report["counterparty"]), ("dataset", report["dataset"]),
+            ("digest", report["digest"]),
+            ("anchor", ("matches" if anchor["matches"] else "DIFFERS") if anchor["anchored"]
+             else "none on the ledger"),
+            ("anchored at", (anchor.get("anchor") or {}).get("height", "-")),
+            ("payments", f"{paid.get('count', 0)} ({paid.get('total', 0)} ucom)"),
+            ("transfers", ", ".join(f"{t['id']} {t['state']}" for t in report["transfers"]) or "-"),
+            ("jobs", ", ".join(f"{j['id']} {j['state']}" + (
+                "" if "receipt" not in j else " receipt " + (
+                    "matches" if j["receipt"]["matches"] else "DIFFERS"))
+                for j in report["jobs"]) or "-"),
+            ("proof", anchor["proof"]),
+            ("intact", "yes" if report["intact"] else "NO")])
+    return 0 if report["intact"] else 1

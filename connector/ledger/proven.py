@@ -30,6 +30,7 @@ CACHED_ANSWERS = 4096
 class Answer:
     height: int  # the state the answer is about (after block `height`)
     doc: Any  # the answer's JSON, None when the application says "not found"
+    proof: str = ""  # how it was verified, in words
 
 
 def load_genesis(path: Path) -> Genesis:
@@ -81,6 +82,16 @@ class ProvenLedger:
         self.height = max(self.height, latest - 1)
         return self.height
 
+    async def reach(self, height: int, timeout: float = 15.0) -> int:
+        """Wait until the state after block HEIGHT can be proven (the next block exists)."""
+        deadline = time.monotonic() + timeout
+        while await self.refresh() < height:
+            if time.monotonic() > deadline:
+                raise ConnectorError(Reason.UNAVAILABLE, f"the ledger at {self.rpc_url} did not "
+                                     f"reach block {height + 1} within {timeout:g} s")
+            await asyncio.sleep(0.02)
+        return self.height
+
     async def read(self, path: str, data: bytes = b"", height: int | None = None) -> Answer:
         """The proven answer at HEIGHT (default: the latest provable state)."""
         if height is None:
@@ -101,12 +112,13 @@ class ProvenLedger:
                                  f"answer that does not verify: {exc}") from None
         except LedgerError as exc:
             raise unavailable(self.rpc_url, exc) from None
+        said = proven.verified.sentence()
         if proven.code == NOT_FOUND:
-            answer = Answer(height, None)
+            answer = Answer(height, None, said)
         elif proven.code != 0:
             raise ConnectorError(Reason.BAD_INPUT, f"the ledger refused {path}: {proven.log}")
         else:
-            answer = Answer(height, json.loads(proven.value))
+            answer = Answer(height, json.loads(proven.value), said)
         self._cache[key] = answer
         if len(self._cache) > CACHED_ANSWERS:
             self._cache.popitem(last=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,12 +15,16 @@ from aiohttp import web
 
 from connector.config import NodeConfig
 from connector.errors import ConnectorError, Reason
+from connector.identity.base64url import decode as b64u_decode
+from connector.identity.did import public_jwk_of_method
 from connector.identity.keys import KeyStore
 from connector.ledger.account import LedgerAccount, account_key
 from connector.ledger.config import registry_issuer
+from connector.ledger.market import Market
 from connector.ledger.proven import ProvenLedger, load_genesis
 from connector.ledger.registry import RegistryView
-from ledger.app import bank
+from ledger import crypto
+from ledger.app import address, bank
 from ledger.app.gov import msgs as gmsgs
 from ledger.app.gov.store import OPTIONS
 from ledger.app.registry import msgs as rmsgs
@@ -39,8 +43,12 @@ class LedgerService:
     poll_interval: float = 0.2
     problem: str | None = "not reached yet"  # why the last look failed; None once it answered
     metrics: Any = None  # connector.metrics.Metrics: the height it has reached
+    resolver: Any = None  # connector.identity.resolver.DidResolver: accounts of non-members
     child: Any = None  # connector.ledger.child.LedgerChild when `serve` runs the ledger node
     _follower: asyncio.Task | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.market = Market(self)
 
     @property
     def chain_id(self) -> str:
@@ -94,6 +102,35 @@ class LedgerService:
             log.warning("membership of %s not checked on the ledger: %s", did, exc)
             return False
 
+    async def accounts_of(self, did: str) -> set[str]:
+        """The ledger accounts that may pay for DID: its registry account, and the address of
+        each Ed25519 key of its DID document (a DID and its account are the same key)."""
+        found = set()
+        record = await self.registry.member(did)
+        if record is not None:
+            found.add(record["account"])
+        if self.resolver is not None:
+            try:
+                document = await self.resolver.resolve(did)
+            except ConnectorError:
+                return found
+            for method in document.get("verificationMethod") or []:
+                try:
+                    jwk = public_jwk_of_method(method)
+                except ConnectorError:
+                    continue
+                if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+                    found.add(address.to_text(crypto.address(b64u_decode(jwk["x"]))))
+        return found
+
+    async def current_membership(self, did: str, claimed: Iterable[str]) -> tuple[str, ...]:
+        """CLAIMED (the membership issuers verified when DID asked) without the registry when
+        DID is no longer a member in good standing: a removal ends access already granted."""
+        claimed = tuple(claimed)
+        if self.issuer not in claimed or await self.member_of(did):
+            return claimed
+        return tuple(c for c in claimed if c != self.issuer)
+
     # ------------------------------------------------------------------ governance
 
     async def join(self, endpoint: str, sd_hash: str, deposit: int, title: str | None = None
@@ -143,6 +180,10 @@ class LedgerService:
         if self.child is not None and not self.child.running:
             return "the ledger node this connector runs is not running"
         return None if self.problem is None else f"ledger: {self.problem}"
+
+    async def anchor(self, kind: str, id_: str, height: int | None = None) -> dict[str, Any] | None:
+        """The proven anchor of an agreement or a receipt, None when there is none."""
+        return (await self.ledger.read("/market/anchor", f"{kind}/{id_}".encode(), height)).doc
 
     async def status(self) -> dict[str, Any]:
         mine = await self.registry.member(self.did) if self.problem is None else None

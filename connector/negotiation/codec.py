@@ -135,3 +135,13 @@ def error_json(
         "code": str(status),
         "reason": [reason],
     }
+
+
+def agreement_policy(agreement: dict[str, Any]) -> Any:
+    """The ODRL policy of an agreement or offer as stored (no context, maybe our signature):
+    policies.model.Policy, or PolicyError."""
+    from policies.parse import parse_policy
+    from policies.serialize import DEFAULT_CONTEXT
+
+    body = {k: v for k, v in agreement.items() if k not in (SIGNATURE, "@context")}
+    return parse_policy({"@context": DEFAULT_CONTEXT, **body})

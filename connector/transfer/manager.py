@@ -28,6 +28,7 @@ from connector.auth.client import deliver
 from connector.catalog.resources import CATALOG, DSP_PATH
 from connector.catalog.service import CatalogService
 from connector.identity.addresses import AddressRefused
+from connector.ledger.service import LEDGER
 from connector.negotiation.manager import NEGOTIATIONS
 from connector.negotiation.model import Role
 from connector.negotiation.service import NegotiationService
@@ -173,7 +174,7 @@ class Manager(OutboxSender):
             if refusal is None:
                 continue
             try:
-                await self.service.step(p, MessageKind.TERMINATION, reason=f"the agreement has expired: {refusal}"[:500])
+                await self.service.step(p, MessageKind.TERMINATION, reason=f"the agreement no longer allows this transfer: {refusal}"[:500])
                 ended += 1
             except TransferError as exc:  # it moved meanwhile: the next round sees it again
                 log.info("monitor: %s: %s", p.id, exc)
@@ -221,6 +222,13 @@ async def transfer_context(app: web.Application) -> AsyncIterator[None]:
     if TRANSFERS not in app:  # the server may give both apps one service
         app[TRANSFERS] = service_for(app[NODE], app[NEGOTIATIONS], app.get(CATALOG))
     manager = Manager(app[TRANSFERS])
+    if (ledger := app.get(LEDGER)) is not None:
+        app[TRANSFERS].ledger = ledger
+
+        async def recheck(did: str, record: object) -> None:  # a member's status changed
+            await manager.monitor_once()
+
+        ledger.registry.listeners.append(recheck)
     # a restart revokes every access token it finds: one that leaked dies with the process;
     # a consumer whose download was under way goes on with its refresh token
     if revoked := await app[TRANSFERS].store.revoke_access():

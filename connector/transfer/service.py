@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -30,6 +31,7 @@ from connector.errors import Reason as Err
 from connector.identity.addresses import AddressRefused, syntax_problem
 from connector.identity.callbacks import Callbacks
 from connector.identity.did import Signer
+from connector.ledger.market import UCOM, price_of
 from connector.negotiation.model import Role
 from connector.negotiation.service import membership_issuers
 from connector.storage.sender import Handoff
@@ -52,6 +54,7 @@ from connector.transfer.model import (
     start,
 )
 from connector.transfer.store import OutboxMessage, Token, TokenKind, TransferStore
+from policies.operands import Payment
 
 CALLBACK = "/callback"
 DATA_PATH = "/data"  # the PULL data plane on the public app: /data/{transfer id}
@@ -103,6 +106,7 @@ class TransferService:
     manual: bool = False  # the provider's operator starts each request (else: automatic)
     handoff: Handoff = field(default_factory=Handoff)  # what we save goes to our sender at once
     callbacks: Callbacks | None = None  # where a counterparty may have us send (None: as negotiations)
+    ledger: Any = None  # connector.ledger.service.LedgerService: membership now, payments
 
     def __post_init__(self) -> None:
         self.callbacks = self.callbacks or self.negotiations.callbacks
@@ -200,6 +204,9 @@ class TransferService:
         n = await self.negotiations.finalized(agreement_id)
         if n is None or n.role is not Role.CONSUMER:
             raise ConnectorError(Err.NOT_FOUND, f"no FINALIZED agreement {agreement_id} of ours as consumer")
+        price = price_of(n.agreement or {})
+        if price is not None and self.ledger is not None:  # a paid use: pay before asking
+            await self.ledger.market.pay(agreement_id, n.dataset_id or "", price)
         base = (dsp_address.rstrip("/") if dsp_address
                 else await dsp_base(self.session, provider_url) if provider_url else n.counterparty_address)
         if not base:
@@ -337,8 +344,17 @@ class TransferService:
             return "the agreement is no longer FINALIZED"
         if uses is None:
             uses = 0 if expiry_only else await self.store.uses(p.agreement_id)
+        membership, payment = p.membership, None
+        if self.ledger is not None:
+            membership = await self.ledger.current_membership(p.counterparty_did, membership)
+            price = price_of(agreement)
+            if price is not None:  # each use is paid on the ledger first (the monitor: paid)
+                if not expiry_only and (why := await self.ledger.market.payment_refusal(
+                        p.agreement_id, p.dataset_id or "", p.counterparty_did, price, uses)):
+                    return why
+                payment = Payment(Decimal(price), UCOM)
         return usage.refusal(agreement, now=now(), requester=p.counterparty_did, uses=uses,
-                             purpose=p.purpose, membership=p.membership)
+                             purpose=p.purpose, membership=membership, payment=payment)
 
     async def source(self, p: TransferProcess) -> Any:
         """The distribution we serve for P: (path, None) for our file, (None, url) for a remote

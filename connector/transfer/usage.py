@@ -29,7 +29,7 @@ from connector.transfer.store import Token, TokenKind
 from policies import terms as T
 from policies.compile import CompiledPolicy, compile_policy
 from policies.evaluate import Request, evaluate
-from policies.operands import Context, Scope
+from policies.operands import Context, Payment, Scope
 from policies.parse import parse_policy
 from policies.serialize import DEFAULT_CONTEXT
 
@@ -93,7 +93,8 @@ def agreement_time(agreement: dict[str, Any]) -> datetime | None:
 
 
 def refusal(agreement: dict[str, Any], *, now: datetime, requester: str, uses: int,
-            purpose: str | None, membership: Iterable[str] = ()) -> str | None:
+            purpose: str | None, membership: Iterable[str] = (),
+            payment: Payment | None = None) -> str | None:
     """Why the agreement does not allow one more access now (None: it does)."""
     try:
         policy = _compiled(_policy_json(agreement))
@@ -101,7 +102,7 @@ def refusal(agreement: dict[str, Any], *, now: datetime, requester: str, uses: i
         return f"the agreement is not a usable ODRL policy: {exc}"
     context = Context(now=now, requester=requester, scope=Scope.TRANSFER, count=uses,
                       agreement_time=agreement_time(agreement), purpose=purpose,
-                      claims={"membership": frozenset(membership)})
+                      claims={"membership": frozenset(membership)}, payment=payment)
     decision = evaluate(policy, Request(READ), context)
     if decision.allowed:
         return None

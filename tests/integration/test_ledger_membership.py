@@ -1,0 +1,91 @@
+"""Membership by vote, between real nodes on a real four-validator ledger: an organization
+cannot negotiate a members-only dataset until the members vote it in; once in, it negotiates
+and transfers; once removed by vote, its next request and its running transfer are refused."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from connector.ledger.service import LEDGER
+from tests.integration.ledgered import Federation, communs, until
+from tests.nodes import client, serving
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture(scope="module")
+def federation(tmp_path_factory):
+    fed = Federation(tmp_path_factory.mktemp("fed"), ["city", "acme"])
+    (fed.nodes["city"] / "data").mkdir(exist_ok=True)
+    (fed.nodes["city"] / "data" / "noise.csv").write_text("street,db\nRue A,61\nRue B,70\n")
+    fed.start()
+    yield fed
+    fed.stop()
+
+
+async def _transfer_state(http, node, transfer_id: str) -> str:
+    async with http.get(f"{node.management}/api/v1/transfers/{transfer_id}", headers=node.auth) as r:
+        return (await r.json())["state"]
+
+
+async def test_joined_by_vote_then_removed_by_vote(federation, capsys):
+    city_dir, acme_dir = federation.nodes["city"], federation.nodes["acme"]
+    async with serving(city_dir) as city, serving(acme_dir) as acme, client() as http:
+        body = {"source": str(city_dir / "data" / "noise.csv"), "title": "Street noise",
+                "policy": "members"}
+        async with http.post(f"{city.management}/api/v1/datasets", json=body, headers=city.auth) as r:
+            assert r.status == 201, await r.text()
+            dataset = await r.json()
+
+        # before the vote: not a member, the dataset is not even offered to it
+        code, err = await communs(capsys, "negotiate", city.public, dataset["id"], "--wait",
+                                  "--dir", str(acme_dir), ok=False)
+        assert code == 1 and "dataset" in err.lower(), err
+
+        joined = await communs(capsys, "join", "--deposit", "1com", "--dir", str(acme_dir))
+        proposal = int(joined["proposalId"])
+        listed = await communs(capsys, "proposals", "--dir", str(city_dir))
+        assert [p["messages"][0]["type"] for p in listed["proposals"] if p["id"] == proposal] == [
+            "registry/register_member"]
+        voted = await communs(capsys, "vote", str(proposal), "yes", "--dir", str(city_dir))
+        assert voted["option"] == "yes"
+        await asyncio.to_thread(federation.vote_all, proposal)
+        ledger = city.running.public_app[LEDGER]
+        await until("the vote admitting acme", lambda: ledger.member_of(acme.did))
+
+        agreed = await communs(capsys, "negotiate", city.public, dataset["id"], "--wait",
+                               "--dir", str(acme_dir))
+        assert agreed["state"] == "FINALIZED", agreed
+        request = {"providerUrl": city.public, "agreementId": agreed["agreementId"],
+                   "format": "HttpData-PULL"}
+        async with http.post(f"{acme.management}/api/v1/transfers", json=request, headers=acme.auth) as r:
+            assert r.status == 201, await r.text()
+            transfer = (await r.json())["id"]
+        assert await until("the transfer's start", lambda: _started(http, acme, transfer))
+
+        # removed by vote: the running transfer is ended, a new negotiation refused
+        removal = await asyncio.to_thread(federation.propose, [{
+            "type": "registry/set_member_status", "did": acme.did, "status": "removed"}],
+            "Remove acme")
+        await communs(capsys, "vote", str(removal), "yes", "--dir", str(city_dir))
+        await asyncio.to_thread(federation.vote_all, removal)
+        await until("the removal", lambda: _not(ledger.member_of(acme.did)))
+        await until("the end of the running transfer",
+                    lambda: _ended(http, acme, transfer), timeout=15)
+        code, err = await communs(capsys, "negotiate", city.public, dataset["id"], "--wait",
+                                  "--dir", str(acme_dir), ok=False)
+        assert code == 1, err
+
+
+async def _started(http, node, transfer_id: str) -> bool:
+    return await _transfer_state(http, node, transfer_id) == "STARTED"
+
+
+async def _ended(http, node, transfer_id: str) -> bool:
+    return await _transfer_state(http, node, transfer_id) == "TERMINATED"
+
+
+async def _not(awaitable) -> bool:
+    return not await awaitable
