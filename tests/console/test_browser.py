@@ -21,6 +21,7 @@ from connector.negotiation.manager import NEGOTIATIONS
 from connector.selfdescription.digest import claims_digest
 from connector.selfdescription.publisher import Framework
 from tests.console.browser import ARGS, CHROMIUM, shot
+from tests.console.test_sessions import session_for, signed_in
 from tests.nodes import free_port, init_federation, serving
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip install playwright)")
@@ -206,3 +207,28 @@ async def test_search_the_federated_catalog_and_negotiate(browser, nodes):
         assert "CONSUMER" in await page.locator("dl.facts").inner_text()
     finally:
         await page.context.close()
+
+
+async def test_counter_offer_then_terminate_from_the_console(nodes):
+    """The provider's operator answers with the dataset's own offer, then ends the negotiation;
+    the consumer sees it terminated (plain HTTP: the forms the pages post)."""
+    provider, member = nodes
+    consumer = member.running.management_app[NEGOTIATIONS]
+    started = await consumer.start(provider.public, await published(provider, "Street lights"))
+    mine = provider.running.management_app[NEGOTIATIONS]
+    deadline = time.monotonic() + 15
+    while not (ours := [n for n in await mine.pending() if n.consumer_pid == started.consumer_pid]):
+        assert time.monotonic() < deadline, "the request never reached the provider"
+        await asyncio.sleep(0.05)
+    async with session_for(provider) as http:
+        csrf = await signed_in(http, provider.token)
+        async with http.post(f"/negotiations/{ours[0].id}/offer", data={"csrf": csrf, "odrl": "[1]"}) as response:
+            assert response.status == 400 and "must be a JSON object" in await response.text()
+        async with http.post(f"/negotiations/{ours[0].id}/offer", data={"csrf": csrf, "odrl": ""}) as response:
+            assert response.status == 200 and "Your counter-offer is on its way." in await response.text()
+        async with http.post(f"/negotiations/{ours[0].id}/terminate", data={"csrf": csrf}) as response:
+            assert response.status == 200 and "TERMINATED" in await response.text()
+    deadline = time.monotonic() + 15
+    while (await consumer.store.get(started.id)).state.value != "TERMINATED":
+        assert time.monotonic() < deadline, "the consumer never heard of the termination"
+        await asyncio.sleep(0.05)
