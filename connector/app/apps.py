@@ -23,6 +23,7 @@ from connector.compute.manager import COMPUTE, compute_context, management_compu
 from connector.crawler import routes as crawler_routes
 from connector.crawler.service import crawler_context
 from connector.identity import routes as identity
+from connector.ledger import routes as ledger_routes
 from connector.ledger.anchors import Anchorer
 from connector.ledger.service import LEDGER
 from connector.negotiation import routes as negotiation
@@ -111,6 +112,7 @@ def build_management_app(node: Node, token: str) -> web.Application:
     app.add_routes(negotiation.management)
     app.add_routes(compute.management)
     app.add_routes(transfer.management)
+    app.add_routes(ledger_routes.management)
     app.add_routes(selfdescription.management)
     app.add_routes(docs.routes)
     docs.add_static(app)

@@ -177,6 +177,24 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/transfers/{id}/complete": {"post": _op("Complete a STARTED transfer", params=[_path_param("id")])},
     "/api/v1/transfers/{id}/terminate": {"post": _op("Terminate a transfer", params=[_path_param("id")])},
+    "/api/v1/ledger": {"get": _op("This node's ledger link: chain, proven height, account and balance, registry record")},
+    "/api/v1/ledger/members": {"get": _op("The registry's members, each with this node's check of its self-description")},
+    "/api/v1/ledger/proposals": {"get": _op("The federation's proposals, each with its tally")},
+    "/api/v1/ledger/proposals/{id}/votes": {
+        "post": _op('Vote on a proposal: {"option": "yes"|"no"|"abstain"|"veto"}', body=_JSON, ok="201",
+                    params=[_path_param("id")])
+    },
+    "/api/v1/ledger/join": {
+        "post": _op('Propose that the federation admits this node: {"deposit": "10com"?, "title"?}', body=_JSON, ok="201")
+    },
+    "/api/v1/ledger/value": {
+        "get": _op("Paid, returned to contributors and curators, extracted (proven)",
+                   params=[_query("dataset", "a listed dataset's IRI (default: the federation's total)")])
+    },
+    "/api/v1/ledger/audit/{agreement}": {
+        "get": _op("An agreement checked against its anchor, with its payments, transfers and jobs (proven)",
+                   params=[_path_param("agreement")])
+    },
     "/api/v1/catalog/import": {
         "post": _op(
             "Import a DCAT / DCAT-AP catalog; the report lists created, updated, unchanged and rejected datasets",

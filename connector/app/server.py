@@ -51,7 +51,7 @@ async def running_node(config: NodeConfig, *, new_database: bool = False) -> Asy
                     ledger_child(config.ledger.path(config.home, config.ledger.node)))
             ledger = await stack.enter_async_context(
                 open_ledger(config, node.keys, node.did, metrics=node.metrics))
-            ledger.child, ledger.resolver = child, node.resolver
+            ledger.child, ledger.resolver, ledger.session = child, node.resolver, node.session
             public[LEDGER] = management[LEDGER] = ledger
         # one catalog for both: what the management API publishes reaches /sparql at once
         public[CATALOG] = management[CATALOG] = catalog = service_for(node)

@@ -26,11 +26,20 @@ class RegistryView:
         self._members: dict[str, dict[str, Any] | None] = {}  # DID -> record, None: none
         self._anchors: dict[str, dict[str, Any] | None] = {}  # issuer DID -> anchor, None: none
         self.listeners: list[Listener] = []  # told when a watched member's status changes
+        self.first_seen: asyncio.Queue[dict[str, Any]] = asyncio.Queue()  # members to check
+        self._seen: set[str] = set()  # the DIDs seen as members in good standing
 
     async def member(self, did: str) -> dict[str, Any] | None:
         if did not in self._members:
             self._members[did] = (await self.ledger.read("/registry/member", did.encode())).doc
+            self._note(self._members[did])
         return self._members[did]
+
+    def _note(self, record: dict[str, Any] | None) -> None:
+        """Queue a member in good standing seen for the first time."""
+        if record is not None and record.get("status") == ACTIVE and record["did"] not in self._seen:
+            self._seen.add(record["did"])
+            self.first_seen.put_nowait(record)
 
     async def is_member(self, did: str) -> bool:
         """A registry member in good standing."""
@@ -61,6 +70,7 @@ class RegistryView:
         for did in changed:
             log.info("registry: %s is now %s (height %d)", did,
                      _status(self._members[did]) or "not registered", height)
+            self._note(self._members[did])
             for listener in self.listeners:
                 await listener(did, self._members[did])
 

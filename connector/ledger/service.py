@@ -23,6 +23,7 @@ from connector.ledger.config import registry_issuer
 from connector.ledger.market import Market
 from connector.ledger.proven import ProvenLedger, load_genesis
 from connector.ledger.registry import RegistryView
+from connector.ledger.sdcheck import MemberCheck, check_member
 from ledger import crypto
 from ledger.app import address, bank
 from ledger.app.gov import msgs as gmsgs
@@ -45,7 +46,9 @@ class LedgerService:
     metrics: Any = None  # connector.metrics.Metrics: the height it has reached
     resolver: Any = None  # connector.identity.resolver.DidResolver: accounts of non-members
     child: Any = None  # connector.ledger.child.LedgerChild when `serve` runs the ledger node
-    _follower: asyncio.Task | None = field(default=None, repr=False)
+    session: Any = None  # aiohttp.ClientSession: fetches members' self-descriptions
+    checks: dict[str, MemberCheck] = field(default_factory=dict)  # DID -> its last check
+    _tasks: list[asyncio.Task] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.market = Market(self)
@@ -65,14 +68,27 @@ class LedgerService:
     # ------------------------------------------------------------------ following the chain
 
     async def start(self) -> None:
-        self._follower = asyncio.create_task(self._follow(), name="ledger-follower")
+        self._tasks = [asyncio.create_task(self._follow(), name="ledger-follower"),
+                       asyncio.create_task(self._check_members(), name="ledger-member-checks")]
 
     async def close(self) -> None:
-        if self._follower is not None:
-            self._follower.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
+                await task
         await self.ledger.close()
+
+    async def _check_members(self) -> None:
+        """Each member, when first seen: its self-description against the registry."""
+        while True:
+            record = await self.registry.first_seen.get()
+            if self.session is None or self.resolver is None or record["did"] == self.did:
+                continue
+            try:
+                self.checks[record["did"]] = await check_member(self.session, self.resolver,
+                                                                record)
+            except Exception:  # noqa: BLE001 - one member's document must not stop the checks
+                log.exception("the check of %s failed", record["did"])
 
     async def _follow(self) -> None:
         while True:

@@ -58,6 +58,11 @@ async def test_joined_by_vote_then_removed_by_vote(federation, capsys):
         agreed = await communs(capsys, "negotiate", city.public, dataset["id"], "--wait",
                                "--dir", str(acme_dir))
         assert agreed["state"] == "FINALIZED", agreed
+        # the provider checked the new member's self-description against the registry
+        await until("the check of acme's self-description", lambda: _checked(ledger, acme.did))
+        async with http.get(f"{city.management}/api/v1/ledger/members", headers=city.auth) as r:
+            checks = {m["did"]: m["check"] for m in (await r.json())["members"]}
+        assert checks[acme.did]["ok"] is True, checks[acme.did]
         request = {"providerUrl": city.public, "agreementId": agreed["agreementId"],
                    "format": "HttpData-PULL"}
         async with http.post(f"{acme.management}/api/v1/transfers", json=request, headers=acme.auth) as r:
@@ -89,3 +94,7 @@ async def _ended(http, node, transfer_id: str) -> bool:
 
 async def _not(awaitable) -> bool:
     return not await awaitable
+
+
+async def _checked(ledger, did: str) -> bool:
+    return did in ledger.checks
