@@ -25,8 +25,10 @@ CHAIN_ID = "communs-local"
 SAMPLE = Path(__file__).parent / "sample" / "air-quality-lyon.csv"
 OPEN_LICENSE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence"
 LEDGER_OFFSET = 100  # validators listen from base + 100 on, after every connector's pair
-# short periods so that a local federation can vote within minutes
-LEDGER_OPTIONS = ("--voting-period", "120", "--deposit-period", "120", "--min-deposit", "10",
+# governance periods of seconds, so that `communs demo` admits a member within its minute:
+# every member's vote lands in one or two blocks (about a second each), and 10 s leave room
+# for a loaded machine; a proposal's full deposit (10 com) opens its vote at once
+LEDGER_OPTIONS = ("--voting-period", "10", "--deposit-period", "30", "--min-deposit", "10",
                   "--unbonding-time", "600")
 
 
