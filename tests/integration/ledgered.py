@@ -31,14 +31,15 @@ def account(folder: Path) -> str:
 class Federation:
     """Connector folders by name (the first a founding member), and their ledger."""
 
-    def __init__(self, root: Path, names: list[str]) -> None:
+    def __init__(self, root: Path, names: list[str], founders: int = 1) -> None:
         self.nodes = {n: init_node(root / n, name=f"{n.title()} SAS") for n in names}
-        founder = self.nodes[names[0]]
-        did, url = _identity(founder)
-        options = ["--member", f"{did}={url}@{ZERO}",
-                   "--account-key", str(founder / KEYS_DIR / "ed25519.jwk"),
-                   "--voting-period", PERIOD, "--deposit-period", PERIOD, "--min-deposit", "1"]
-        for folder in list(self.nodes.values())[1:]:
+        folders = list(self.nodes.values())
+        options = ["--voting-period", PERIOD, "--deposit-period", PERIOD, "--min-deposit", "1"]
+        for founder in folders[:founders]:  # validator i's account is founder i's DID key
+            did, url = _identity(founder)
+            options += ["--member", f"{did}={url}@{ZERO}",
+                        "--account-key", str(founder / KEYS_DIR / "ed25519.jwk")]
+        for folder in folders[founders:]:
             options += ["--fund", f"{account(folder)}=1000com"]
         self.net = StakeNet(root / "ledger", *options)
         self.rpc = NodeConfig.load(self.net.home(0)).rpc_url
