@@ -42,6 +42,19 @@ class Manager:
     def __init__(self, service: ComputeService, executor: Executor) -> None:
         self.service = service
         self.executor = executor
+        self.running: dict[str, tuple[str, asyncio.Event]] = {}  # job id -> (consumer, cancel)
+
+    async def member_changed(self, did: str, record: dict | None) -> None:
+        """A consumer removed or suspended by the federation's vote loses its jobs: the running
+        ones are cancelled, the queued ones end unrun."""
+        if record is not None and record.get("status") == "member":
+            return
+        for owner, cancel in self.running.values():
+            if owner == did:
+                cancel.set()
+        for job in await self.service.store.in_state(JobState.QUEUED):
+            if job.counterparty_did == did:
+                await self.service.abandon(job, "the consumer is no longer a member of the federation")
 
     def limits(self) -> Limits:
         c = self.service.config
@@ -61,10 +74,14 @@ class Manager:
             dataset_hash = await service.hashes.dataset_hash(folder)
             workdir.mkdir(parents=True, exist_ok=False)
             staged = await asyncio.to_thread(stage, folder, workdir.with_name(f"{job.id}.input"))
+            cancel = asyncio.Event()
+            self.running[job.id] = (job.counterparty_did, cancel)
             outcome = await self.executor.run(
-                Job(job.kind, job.algorithm.encode(), staged, self.limits()), workdir)  # type: ignore[arg-type]
+                Job(job.kind, job.algorithm.encode(), staged, self.limits()), workdir,  # type: ignore[arg-type]
+                cancel=cancel)
             await service.finish(job, outcome, dataset_hash, n.agreement)
         finally:
+            self.running.pop(job.id, None)
             await asyncio.to_thread(service.discard_workdir, job)
 
     async def run_once(self) -> bool:
@@ -159,6 +176,8 @@ async def start_workers(service: ComputeService, node: Node) -> None:
             await service.abandon(job, service.unavailable)
         return
     manager = Manager(service, executor)
+    if service.ledger is not None:  # membership decided by the federation's registry
+        service.ledger.registry.listeners.append(manager.member_changed)
     workers = [asyncio.create_task(manager.worker(), name=f"compute-{i}") for i in range(service.config.parallel)]
     try:
         await asyncio.gather(*workers)

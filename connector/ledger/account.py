@@ -81,8 +81,8 @@ class LedgerAccount:
             check = await self.ledger.client.broadcast_tx(tx)
         except LedgerError as exc:
             raise unavailable(self.ledger.rpc_url, exc) from None
-        if not check["ok"]:
-            return int(check["code"]), check["log"] or "", None
+        if not check["ok"]:  # refused by CheckTx (abci_code), or by the mempool itself
+            return int(check.get("abci_code") or -1), check["log"] or f"the mempool said {check['code']}", None
         committed = await self._committed(bytes.fromhex(check["hash"]), timeout)
         return int(committed["code"]), committed["log"] or "", committed
 

@@ -1,16 +1,23 @@
 """Membership by vote, between real nodes on a real four-validator ledger: an organization
-cannot negotiate a members-only dataset until the members vote it in; once in, it negotiates
-and transfers; once removed by vote, its next request and its running transfer are refused."""
+cannot negotiate a members-only dataset until the members vote it in; once in, it negotiates,
+transfers and computes; once removed by vote, its running transfer and compute job are ended
+and its next request refused."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
+from connector.config import load
+from connector.ledger.config import membership_issuer
 from connector.ledger.service import LEDGER
+from policies import terms as T
+from policies.model import Action, Constraint, Policy, PolicyType, Ref, Rule, RuleKind
+from policies.serialize import to_jsonld
 from tests.integration.ledgered import Federation, communs, until
-from tests.nodes import client, serving
+from tests.nodes import client, publish, serving
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -18,8 +25,15 @@ pytestmark = pytest.mark.timeout(240)
 @pytest.fixture(scope="module")
 def federation(tmp_path_factory):
     fed = Federation(tmp_path_factory.mktemp("fed"), ["city", "acme"])
-    (fed.nodes["city"] / "data").mkdir(exist_ok=True)
-    (fed.nodes["city"] / "data" / "noise.csv").write_text("street,db\nRue A,61\nRue B,70\n")
+    city = fed.nodes["city"]
+    (city / "data").mkdir(exist_ok=True)
+    (city / "data" / "noise.csv").write_text("street,db\nRue A,61\nRue B,70\n")
+    # compute-to-data for members of the federation's registry only
+    members = Constraint(T.communs("membership"), T.odrl("isAnyOf"),
+                         (Ref(membership_issuer(city, load(city).ledger)),))
+    offer = Policy(PolicyType.OFFER, "urn:uuid:members-compute", assigner="did:web:x", permissions=(
+        Rule(RuleKind.PERMISSION, (Action(T.COMPUTE),), constraints=(members,)),))
+    (city / "members-compute.json").write_text(json.dumps(to_jsonld(offer)))
     fed.start()
     yield fed
     fed.stop()
@@ -33,11 +47,9 @@ async def _transfer_state(http, node, transfer_id: str) -> str:
 async def test_joined_by_vote_then_removed_by_vote(federation, capsys):
     city_dir, acme_dir = federation.nodes["city"], federation.nodes["acme"]
     async with serving(city_dir) as city, serving(acme_dir) as acme, client() as http:
-        body = {"source": str(city_dir / "data" / "noise.csv"), "title": "Street noise",
-                "policy": "members"}
-        async with http.post(f"{city.management}/api/v1/datasets", json=body, headers=city.auth) as r:
-            assert r.status == 201, await r.text()
-            dataset = await r.json()
+        dataset = await publish(http, city, city_dir / "data" / "noise.csv", "Street noise", "members")
+        computed = await publish(http, city, city_dir / "data" / "noise.csv", "Street noise, computed",
+                                 str(city_dir / "members-compute.json"))
 
         # before the vote: not a member, the dataset is not even offered to it
         code, err = await communs(capsys, "negotiate", city.public, dataset["id"], "--wait",
@@ -69,6 +81,14 @@ async def test_joined_by_vote_then_removed_by_vote(federation, capsys):
             assert r.status == 201, await r.text()
             transfer = (await r.json())["id"]
         assert await until("the transfer's start", lambda: _started(http, acme, transfer))
+        compute = await communs(capsys, "negotiate", city.public, computed["id"], "--wait",
+                                "--dir", str(acme_dir))
+        body = {"providerUrl": city.public, "agreementId": compute["agreementId"],
+                "algorithm": "import time\ntime.sleep(60)\n"}
+        async with http.post(f"{acme.management}/api/v1/compute", json=body, headers=acme.auth) as r:
+            assert r.status == 201, await r.text()
+            job = await r.json()
+        await until("the job's run", lambda: _job_state(http, acme, job["id"], "RUNNING"))
 
         # removed by vote: the running transfer is ended, a new negotiation refused
         removal = await asyncio.to_thread(federation.propose, [{
@@ -79,6 +99,8 @@ async def test_joined_by_vote_then_removed_by_vote(federation, capsys):
         await until("the removal", lambda: _not(ledger.member_of(acme.did)))
         await until("the end of the running transfer",
                     lambda: _ended(http, acme, transfer), timeout=15)
+        await until("the cancelled job", lambda: _job_state(http, acme, job["id"], "KILLED"),
+                    timeout=15)
         code, err = await communs(capsys, "negotiate", city.public, dataset["id"], "--wait",
                                   "--dir", str(acme_dir), ok=False)
         assert code == 1, err
@@ -98,3 +120,8 @@ async def _not(awaitable) -> bool:
 
 async def _checked(ledger, did: str) -> bool:
     return did in ledger.checks
+
+
+async def _job_state(http, node, job_id: str, state: str) -> bool:
+    async with http.get(f"{node.management}/api/v1/compute/{job_id}", headers=node.auth) as r:
+        return (await r.json())["state"] == state
