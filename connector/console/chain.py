@@ -5,7 +5,6 @@ its status and proposals, and, for display only, the lists its ledger link reads
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +25,8 @@ async def _or_none(step: Any) -> Any:
 
 async def blocks(service: Any) -> list[dict[str, Any]]:
     """The latest blocks, newest first, each with the consensus addresses that signed its parent."""
-    client = service.ledger.client
     top = service.height + 1
-    found = await asyncio.gather(*(client.block(h) for h in range(top, max(0, top - RECENT_BLOCKS), -1)),
+    found = await asyncio.gather(*(service.ledger.block(h) for h in range(top, max(0, top - RECENT_BLOCKS), -1)),
                                  return_exceptions=True)
     out = []
     for b in found:
@@ -76,10 +74,9 @@ async def value_history(service: Any) -> tuple[list[int], dict[str, list[int]]]:
 
     async def at(h: int) -> dict[str, Any] | None:
         try:
-            r = await service.ledger.client.query("/market/value", b"", height=h)
-        except Exception:  # noqa: BLE001 - a pruned height or an older ledger: a gap in the line
+            return await service.ledger.unproven("/market/value", b"", h)
+        except ConnectorError:  # a pruned height or an older ledger: a gap in the line
             return None
-        return json.loads(r["value_text"]) if r.get("code") == 0 and r.get("value_text") else None
 
     found = await asyncio.gather(*(at(h) for h in heights))
     kept = [(h, v) for h, v in zip(heights, found, strict=True) if v is not None]

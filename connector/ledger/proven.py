@@ -124,12 +124,19 @@ class ProvenLedger:
             self._cache.popitem(last=False)
         return answer
 
-    async def unproven(self, path: str, data: bytes = b"") -> Any:
-        """A list (lists cannot be proven): for display only, never for a decision."""
+    async def unproven(self, path: str, data: bytes = b"", height: int | None = None) -> Any:
+        """A list (lists cannot be proven), or a view for display: never for a decision."""
         try:
-            r = await self.client.query(path, data)
+            r = await self.client.query(path, data, height)
         except LedgerError as exc:
             raise unavailable(self.rpc_url, exc) from None
         if r["code"] != 0:
             raise ConnectorError(Reason.BAD_INPUT, f"the ledger refused {path}: {r['log'][:300]}")
         return json.loads(r["value_text"] or "null")
+
+    async def block(self, height: int) -> dict[str, Any] | None:
+        """A block as the RPC shows it, for display (None: not there yet)."""
+        try:
+            return await self.client.block(height)
+        except LedgerError as exc:
+            raise unavailable(self.rpc_url, exc) from None
