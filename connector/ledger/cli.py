@@ -65,11 +65,12 @@ def with_ledger(cfg: NodeConfig, use: Callable[[Any], Awaitable[T]]) -> T:
 
 def _link(args: argparse.Namespace) -> NodeConfig:
     """The node's config with [ledger] set from RPC_URL and --genesis (saved)."""
-    from connector.ledger.config import LedgerConfig
-
     cfg = config(args)
     current = cfg.ledger
     if args.genesis is not None:
+        from connector.ledger.proven import load_genesis
+
+        load_genesis(args.genesis)  # a clear sentence for a file that is not a genesis
         shutil.copyfile(args.genesis, home(args) / GENESIS_FILE)
         current = dataclasses.replace(current, genesis=GENESIS_FILE)
     if args.rpc_url:
@@ -78,8 +79,7 @@ def _link(args: argparse.Namespace) -> NodeConfig:
         raise ConnectorError(Reason.BAD_INPUT, "join needs the ledger's RPC_URL and --genesis FILE "
                              "(the federation's genesis.json, from a member you trust) the first time")
     if current != cfg.ledger:
-        cfg = dataclasses.replace(cfg, ledger=LedgerConfig(**{
-            f.name: getattr(current, f.name) for f in dataclasses.fields(current)}))
+        cfg = dataclasses.replace(cfg, ledger=current)
         save(cfg)
     return cfg
 

@@ -54,7 +54,6 @@ class ProvenLedger:
         self.client = RpcClient(rpc_url, timeout=timeout)
         self.light = LightClient(self.client, genesis)
         self.height = 0  # the latest state that can be proven: block height+1 exists
-        self.seen_at = 0.0  # monotonic time of the last answer from the RPC
         self._cache: OrderedDict[tuple[str, bytes, int], Answer] = OrderedDict()
         self._lock = asyncio.Lock()  # one light client walk at a time (it caches headers)
 
@@ -78,7 +77,6 @@ class ProvenLedger:
         if chain != self.chain_id:
             raise ConnectorError(Reason.BAD_CONFIG, f"the ledger at {self.rpc_url} runs chain "
                                  f"{chain!r}, not {self.chain_id!r} of the genesis")
-        self.seen_at = time.monotonic()
         self.height = max(self.height, latest - 1)
         return self.height
 

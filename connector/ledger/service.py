@@ -29,6 +29,7 @@ from ledger.app import address, bank
 from ledger.app.gov import msgs as gmsgs
 from ledger.app.gov.store import OPTIONS
 from ledger.app.registry import msgs as rmsgs
+from ledger.cli.txs import attribute
 
 log = logging.getLogger("communs.ledger")
 VOTE_ALIASES = {"veto": "no_with_veto", "no-with-veto": "no_with_veto"}
@@ -162,7 +163,7 @@ class LedgerService:
         if await self.registry.member(self.did) is None:
             messages.insert(0, rmsgs.MsgApply(me, self.did, endpoint, digest))
         committed = await self.account.submit(messages)
-        return {"proposalId": _attribute(committed, "submit_proposal", "proposal_id"),
+        return {"proposalId": attribute(committed, "submit_proposal", "proposal_id"),
                 "height": committed["height"], "hash": committed.get("hash")}
 
     async def vote(self, proposal_id: int, option: str) -> dict[str, Any]:
@@ -210,15 +211,6 @@ class LedgerService:
         return {"chainId": self.chain_id, "rpcUrl": self.ledger.rpc_url, "height": self.height,
                 "account": self.account.address, "balance": balance,
                 "member": mine, "problem": self.problem}
-
-
-def _attribute(committed: dict[str, Any], kind: str, key: str) -> str | None:
-    for event in committed.get("events") or []:
-        if event.get("type") == kind:
-            for a in event.get("attributes") or []:
-                if a.get("key") == key:
-                    return str(a.get("value"))
-    return None
 
 
 @contextlib.asynccontextmanager
