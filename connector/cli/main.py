@@ -43,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "vote": ("connector.ledger.cli", "vote on a federation proposal"),
     "value": ("connector.ledger.cli", "paid usage: paid, returned to contributors, extracted"),
     "audit": ("connector.ledger.cli", "an agreement checked against its anchor on the ledger"),
+    "stake": ("connector.ledger.cli", "vouch for a listed dataset with a stake (a curator)"),
+    "unstake": ("connector.ledger.cli", "take back a stake on a dataset"),
     "demo": ("connector.cli.demo", "play a narrated scenario against a running federation"),
 }
 ALIASES = {"credentials": "credential"}

@@ -43,6 +43,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                             help="an agreement checked against its anchor, with its payments and uses")
     p.add_argument("agreement", metavar="AGREEMENT_ID")
     p.set_defaults(func=cmd_audit)
+    for name, helptext in (("stake", "vouch for a listed dataset with a stake (curators earn a share of its payments)"),
+                           ("unstake", "take a stake back (returned after the unbonding blocks)")):
+        p = commands.add_parser(name, parents=[common], help=helptext)
+        p.add_argument("dataset", metavar="DATASET_IRI")
+        p.add_argument("amount", metavar="AMOUNT", help="5com, 1500000ucom")
+        p.set_defaults(func=cmd_stake, unstake=name == "unstake")
     p = commands.add_parser("vote", parents=[common], help="vote on a proposal")
     p.add_argument("proposal", type=int, metavar="PROPOSAL")
     p.add_argument("option", choices=["yes", "no", "abstain", "veto"])
@@ -199,3 +205,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
             ("proof", anchor["proof"]),
             ("intact", "yes" if report["intact"] else "NO")])
     return 0 if report["intact"] else 1
+
+
+def cmd_stake(args: argparse.Namespace) -> int:
+    from connector.ledger.market import parse_price
+
+    amount = parse_price(args.amount)
+    done = with_ledger(config(args), lambda ledger: ledger.market.stake(
+        args.dataset, amount, withdraw=args.unstake))
+    if args.json:
+        print_json(done)
+    else:
+        print(f"{'unstaked' if args.unstake else 'staked'} {amount} ucom on {args.dataset} "
+              f"(height {done['height']})")
+    return 0

@@ -120,6 +120,13 @@ class Market:
         except ConnectorError as exc:
             log.warning("dataset %s is not listed on the ledger: %s", dataset.iri, exc)
 
+    async def stake(self, dataset_id: str, amount: int, *, withdraw: bool = False) -> dict[str, Any]:
+        """Vouch for a listed dataset with AMOUNT ucom (WITHDRAW: start taking it back)."""
+        build = market.unstake_msg if withdraw else market.stake_msg
+        committed = await self.service.account.submit([build(self.key, dataset_id, amount)])
+        return {"datasetId": dataset_id, "amount": amount, "withdraw": withdraw,
+                "height": committed["height"]}
+
     async def pay(self, agreement_id: str, dataset_id: str, amount: int) -> dict[str, Any]:
         """Pay for one use of DATASET_ID under AGREEMENT_ID; the committed transaction."""
         committed = await self.service.account.submit(

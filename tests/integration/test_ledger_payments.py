@@ -14,7 +14,7 @@ import pytest
 from connector.ledger.account import RefusedTx
 from connector.ledger.service import LEDGER
 from connector.transfer.manager import TRANSFERS
-from tests.integration.ledgered import Federation, communs, until
+from tests.integration.ledgered import Federation, account, communs, until
 from tests.nodes import client, serving
 
 pytestmark = pytest.mark.timeout(240)
@@ -62,7 +62,10 @@ async def test_paid_use_split_refusals_anchor_and_audit(federation, capsys, tmp_
         market = city.running.public_app[LEDGER].market
         listing = await market.listing(iri)
         assert (listing["price"], listing["status"], listing["provider_did"]) == (PRICE, "listed", city.did)
+        # two curators vouch for it: a validator's operator (5 com) and the consumer's node (1 com)
         await asyncio.to_thread(federation.net.ok, 2, "market", "stake", iri, "5com")
+        staked = await communs(capsys, "stake", iri, "1com", "--dir", str(acme_dir))
+        assert staked["amount"] == 1_000_000
 
         agreed = await communs(capsys, "negotiate", city.public, dataset["id"], "--wait",
                                "--dir", str(acme_dir))
@@ -77,7 +80,10 @@ async def test_paid_use_split_refusals_anchor_and_audit(federation, capsys, tmp_
 
         value = await communs(capsys, "value", iri, "--dir", str(acme_dir))
         extracted = PRICE * 300 // 10_000
-        curators = (PRICE - extracted) * 1000 // 10_000
+        share = (PRICE - extracted) * 1000 // 10_000  # the curators' share, by stake, floored each
+        curators = share * 5 // 6 + share * 1 // 6
+        returned = {r["account"]: r["amount"] for r in value["returned"]}
+        assert returned[account(acme_dir)] == share // 6
         burned, validators = extracted * 2000 // 10_000, extracted * 4000 // 10_000
         assert (value["paid"], value["extracted"], value["curators"], value["contributors"],
                 value["burned"], value["validators"], value["community"], value["payments"]) == (
