@@ -72,13 +72,19 @@ def verify(pub_key: bytes, msg: bytes, sig: bytes) -> bool:
     hit = _CACHE.get(k)
     if hit is not None:
         return hit
-    try:
-        Ed25519PublicKey.from_public_bytes(pub_key).verify(sig, msg)
-        ok = True
-    except (InvalidSignature, ValueError):
-        ok = False
+    # libsodium first (about 2.5x faster here): what it accepts OpenSSL accepts too, so only
+    # its refusals need the reference check, and the answer is OpenSSL's either way.
+    ok = _sodium_valid(pub_key, msg, sig) or _openssl_valid(pub_key, msg, sig)
     _remember(k, ok)
     return ok
+
+
+def _openssl_valid(pub_key: bytes, msg: bytes, sig: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(pub_key).verify(sig, msg)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
 
 
 # -- bulk verification off the event loop ----------------------------------------------------

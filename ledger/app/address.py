@@ -18,13 +18,24 @@ _CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 
 
+# The generator terms XORed in for each value of the checksum's top 5 bits, so that each step
+# of the checksum is one lookup (BIP-173's loop over the 5 bits, done once here).
+def _top_terms(top: int) -> int:
+    out = 0
+    for i in range(5):
+        if (top >> i) & 1:
+            out ^= _GEN[i]
+    return out
+
+
+_TOP = tuple(_top_terms(t) for t in range(32))
+
+
 def _polymod(values: list[int]) -> int:
     chk = 1
+    top = _TOP
     for v in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ v
-        for i in range(5):
-            chk ^= _GEN[i] if (top >> i) & 1 else 0
+        chk = (chk & 0x1FFFFFF) << 5 ^ v ^ top[chk >> 25]
     return chk
 
 
