@@ -10,7 +10,11 @@ For an answer at version H it checks, in order:
      holding more than 1/3 of the trusted power signed the commit (CometBFT's
      VerifyNonAdjacent with its default trust level);
   4. each store value the answer is computed from is proven under that app hash, and the
-     application's own query code, run over those values alone, gives the node's answer."""
+     application's own query code, run over those values alone, gives the node's answer.
+
+Header hashes, validator set hashes and vote sign bytes are computed as the node's engine
+computes them (ours, or CometBFT's protobuf ones: ledger/lightblocks.py), the engine named by
+the node's /status; a node that names the wrong one only fails to verify."""
 
 from __future__ import annotations
 
@@ -22,13 +26,24 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import crypto
 from .app import query as app_query
 from .app.store import PROOF_TYPE, verify_proof
-from .consensus.views import from_rfc3339
 from .errors import InvalidError, LedgerError, Reason
+from .lightblocks import (
+    SignedBlock,
+    engine_of,
+    header_from_json,
+    signed_block,
+    validators_from_json,
+    validators_hash,
+)
 from .rpc import RpcClient
-from .types import Commit, CommitSig, Genesis, Header, Validator, ValidatorSet
-from .types.commit import FLAG_COMMIT
+from .types import Genesis, ValidatorSet
+from .types.commit import FLAG_ABSENT, FLAG_COMMIT
+
+__all__ = ["LightClient", "Proven", "VerificationError", "Verified", "header_from_json",
+           "trusted_power", "validators_from_json", "verify_commit"]
 
 NEXT_BLOCK_WAIT = 15.0  # seconds to wait for block H+1 when H is the latest
 HEADERS_KEPT = 1024  # verified headers remembered
@@ -54,48 +69,35 @@ class Verified:
                 f"{self.signed_power} of {self.total_power} voting power")
 
 
-def _bytes_hex(v: Any, what: str) -> bytes:
-    try:
-        return bytes.fromhex(v or "")
-    except (TypeError, ValueError):
-        raise VerificationError(f"the node sent a malformed {what}") from None
-
-
-def header_from_json(h: dict[str, Any]) -> Header:
-    """Our Header back from CometBFT's JSON shape (the inverse of views.header_json)."""
-    return Header(
-        chain_id=str(h["chain_id"]), height=int(h["height"]), time=from_rfc3339(h["time"]),
-        last_block_hash=_bytes_hex(h["last_block_id"]["hash"], "header"),
-        **{k: _bytes_hex(h[k], "header") for k in (
-            "last_commit_hash", "data_hash", "validators_hash", "next_validators_hash",
-            "consensus_hash", "app_hash", "last_results_hash", "evidence_hash",
-            "proposer_address")},
-        version=int(h["version"]["block"]))
-
-
-def commit_from_json(c: dict[str, Any]) -> Commit:
-    sigs = []
-    for s in c["signatures"]:
-        flag = int(s["block_id_flag"])
-        t = s.get("timestamp") or ""
-        sig = base64.b64decode(s.get("signature") or "", validate=True)
-        sigs.append(CommitSig(flag, _bytes_hex(s.get("validator_address"), "commit"),
-                              0 if t.startswith("0001-") or not t else from_rfc3339(t), sig))
-    return Commit(int(c["height"]), int(c["round"]),
-                  _bytes_hex(c["block_id"]["hash"], "commit"), tuple(sigs))
-
-
-def validators_from_json(vals: list[dict[str, Any]]) -> ValidatorSet:
-    return ValidatorSet(Validator(base64.b64decode(v["pub_key"], validate=True), int(v["power"]))
-                        for v in vals)
-
-
-def trusted_power(commit: Commit, chain_id: str, trusted: ValidatorSet) -> int:
-    """The trusted power whose precommits for the commit's block are in it and verify."""
+def verify_commit(block: SignedBlock, vals: ValidatorSet) -> None:
+    """Raise InvalidError unless `vals` signed the block with more than 2/3 of its power: one
+    slot per validator in set order, every signature present verifying over its sign bytes
+    (as CometBFT's VerifyCommit)."""
+    if block.commit_height != block.height or block.commit_block_hash != block.hash:
+        raise InvalidError("commit is for another block")
+    if len(block.sigs) != len(vals.validators):
+        raise InvalidError("commit size differs from the validator set")
     power = 0
-    for i, s in enumerate(commit.signatures):
+    for s, v in zip(block.sigs, vals.validators, strict=True):
+        if s.flag == FLAG_ABSENT:
+            continue
+        if s.validator_address != v.address:
+            raise InvalidError("commit signature from the wrong validator")
+        if not crypto.verify(v.pub_key, s.sign_bytes, s.signature):
+            raise InvalidError("bad signature in commit")
+        if s.flag == FLAG_COMMIT:
+            power += v.voting_power
+    if 3 * power <= 2 * vals.total_power:
+        raise InvalidError("commit lacks +2/3 of the voting power")
+
+
+def trusted_power(block: SignedBlock, trusted: ValidatorSet) -> int:
+    """The trusted power whose precommits for the block are in its commit and verify."""
+    power = 0
+    for s in block.sigs:
         v = trusted.get(s.validator_address)
-        if s.flag == FLAG_COMMIT and v is not None and commit.vote(i).verify(chain_id, v.pub_key):
+        if s.flag == FLAG_COMMIT and v is not None and crypto.verify(v.pub_key, s.sign_bytes,
+                                                                     s.signature):
             power += v.voting_power
     return power
 
@@ -117,6 +119,15 @@ class LightClient:
         self.trusted = ValidatorSet.new(genesis.validators)
         self.trusted_height = 0  # the block whose validators are `trusted` (0: genesis)
         self._headers: dict[int, tuple[bytes, int, int]] = {}
+        self.engine: str | None = None  # "communs" or "cometbft", from the node's /status
+
+    async def _engine(self) -> str:
+        if self.engine is None:
+            try:
+                self.engine = engine_of(await self.client.call("status"))
+            except (KeyError, TypeError) as e:
+                raise VerificationError(f"the node sent a malformed status: {e}") from None
+        return self.engine
 
     async def app_hash(self, height: int) -> tuple[bytes, int, int]:
         """(app hash after block `height`, signed power, total power), verified."""
@@ -137,28 +148,28 @@ class LightClient:
             await asyncio.sleep(0.2)  # block h is the next one: it comes within a round
 
     async def _verify_header(self, h: int) -> tuple[bytes, int, int]:
+        engine = await self._engine()
         try:
             signed = await self._signed_header(h)
-            header = header_from_json(signed["header"])
-            commit = commit_from_json(signed["commit"])
+            block = signed_block(engine, signed, self.chain_id)
             vals = validators_from_json(await self.client.validators(h))
         except (KeyError, TypeError, ValueError, binascii.Error, InvalidError) as e:
             raise VerificationError(f"the node sent a malformed header, commit or validator "
                                     f"set for block {h}: {e}") from None
-        if header.chain_id != self.chain_id or header.height != h:
+        if block.chain_id != self.chain_id or block.height != h:
             raise VerificationError(f"the header is not block {h} of chain {self.chain_id}")
-        if header.hash() != commit.block_hash:
+        if block.hash != block.commit_block_hash:
             raise VerificationError(f"the header of block {h} does not hash to the block hash "
                                     f"its commit signs")
-        if vals.hash() != header.validators_hash:
+        if validators_hash(engine, vals) != block.validators_hash:
             raise VerificationError(f"the validator set sent for block {h} is not the one its "
                                     f"header names")
         try:
-            commit.verify(self.chain_id, vals, h, header.hash())
+            verify_commit(block, vals)
         except InvalidError as e:
             raise VerificationError(f"the commit of block {h} does not verify: {e}") from None
-        if vals.hash() != self.trusted.hash():
-            linked = trusted_power(commit, self.chain_id, self.trusted)
+        if vals.hash() != self.trusted.hash():  # a set's identity: either hash would do
+            linked = trusted_power(block, self.trusted)
             if 3 * linked <= self.trusted.total_power:
                 raise VerificationError(
                     f"the validator set of block {h} is not linked to the trusted one: "
@@ -166,9 +177,9 @@ class LightClient:
                     f"voting power signed it, more than a third is needed")
             if h > self.trusted_height:  # follow the set as it changes, block after block
                 self.trusted, self.trusted_height = vals, h
-        signed_power = sum(v.voting_power for s, v in zip(commit.signatures, vals.validators,
+        signed_power = sum(v.voting_power for s, v in zip(block.sigs, vals.validators,
                                                           strict=True) if s.flag == FLAG_COMMIT)
-        return header.app_hash, signed_power, vals.total_power
+        return block.app_hash, signed_power, vals.total_power
 
     async def proven_value(self, key: bytes, height: int, root: bytes) -> bytes | None:
         """The store value of `key` at `height` (None: absent), proven under `root`."""
