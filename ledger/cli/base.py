@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import keys
-from ..cometbft.home import ENGINE_FILE
 from ..crypto import PrivateKey
 from ..errors import LedgerError, Reason
 from ..light import LightClient, Verified
@@ -71,10 +70,6 @@ def signing_key(args: argparse.Namespace) -> PrivateKey:
 def query(args: argparse.Namespace, path: str, data: bytes) -> tuple[Any, int, Verified | None]:
     """(the decoded answer, its height, the light client's verdict when --prove)."""
     genesis = load_genesis(home(args)) if getattr(args, "prove", False) else None
-    if genesis is not None and (home(args) / ENGINE_FILE).exists():
-        raise LedgerError("--prove is not available on a CometBFT node: our light client "
-                          "verifies our engine's headers, not CometBFT's; query without "
-                          "--prove, or through a node of our engine", Reason.BAD_INPUT)
 
     async def go(c: RpcClient) -> tuple[dict[str, Any], Verified | None]:
         r = await c.query(path, data, getattr(args, "height", None))
