@@ -48,7 +48,7 @@ def _cli_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
     return dict(json.loads(out.out))
 
 
-def test_prove_on_a_cometbft_home(net: CometNet, capsys: pytest.CaptureFixture[str]) -> None:
+def _cli_proves(net: CometNet, capsys: pytest.CaptureFixture[str]) -> None:
     home = net.home(2)
     chain_id = net.get(0, "/status")["node_info"]["network"]
     sender = keys.load_account_key(keys.account_key_path(net.home(0)))
@@ -74,7 +74,7 @@ def test_prove_on_a_cometbft_home(net: CometNet, capsys: pytest.CaptureFixture[s
     assert "verified against the app hash of block " in capsys.readouterr().out
 
 
-def test_the_connector_reads_proven_through_cometbft(net: CometNet) -> None:
+def _connector_proves(net: CometNet) -> None:
     genesis = load_genesis(net.home(0))
     who = keys.address_text(keys.load_account_key(keys.account_key_path(net.home(1))))
 
@@ -143,7 +143,7 @@ async def _proxy(target: str, state: dict[str, str]) -> web.AppRunner:
     return runner
 
 
-def test_forgeries_through_cometbft_are_refused(net: CometNet) -> None:
+def _forgeries_refused(net: CometNet) -> None:
     genesis = load_genesis(net.home(0))
     who = keys.address_text(keys.load_account_key(keys.account_key_path(net.home(0)))).encode()
     modes = ("", "header", "signature", "timestamp", "validators", "value", "store-value",
@@ -183,3 +183,11 @@ def test_forgeries_through_cometbft_are_refused(net: CometNet) -> None:
     assert got["value"].startswith("refused: the node's answer differs from the proven state")
     assert got["store-value"].startswith("refused: the value of store key "), got
     assert "does not hash to the block hash its commit signs" in got["says-ours"], got
+
+
+def test_proven_reads_through_four_cometbft_validators(
+        net: CometNet, capsys: pytest.CaptureFixture[str]) -> None:
+    # one test over one network: split across xdist workers, each would start its own
+    _cli_proves(net, capsys)
+    _connector_proves(net)
+    _forgeries_refused(net)
