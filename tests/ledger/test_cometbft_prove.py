@@ -19,6 +19,8 @@ from connector.ledger.proven import ProvenLedger
 from ledger import keys
 from ledger.app import client
 from ledger.cli import main as cli
+from ledger.cometbft import light as comet
+from ledger.crypto import PrivateKey
 from ledger.light import LightClient, VerificationError
 from ledger.node import load_genesis
 from ledger.rpc import RpcClient
@@ -27,6 +29,7 @@ from tests.nodes import free_port
 
 DID = "did:web:members.example:cometbft"
 SD_HASH = "ab" * 32
+FAKE = PrivateKey.from_secret(b"a validator of another chain")
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +96,34 @@ def _connector_proves(net: CometNet) -> None:
     assert proof.startswith("verified against the app hash of block ")
 
 
-def _tamper(method: str, result: dict[str, Any], mode: str) -> None:
+def _foreign(method: str, result: dict[str, Any], chain_id: str) -> None:
+    """A whole consistent block signed by a validator set of its own, not the genesis one."""
+    if method == "validators":
+        result["validators"] = [{"address": FAKE.address.hex().upper(), "voting_power": "10",
+                                 "proposer_priority": "0", "pub_key": {
+                                     "type": "tendermint/PubKeyEd25519",
+                                     "value": base64.b64encode(FAKE.pub_key).decode()}}]
+        result["count"] = result["total"] = "1"
+    if method == "commit":
+        sh = result["signed_header"]
+        sh["header"]["validators_hash"] = comet.validators_hash([(FAKE.pub_key, 10)]).hex()
+        sh["header"]["app_hash"] = "AB" * 32
+        header = comet.Header.from_json(sh["header"])
+        commit = sh["commit"]
+        commit["block_id"]["hash"] = header.hash().hex().upper()
+        t = sh["header"]["time"]
+        signed = comet.vote_sign_bytes(chain_id, comet.PRECOMMIT, header.height, 0,
+                                       comet.BlockID.from_json(commit["block_id"]),
+                                       comet.parse_time(t))
+        commit["round"] = 0
+        commit["signatures"] = [{"block_id_flag": 2, "timestamp": t,
+                                 "validator_address": FAKE.address.hex().upper(),
+                                 "signature": base64.b64encode(FAKE.sign(signed)).decode()}]
+
+
+def _tamper(method: str, result: dict[str, Any], mode: str, chain_id: str) -> None:
+    if mode == "foreign":
+        _foreign(method, result, chain_id)
     if method == "status" and mode == "says-ours":
         result["node_info"]["version"] = "0.38.0+communs"
     if method == "commit":
@@ -114,7 +144,7 @@ def _tamper(method: str, result: dict[str, Any], mode: str) -> None:
                                                           ["voting_power"]) + 1)
 
 
-async def _proxy(target: str, state: dict[str, str]) -> web.AppRunner:
+async def _proxy(target: str, state: dict[str, str], chain_id: str) -> web.AppRunner:
     session = ClientSession()
 
     async def handle(request: web.Request) -> web.Response:
@@ -132,7 +162,7 @@ async def _proxy(target: str, state: dict[str, str]) -> web.AppRunner:
             if mode == "store-value" and params.get("path") == "/store" and resp["value"]:
                 resp["value"] = base64.b64encode(b"\x01forged").decode()
         elif res:
-            _tamper(body["method"], res, mode)
+            _tamper(body["method"], res, mode, chain_id)
         return web.json_response(doc)
 
     app = web.Application()
@@ -147,11 +177,11 @@ def _forgeries_refused(net: CometNet) -> None:
     genesis = load_genesis(net.home(0))
     who = keys.address_text(keys.load_account_key(keys.account_key_path(net.home(0)))).encode()
     modes = ("", "header", "signature", "timestamp", "validators", "value", "store-value",
-             "says-ours")
+             "says-ours", "foreign")
 
     async def go() -> dict[str, str]:
         state = {"mode": ""}
-        runner = await _proxy(f"http://127.0.0.1:{net.rpc_port(0)}/", state)
+        runner = await _proxy(f"http://127.0.0.1:{net.rpc_port(0)}/", state, genesis.chain_id)
         port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         outcomes = {}
@@ -183,6 +213,7 @@ def _forgeries_refused(net: CometNet) -> None:
     assert got["value"].startswith("refused: the node's answer differs from the proven state")
     assert got["store-value"].startswith("refused: the value of store key "), got
     assert "does not hash to the block hash its commit signs" in got["says-ours"], got
+    assert "is not linked to the trusted one" in got["foreign"], got["foreign"]
 
 
 def test_proven_reads_through_four_cometbft_validators(
