@@ -13,8 +13,12 @@ from connector.terminal.output import print_json
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    demo = commands.add_parser("demo", parents=[common],
-                               help="play a narrated scenario against a running federation")
+    demo = commands.add_parser(
+        "demo", parents=[common], help="play a narrated scenario against a running federation",
+        description="Play a narrated scenario against the federation that `communs federation "
+                    "up` runs in --dir (here the federation's folder, default .federation): "
+                    "open data, a paid compute-only offer, compute-to-data, a vote admitting "
+                    "a new member, the federated catalog, the value report.")
     demo.set_defaults(func=cmd_demo)
 
 

@@ -47,6 +47,23 @@ class Shell:
         except ValueError:
             raise StepFailed(f"`{shown(argv, self.home)}` did not print JSON") from None
 
+    async def api(self, folder: Path, method: str, path: str, body: Any = None) -> Any:
+        """METHOD PATH on the management API of the running node whose folder is FOLDER, with
+        its token, through the CLI's own client: no process to start, for what must be quick."""
+        import argparse
+
+        from connector.config import load
+        from connector.errors import ConnectorError
+        from connector.terminal.management import call
+
+        url = load(folder).management_url
+        self.on_command(f"{method} {url}{path}" + (f" {json.dumps(body)}" if body else ""))
+        self.count += 1
+        try:
+            return await call(argparse.Namespace(dir=str(folder)), method, path, body)
+        except ConnectorError as exc:
+            raise StepFailed(f"{method} {url}{path} failed: {exc}") from None
+
     async def run(self, *argv: str) -> tuple[int, str, str]:
         """`communs ARGV`: exit code, standard output, standard error."""
         self.on_command(shown(argv[:-1] if argv[-1:] == ("--json",) else argv, self.home))

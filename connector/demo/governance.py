@@ -65,10 +65,13 @@ async def join_by_vote(play: Play) -> dict[str, Any]:
     play.serving = Serving(joiner)
     play.serving.start()  # it starts while the members vote
     play.narrator.doing(f"the members vote on proposal {proposal}")
-    votes = await asyncio.gather(*(play.shell.json("vote", proposal, "yes", "--dir",
-                                                   play.connector(m))
-                                   for m in play.federation.members))
-    play.narrator.say(f"{len(votes)} founding members voted yes, each with its validator's stake")
+    # through each running node's management API (what `communs vote` does from a shell):
+    # the votes must land within the voting period, even on a loaded machine
+    votes = await asyncio.gather(*(play.shell.api(
+        play.federation.connector(m), "POST", f"/api/v1/ledger/proposals/{proposal}/votes",
+        {"option": "yes"}) for m in play.federation.members))
+    play.narrator.say(f"{len(votes)} founding members voted yes, each with its validator's "
+                      f"stake (committed at heights {', '.join(str(v['height']) for v in votes)})")
     shown = await play.shell.json("ledger", "gov", "show", proposal, "--dir", play.validator(city))
     end = shown["voting_end_time"] / 1000
 
@@ -120,19 +123,29 @@ async def federated_catalog(play: Play) -> dict[str, Any]:
     async def crawled() -> tuple[list[dict[str, str]], list[dict[str, str]]] | None:
         play.narrator.doing("waiting for a crawl that includes the new member")
         members = _rows(await play.shell.json("sparql", endpoint, crawled_members))
-        if did not in {m["member"] for m in members}:
+        if not expected <= {m["member"] for m in members}:
             return None
         found = _rows(await play.shell.json("sparql", endpoint, this_run))
         return (members, found) if {f["dataset"] for f in found} >= set(ours) else None
 
-    members, found = await play.until("a crawl covering every member and this run's datasets",
-                                      crawled, timeout=45, every=1.0)
+    expected = {m.did for m in play.federation.members} | {did}
+    members, found = await play.until("a crawl covering every organization and this run's "
+                                      "datasets", crawled, timeout=45, every=1.0)
+    listed = await play.shell.json("ledger", "registry", "members", "--dir",
+                                   play.validator(play.city))
+    registered = {m["did"] for m in listed["members"] if m.get("status") == "member"}
+    unreachable = sorted(registered - {m["member"] for m in members})
+    play.narrator.say(f"the registry lists {len(registered)} members; the crawl reached "
+                      f"{len(registered) - len(unreachable)}"
+                      + (f" ({len(unreachable)} unreachable: newcomers of earlier demo runs, "
+                         f"no longer serving, or members that are down)" if unreachable else ""))
     for row in sorted(members, key=lambda r: play.name_of(r["member"])):
         play.narrator.say(f"  {play.name_of(row['member'])}: {row['datasets']} dataset(s) "
                           f"from {', '.join(sorted(row['sources'].split()))}")
     for row in found:
         play.narrator.say(f"  found · {row['title']} ← {play.name_of(row['member'])}")
-    return {"endpoint": endpoint, "members": [
+    return {"endpoint": endpoint, "registered": len(registered), "unreachable": unreachable,
+            "members": [
         {"did": r["member"], "datasets": int(r["datasets"]), "sources": sorted(r["sources"].split())}
         for r in members], "found": found}
 

@@ -21,8 +21,10 @@ from connector.federation.layout import Federation
 from connector.federation.orgs import Org, organizations
 
 FOLDER = "demo"  # inside the federation's folder: the demo's runs and organizations
-PORT_OFFSET = 60  # joiners listen from the federation's base port + 60 on, below its validators
-MAX_JOINERS = 20
+# joiners listen from the federation's base port + 60 on (20 pairs below its validators), then
+# after the validators of the largest federation, from + 140 on
+PORT_RANGES = ((60, 20), (140, 80))
+MAX_JOINERS = sum(count for _, count in PORT_RANGES)
 CRAWL_INTERVAL = 2.0  # seconds between crawls: the catalog follows the demo as it plays
 STOP_GRACE = 10.0
 
@@ -70,12 +72,20 @@ def next_joiner(federation: Federation) -> Joiner | None:
     for k in range(MAX_JOINERS):
         org = organizations(len(federation.members) + k + 1)[-1]
         folder = root / org.slug / "connector"
-        public = base + PORT_OFFSET + 2 * k
+        public = base + _offset(k)
         if folder.parent.exists():
             continue  # an earlier run's organization (a member now, or an applicant)
         if _free(public) and _free(public + 1):
             return Joiner(org, folder, public, public + 1)
     return None
+
+
+def _offset(k: int) -> int:
+    for start, count in PORT_RANGES:
+        if k < count:
+            return start + 2 * k
+        k -= count
+    raise ValueError(k)
 
 
 def enable_crawler(joiner: Joiner, rpc_url: str, genesis: Path) -> None:

@@ -26,9 +26,9 @@ SAMPLE = Path(__file__).parent / "sample" / "air-quality-lyon.csv"
 OPEN_LICENSE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence"
 LEDGER_OFFSET = 100  # validators listen from base + 100 on, after every connector's pair
 # governance periods of seconds, so that `communs demo` admits a member within its minute:
-# every member's vote lands in one or two blocks (about a second each), and 10 s leave room
+# every member's vote lands in one or two blocks (about a second each), and 15 s leave room
 # for a loaded machine; a proposal's full deposit (10 com) opens its vote at once
-LEDGER_OPTIONS = ("--voting-period", "10", "--deposit-period", "30", "--min-deposit", "10",
+LEDGER_OPTIONS = ("--voting-period", "15", "--deposit-period", "30", "--min-deposit", "10",
                   "--unbonding-time", "600")
 
 

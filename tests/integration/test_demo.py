@@ -18,7 +18,9 @@ from connector.federation.create import LEDGER_OFFSET
 from connector.federation.layout import Federation, Member
 
 ORGS = 3
-DEMO_BUDGET = 60.0  # seconds: the demo's promise
+# seconds: the demo promises a minute (about 30 s here when the machine is idle); a CI
+# machine running other tests beside it gets half as much again
+DEMO_BUDGET = 90.0
 STEPS = 6
 
 
@@ -56,17 +58,17 @@ def federation(tmp_path_factory):
 
 
 def outcomes(record: dict) -> list[dict]:
-    assert [s["number"] for s in record["steps"]] == list(range(1, STEPS + 1)), record
     failed = [s for s in record["steps"] if not s["ok"]]
-    assert not failed, failed
+    assert not failed and record["ok"] is True, failed or record
+    assert [s["number"] for s in record["steps"]] == list(range(1, STEPS + 1)), record
     return [s["outcome"] for s in record["steps"]]
 
 
 def test_the_demo_plays_every_step_then_a_broken_step_says_which(federation) -> None:
     code, record = demo(federation)
-    assert code == 0 and record["ok"] is True, record
-    assert record["seconds"] < DEMO_BUDGET, f"the demo took {record['seconds']} s"
     published, offered, computed, joined, catalog, value = outcomes(record)
+    assert code == 0
+    assert record["seconds"] < DEMO_BUDGET, f"the demo took {record['seconds']} s"
     # 1: open data with its DCAT-AP record, read back from the public body's SPARQL endpoint
     assert published["access"] == "public"
     assert published["record"]["title"] == published["title"]
@@ -85,6 +87,7 @@ def test_the_demo_plays_every_step_then_a_broken_step_says_which(federation) -> 
     founders = {m.did for m in Federation.load(federation).members}
     assert members >= founders | {joined["did"]}
     assert {f["dataset"] for f in catalog["found"]} == {published["iri"], offered["iri"]}
+    assert catalog["registered"] == ORGS + 1 and catalog["unreachable"] == []
     # 6: what was paid was returned or extracted, to the unit
     assert value["paid"] == PRICE and value["payments"] == 1 and value["balanced"] is True
     assert value["paid"] == value["contributors"] + value["curators"] + value["extracted"]
@@ -118,6 +121,8 @@ def test_a_second_run_on_the_same_federation_makes_new_names(federation) -> None
     assert second[3]["proposalId"] > first[3]["proposalId"]
     # the earlier run's member no longer serves: the catalog still answers for everyone else
     assert {f["dataset"] for f in second[4]["found"]} == {second[0]["iri"], second[1]["iri"]}
+    assert first[3]["did"] in second[4]["unreachable"]
+    assert second[3]["did"] not in second[4]["unreachable"]
 
 
 def test_without_a_federation_the_demo_says_how_to_start_one(tmp_path) -> None:
