@@ -1,0 +1,105 @@
+"""Trust anchors voted onto the ledger's registry are trusted issuers, for the credential types
+they list, beside those of communs.toml; one voted off is trusted no more at the next block."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from types import SimpleNamespace
+
+import pytest
+
+from connector.credentials.trust import TrustAnchors
+from connector.ledger.proven import ProvenLedger, load_genesis
+from connector.ledger.registry import RegistryView
+from ledger.cli import main as ledger_cli
+from ledger.node import NodeConfig
+from tests.nodes import free_port, init_node
+
+ISSUER = "did:web:issuer.example"
+OTHER = "did:web:other.example"
+
+
+def _ledger(home, *argv: str) -> dict:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert ledger_cli(["ledger", *argv, "--dir", str(home), "--json"]) == 0
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ledger")
+    assert ledger_cli(["ledger", "init", "--validators", "1", "--dir", str(folder), "--voting-period", "2",
+                       "--deposit-period", "2", "--min-deposit", "1"]) == 0
+    home = folder / "node0"
+    config = NodeConfig.load(home)
+    config.p2p_port, config.rpc_port = free_port(), free_port()
+    config.save(home)
+    with (folder / "validator.log").open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "ledger.cli", "ledger", "run",
+                                    "--dir", str(home)], stderr=log)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{config.rpc_url}/status", timeout=1) as r:
+                        if int(json.load(r)["result"]["sync_info"]["latest_block_height"]) >= 2:
+                            break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline and process.poll() is None, "no validator"
+                time.sleep(0.1)
+            yield home, config.rpc_url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _pass(home, *proposal: str) -> None:
+    """Propose, vote yes with all the power, wait for the end of the vote."""
+    pid = _ledger(home, "gov", "propose", "--title", "anchors", "--deposit", "1com", *proposal)["proposal_id"]
+    _ledger(home, "gov", "vote", str(pid), "yes")
+    deadline = time.monotonic() + 20
+    while (status := _ledger(home, "gov", "show", str(pid))["status"]) == "voting_period":
+        assert time.monotonic() < deadline, "the vote did not end"
+        time.sleep(0.2)
+    assert status == "passed", status
+
+
+@pytest.fixture
+def node(tmp_path):
+    return init_node(tmp_path / "node")
+
+
+async def test_anchors_by_vote(chain, node):
+    from connector.config import load
+
+    home, rpc = chain
+    await asyncio.to_thread(_pass, home, "--anchor", ISSUER, "MembershipCredential")
+    ledger = ProvenLedger(rpc, load_genesis(home / "genesis.json"))
+    try:
+        await ledger.reach(await ledger.refresh() + 1)  # the state after the vote's last block
+        view = RegistryView(ledger)
+        anchors = TrustAnchors(load(node), "did:web:me.example", SimpleNamespace(registry=view))
+        assert await anchors.trusted(ISSUER, ["VerifiableCredential", "MembershipCredential"])
+        assert not await anchors.trusted(ISSUER, ["LegalPerson"])  # not a type it was voted for
+        assert not await anchors.trusted(OTHER, ["MembershipCredential"])
+
+        await asyncio.to_thread(_pass, home, "--messages", str(_remove(home)))
+        await view.follow(await ledger.reach(await ledger.refresh() + 1))
+        assert not await anchors.trusted(ISSUER, ["MembershipCredential"])
+    finally:
+        await ledger.close()
+
+
+def _remove(home):
+    path = home.parent / "remove.json"
+    path.write_text(json.dumps([{"type": "registry/remove_trust_anchor", "did": ISSUER}]))
+    return path
