@@ -9,6 +9,7 @@ import json
 import os
 import shlex
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,11 @@ def shown(argv: tuple[str, ...], home: Path | None = None) -> str:
 class Shell:
     """Runs `communs` commands; ON_COMMAND hears each before it runs (for the narration)."""
 
-    def __init__(self, home: Path, on_command: Callable[[str], None] = lambda line: None) -> None:
+    def __init__(self, home: Path, on_command: Callable[[str], None] = lambda line: None,
+                 on_done: Callable[[str, float], None] = lambda line, seconds: None) -> None:
         self.home = home
         self.on_command = on_command
-        self.count = 0
+        self.on_done = on_done  # each command's line and how long it took
 
     async def json(self, *argv: str, ok_codes: tuple[int, ...] = (0,)) -> Any:
         """`communs ARGV --json`: its JSON answer."""
@@ -57,17 +59,21 @@ class Shell:
         from connector.terminal.management import call
 
         url = load(folder).management_url
-        self.on_command(f"{method} {url}{path}" + (f" {json.dumps(body)}" if body else ""))
-        self.count += 1
+        line = f"{method} {url}{path}" + (f" {json.dumps(body)}" if body else "")
+        self.on_command(line)
+        started = time.monotonic()
         try:
             return await call(argparse.Namespace(dir=str(folder)), method, path, body)
         except ConnectorError as exc:
             raise StepFailed(f"{method} {url}{path} failed: {exc}") from None
+        finally:
+            self.on_done(line, time.monotonic() - started)
 
     async def run(self, *argv: str) -> tuple[int, str, str]:
         """`communs ARGV`: exit code, standard output, standard error."""
-        self.on_command(shown(argv[:-1] if argv[-1:] == ("--json",) else argv, self.home))
-        self.count += 1
+        line = shown(argv[:-1] if argv[-1:] == ("--json",) else argv, self.home)
+        self.on_command(line)
+        started = time.monotonic()
         child = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "connector.cli.main", *argv, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -82,6 +88,7 @@ class Shell:
             await _end(child)
             raise
         assert child.returncode is not None
+        self.on_done(line, time.monotonic() - started)
         return child.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
 

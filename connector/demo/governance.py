@@ -8,7 +8,7 @@ import asyncio
 import time
 from typing import Any
 
-from connector.demo.commands import StepFailed
+from connector.demo.commands import Shell, StepFailed
 from connector.demo.joiner import CRAWL_INTERVAL, Serving, enable_crawler
 from connector.demo.play import Play
 from connector.demo.publishing import ucom
@@ -39,23 +39,33 @@ def _rows(results: dict[str, Any]) -> list[dict[str, str]]:
     return [{k: v["value"] for k, v in row.items()} for row in results["results"]["bindings"]]
 
 
+async def prepare_joiner(play: Play, shell: Shell) -> dict[str, Any]:
+    """What the newcomer does before it asks, while steps 1 to 3 play (most of it is the
+    SHACL work of `communs init`): its node, its [crawler], its account, funded by org 1."""
+    city, joiner = play.city, play.joiner
+    made = await shell.json(*joiner.init_argv())
+    enable_crawler(joiner, city.rpc_url, play.federation.validator(city) / "genesis.json")
+    keys = await shell.json("ledger", "keys", "--key", str(joiner.folder / "keys" / "ed25519.jwk"))
+    await shell.json("ledger", "bank", "send", keys["address"], FUNDING,
+                     "--dir", play.validator(city))
+    return {"did": made["did"], "account": keys["address"]}
+
+
 async def join_by_vote(play: Play) -> dict[str, Any]:
     city, joiner = play.city, play.joiner
     play.narrator.doing(f"creating {joiner.org.name}'s node")
     assert play.joiner_init is not None
-    made = await play.joiner_init  # `communs init`, started when the demo began
-    did = made["did"]
+    prepared = await play.joiner_init  # started when the demo began
+    for line, seconds in play.background:
+        play.narrator.command(line, "(while steps 1-3 played)")
+        play.narrator.ran(line, seconds)
+    did, account = prepared["did"], prepared["account"]
     play.found["joiner_did"] = did
-    play.narrator.say(f"{joiner.org.name} created its node: {did}, a signed Gaia-X "
-                      f"self-description, its keys (in {joiner.folder.relative_to(play.federation.folder)})")
-    genesis = play.federation.validator(city) / "genesis.json"
-    enable_crawler(joiner, city.rpc_url, genesis)
-    keys = await play.shell.json("ledger", "keys", "--key", str(joiner.folder / "keys" / "ed25519.jwk"))
-    play.narrator.doing("funding the applicant's account")
-    await play.shell.json("ledger", "bank", "send", keys["address"], FUNDING,
-                          "--dir", play.validator(city))
+    play.narrator.say(f"{joiner.org.name} created its node: {did}, its keys and a signed Gaia-X "
+                      f"self-description (in {joiner.folder.relative_to(play.federation.folder)})")
     play.narrator.say(f"{city.name} sent it {FUNDING} for the proposal's deposit: its DID key "
-                      f"is its ledger account {keys['address']}")
+                      f"is its ledger account {account}")
+    genesis = play.federation.validator(city) / "genesis.json"
     play.narrator.doing("asking to join")
     joined = await play.shell.json("join", city.rpc_url, "--genesis", str(genesis), "--deposit",
                                    DEPOSIT, "--title", f"Admit {joiner.org.name}",
@@ -67,12 +77,12 @@ async def join_by_vote(play: Play) -> dict[str, Any]:
     play.narrator.doing(f"the members vote on proposal {proposal}")
     # through each running node's management API (what `communs vote` does from a shell):
     # the votes must land within the voting period, even on a loaded machine
-    votes = await asyncio.gather(*(play.shell.api(
+    *votes, shown = await asyncio.gather(*(play.shell.api(
         play.federation.connector(m), "POST", f"/api/v1/ledger/proposals/{proposal}/votes",
-        {"option": "yes"}) for m in play.federation.members))
+        {"option": "yes"}) for m in play.federation.members), play.shell.json(
+        "ledger", "gov", "show", proposal, "--dir", play.validator(city)))
     play.narrator.say(f"{len(votes)} founding members voted yes, each with its validator's "
                       f"stake (committed at heights {', '.join(str(v['height']) for v in votes)})")
-    shown = await play.shell.json("ledger", "gov", "show", proposal, "--dir", play.validator(city))
     end = shown["voting_end_time"] / 1000
 
     async def tallied() -> dict[str, Any] | None:
@@ -94,7 +104,7 @@ async def join_by_vote(play: Play) -> dict[str, Any]:
     play.narrator.say(f"proposal {proposal} passed ({final['final_tally']['yes']} ucom of stake "
                       f"for yes); the registry lists {joiner.org.name} as a member since block "
                       f"{member['since']['height']}")
-    return {"did": did, "name": joiner.org.name, "account": keys["address"],
+    return {"did": did, "name": joiner.org.name, "account": account,
             "proposalId": int(proposal), "status": final["status"], "registry": member["status"],
             "since": member["since"]["height"]}
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -27,10 +28,11 @@ class StepRecord:
     seconds: float = 0.0
     outcome: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    commands: list[dict[str, Any]] = field(default_factory=list)  # each run, with its seconds
 
     def to_json(self) -> dict[str, Any]:
         shown: dict[str, Any] = {"number": self.number, "title": self.title, "ok": self.ok,
-                                 "seconds": round(self.seconds, 2)}
+                                 "seconds": round(self.seconds, 2), "commands": self.commands}
         if self.error is not None:
             shown["error"] = self.error
         else:
@@ -77,8 +79,12 @@ class Narrator:
         number = len(self.records)
         self.progress.update(self.task, description=f"step {number}/{self.total}: {what}")
 
-    def command(self, line: str) -> None:
-        self.console.print(f"  [dim]$ {line}[/]")
+    def command(self, line: str, note: str = "") -> None:
+        self.console.print(f"  [dim]$ {escape(line)}[/]" + (f"   [italic dim]{note}[/]" if note else ""))
+
+    def ran(self, line: str, seconds: float) -> None:
+        if self.records:
+            self.records[-1].commands.append({"command": line, "seconds": round(seconds, 2)})
 
     def say(self, text: str) -> None:
         self.console.print(f"  {text}")

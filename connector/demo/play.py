@@ -27,6 +27,7 @@ class Play:
     joiner_init: asyncio.Task | None = None  # `communs init` of the joiner, started early
     serving: Serving | None = None
     found: dict[str, Any] = field(default_factory=dict)  # what steps hand to later ones
+    background: list[tuple[str, float]] = field(default_factory=list)  # commands and seconds
 
     @property
     def city(self) -> Member:

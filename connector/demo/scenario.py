@@ -77,13 +77,14 @@ async def play_all(federation: Federation, narrator: Narrator) -> bool:
     if joiner is None:
         raise StepFailed(f"no free organization slot or ports for a new member in {root}")
     joiner.folder.parent.mkdir(parents=True)
-    shell = Shell(federation.folder, narrator.command)
+    shell = Shell(federation.folder, narrator.command, narrator.ran)
     play = Play(federation, shell, narrator, run, files, joiner)
     narrator.say(f"demo run {run} against federation {federation.chain_id} "
                  f"({len(federation.members)} organizations, in {federation.folder})")
-    # the newcomer's node is made while the first steps play: most of it is SHACL work
-    quiet = Shell(federation.folder)
-    play.joiner_init = asyncio.create_task(quiet.json(*joiner.init_argv()))
+    # the newcomer prepares while the first steps play; step 4 shows what it ran
+    quiet = Shell(federation.folder, on_done=lambda line, seconds: play.background.append(
+        (line, seconds)))
+    play.joiner_init = asyncio.create_task(governance.prepare_joiner(play, quiet))
     try:
         for number, (title, why, step) in enumerate(STEPS, 1):
             record = narrator.begin(number, title, why)
