@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_ledger import accounts, make_txs, percentile  # noqa: E402
+from bench_ledger import accounts, cpu_seconds, make_txs, percentile  # noqa: E402
 from bench_ledger_restart import free_base  # noqa: E402
 
 from ledger.app import client  # noqa: E402
@@ -161,8 +161,9 @@ async def _ready(urls: list[str], timeout: float = 60) -> None:
 
 
 async def _load(engine: str, urls: list[str], txs: list[tuple[int, bytes]], rate: int,
-                seconds: float) -> dict[str, Any]:
+                seconds: float, apps: list[int], engines: list[int]) -> dict[str, Any]:
     await _ready(urls)
+    cpu0 = cpu_seconds(apps), cpu_seconds(engines)
     clients = [RpcClient(u, timeout=60) for u in urls]
     sent: dict[bytes, float] = {}
     committed: dict[bytes, float] = {}
@@ -241,6 +242,7 @@ async def _load(engine: str, urls: list[str], txs: list[tuple[int, bytes]], rate
     while len(committed) < len(sent) - refused and time.perf_counter() < deadline:
         await asyncio.sleep(0.1)
     done.set()
+    cpu = cpu_seconds(apps) - cpu0[0], cpu_seconds(engines) - cpu0[1]
     await watcher
     for c in clients:
         await c.close()
@@ -251,7 +253,8 @@ async def _load(engine: str, urls: list[str], txs: list[tuple[int, bytes]], rate
     return {"offered": len(sent) / (until - t0), "refused": refused,
             "reasons": reasons.most_common(3), "committed": len(lat), "unsent": unsent,
             "tx_s": len(lat) / span, "p50": percentile(lat, 0.5),
-            "p99": percentile(lat, 0.99)}
+            "p99": percentile(lat, 0.99),
+            "cpu_ms": tuple(1000 * c / max(1, len(lat)) for c in cpu)}
 
 
 def chain(engine: str, rate: int, seconds: float) -> dict[str, Any]:
@@ -284,7 +287,11 @@ def chain(engine: str, rate: int, seconds: float) -> dict[str, Any]:
                                str(home)])
     urls = [f"http://127.0.0.1:{base + step * i + 1}" for i in range(N)]
     try:
-        return asyncio.run(_load(engine, urls, txs, rate, seconds))
+        # CPU per committed transaction: the application's processes (ours: the whole
+        # node) and CometBFT's, apart
+        pids = [p.pid for p in procs]
+        apps, engines = (pids[0::2], pids[1::2]) if engine == "cometbft" else (pids, [])
+        return asyncio.run(_load(engine, urls, txs, rate, seconds, apps, engines))
     finally:
         for p in reversed(procs):
             p.send_signal(signal.SIGTERM)
@@ -316,6 +323,10 @@ def main() -> int:
               f"p99 {r['p99']:.2f} s")
         if r["reasons"]:
             print(f"[{e}] refusals: " + "; ".join(f"{n} x {why}" for why, n in r["reasons"]))
+        app_ms, engine_ms = r["cpu_ms"]
+        print(f"[{e}] CPU per committed transaction, 4 validators together: "
+              + (f"{app_ms:.2f} ms in our application, {engine_ms:.2f} ms in CometBFT"
+                 if e == "cometbft" else f"{app_ms:.2f} ms (engine and application)"))
     ratio = got["cometbft"]["tx_s"] / max(got["communs"]["tx_s"], 1e-9)
     print(f"CometBFT / our engine throughput: {ratio:.0%} (target >= 80%, and >= 1,000 tx/s)")
     return 0
