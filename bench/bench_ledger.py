@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import collections
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -218,10 +219,11 @@ def run_chain(rate: int, seconds: float, hog: bool) -> dict[str, Any]:
     """A fresh 4-validator chain in its own folder and ports, loaded once."""
     import contextlib
     import io
-    import random
+
+    from bench_ledger_restart import free_base
 
     root = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
-    base = random.randrange(20000, 60000, 2)
+    base = free_base(2 * N)  # checked free, below the ephemeral range (other runs share it)
     keys = accounts(f"{os.getpid()}-{hog}")
     funds = [f"--fund={client.account_address(k)}={FUNDS}" for k in keys]
     chain_id = f"bench-{os.getpid()}"
@@ -245,6 +247,7 @@ def run_chain(rate: int, seconds: float, hog: bool) -> dict[str, Any]:
                 p.wait(10)
             except subprocess.TimeoutExpired:
                 p.kill()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def report(title: str, r: dict[str, Any], base_rate: float) -> None:
