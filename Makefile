@@ -30,7 +30,7 @@ if differ:
 endef
 export SAME_IDENTITY
 
-.PHONY: run down serve-node node clean-node test test-all bench lint clean
+.PHONY: run down demo serve-node node clean-node test test-all bench lint clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ run: $(BIN)/.installed
 
 down: $(BIN)/.installed
 	$(BIN)/communs federation down --dir $(FEDERATION_DIR)
+
+# the narrated scenario, against the federation that `make run` serves (from another shell)
+demo: $(BIN)/.installed
+	$(BIN)/communs demo --dir $(FEDERATION_DIR)
 
 # one node alone
 serve-node: node

@@ -74,10 +74,11 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
 
 def _policy_for_node(policy: str) -> str | dict:
     """A policy file is read here (the node may not see this shell's files) and sent as JSON-LD."""
-    if policy in ("open", "members"):
-        return policy
-    from connector.catalog.service import CatalogService
+    from connector.catalog.service import PAID, CatalogService
     from policies.serialize import to_jsonld
+
+    if policy in ("open", "members") or policy.startswith(PAID):
+        return policy
 
     return to_jsonld(CatalogService.read_policy(Path(policy)))
 

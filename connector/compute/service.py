@@ -165,6 +165,13 @@ class ComputeService:
             raise ComputeRefusal(400, "publisherSignature must be a compact JWS")
         return agreement_id, kind, algorithm, signature, theirs
 
+    async def _consumer(self, job: ComputeJob) -> Caller | None:
+        """The consumer as the release check sees it: a member by the ledger's registry when it
+        still is one (its credentials were checked at submission and are not kept)."""
+        if self.ledger is None or not await self.ledger.member_of(job.counterparty_did):
+            return None
+        return Caller(job.counterparty_did, registry=self.ledger.issuer)
+
     def _paid(self, agreement: dict[str, Any]) -> Payment | None:
         """What a run under AGREEMENT has paid: its price, checked on the ledger at submission."""
         price = price_of(agreement) if self.ledger is not None else None
@@ -253,8 +260,8 @@ class ComputeService:
         if agreement is None:
             refusal = "the agreement is no longer finalized"
         else:
-            _, decision = self._decide(agreement_policy(agreement), None, agreement, job.algorithm_hash,
-                                       job.publisher, job.run - 1, outcome.output_bytes,
+            _, decision = self._decide(agreement_policy(agreement), await self._consumer(job), agreement,
+                                       job.algorithm_hash, job.publisher, job.run - 1, outcome.output_bytes,
                                        MANUAL if job.manual_release else AUTOMATIC)
             if not decision.allowed:
                 refusal = "the agreement's policy does not let this result leave: " + _why(decision)

@@ -15,7 +15,6 @@ from connector.errors import ConnectorError, Reason
 from connector.identity.keys import KeyStore
 from connector.ledger.proven import ProvenLedger, unavailable
 from ledger.app import address, client
-from ledger.app.errors import WRONG_SEQUENCE
 from ledger.app.msgs import Msg
 from ledger.app.params import Params
 from ledger.crypto import PrivateKey
@@ -23,7 +22,7 @@ from ledger.errors import LedgerError
 
 COMMIT_POLL = 0.05  # seconds between looks for a submitted transaction
 SEQUENCE_RETRIES = 4
-_EXPECTED = re.compile(r"expected (\d+)")
+_EXPECTED = re.compile(r"sequence mismatch: expected (\d+)")
 
 
 def account_key(keys: KeyStore) -> PrivateKey:
@@ -59,8 +58,9 @@ class LedgerAccount:
             sequence = None
             for _ in range(SEQUENCE_RETRIES):
                 code, log_, committed = await self._send(messages, sequence, timeout)
-                expected = _EXPECTED.search(log_)
-                if code != WRONG_SEQUENCE or expected is None:
+                # by its sentence: the mempool reports CheckTx refusals under its own code
+                expected = _EXPECTED.search(log_) if code else None
+                if expected is None:
                     break
                 sequence = int(expected.group(1))
         if code != 0:

@@ -1,6 +1,6 @@
 """The management API of the node's ledger link (/api/v1/ledger...): its status, the members
 it has checked, proposals and votes, joining, the value report and the audit of an agreement.
-A node without [ledger] answers 503 with how to set one."""
+A node without [ledger] answers 404 with how to set one."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ management = web.RouteTableDef()
 def _ledger(request: web.Request) -> LedgerService:
     found = request.app.get(LEDGER)
     if found is None:
-        raise ConnectorError(Reason.UNAVAILABLE, "this node has no ledger: set [ledger] rpc_url "
-                                                 "and genesis in its communs.toml")
+        raise ConnectorError(Reason.NOT_FOUND, "this node has no ledger: set [ledger] rpc_url "
+                                               "and genesis in its communs.toml")
     return found
 
 

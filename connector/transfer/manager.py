@@ -174,7 +174,7 @@ class Manager(OutboxSender):
             if refusal is None:
                 continue
             try:
-                await self.service.step(p, MessageKind.TERMINATION, reason=f"the agreement no longer allows this transfer: {refusal}"[:500])
+                await self.service.step(p, MessageKind.TERMINATION, reason=f"the agreement has expired or no longer allows this transfer: {refusal}"[:500])
                 ended += 1
             except TransferError as exc:  # it moved meanwhile: the next round sees it again
                 log.info("monitor: %s: %s", p.id, exc)

@@ -1,4 +1,4 @@
-"""The ledger's management API on a node without [ledger]: every route answers 503 with the
+"""The ledger's management API on a node without [ledger]: every route answers 404 with the
 sentence that says what to set, and a bad [ledger] table is refused at load with its key."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ async def test_a_node_without_a_ledger_says_so(folder):
         for method, path in ROUTES:
             async with http.request(method, node.management + path, json={},
                                     headers=node.auth) as r:
-                assert r.status == 503, (path, await r.text())
+                assert r.status == 404, (path, await r.text())
                 assert "[ledger] rpc_url" in (await r.json())["detail"]
         async with http.post(f"{node.management}/api/v1/ledger/proposals/1/votes", json={"option": 3},
                              headers=node.auth) as r:

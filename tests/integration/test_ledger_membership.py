@@ -83,6 +83,12 @@ async def test_joined_by_vote_then_removed_by_vote(federation, capsys):
         assert await until("the transfer's start", lambda: _started(http, acme, transfer))
         compute = await communs(capsys, "negotiate", city.public, computed["id"], "--wait",
                                 "--dir", str(acme_dir))
+        # a member's result leaves: its membership is checked again, on the ledger, at release
+        body = {"providerUrl": city.public, "agreementId": compute["agreementId"], "algorithm": "print(1)\n"}
+        async with http.post(f"{acme.management}/api/v1/compute", json=body, headers=acme.auth) as r:
+            assert r.status == 201, await r.text()
+            quick = await r.json()
+        await until("the member's result", lambda: _job_state(http, acme, quick["id"], "SUCCEEDED"))
         body = {"providerUrl": city.public, "agreementId": compute["agreementId"],
                 "algorithm": "import time\ntime.sleep(60)\n"}
         async with http.post(f"{acme.management}/api/v1/compute", json=body, headers=acme.auth) as r:
