@@ -1,8 +1,9 @@
 """`communs federation up` of 4 organizations (4 connectors, 4 validators) until all are ready.
 
 Measured: a first `up` that creates the folders and genesis, then `up` again on the same folder
-(what `make run` does after the first time). Baseline, in the same run: one connector alone
-(`communs serve` until /health/ready). Target: up to all ready <= 10 s.
+(what `make run` does after the first time): each connector is ready once it reads its ledger.
+Baseline, in the same run: one connector alone, without a ledger (`communs serve` until
+/health/ready). Target: up to all ready <= 10 s.
 
     python bench/bench_federation.py [--quick] [--cpu-hog]
 """
@@ -10,6 +11,7 @@ Measured: a first `up` that creates the folders and genesis, then `up` again on 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import subprocess
 import sys
@@ -22,7 +24,9 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 from bench.bench_ledger import start_cpu_hog  # noqa: E402
 from bench.bench_ledger_restart import free_base  # noqa: E402
 from bench.bench_node_start import start_once  # noqa: E402
+from connector.config import load, save  # noqa: E402
 from connector.federation.create import LEDGER_OFFSET  # noqa: E402
+from connector.ledger.config import LedgerConfig  # noqa: E402
 
 ORGS = 4
 TARGET = 10.0
@@ -53,8 +57,9 @@ def main() -> None:
             for _ in range(runs):
                 again.append(communs(*up))
                 communs("federation", "down", "--dir", folder)
-            alone = [start_once(Path(folder) / "city" / "connector", base, {})
-                     for _ in range(runs)]
+            city = Path(folder) / "city" / "connector"
+            save(dataclasses.replace(load(city), ledger=LedgerConfig()))  # alone: no ledger to wait for
+            alone = [start_once(city, base, {}) for _ in range(runs)]
     finally:
         if hog is not None:
             hog.kill()
