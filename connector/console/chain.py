@@ -5,6 +5,8 @@ its status and proposals, and, for display only, the lists its ledger link reads
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,8 +38,17 @@ async def blocks(service: Any) -> list[dict[str, Any]]:
         signed = {str(s.get("validator_address", "")).upper() for s in signatures
                   if s.get("block_id_flag") in (2, "BLOCK_ID_FLAG_COMMIT")}
         out.append({"height": b["height"], "hash": b["hash"], "time": _when(b["time"]),
-                    "txs": b["num_txs"], "proposer": b["header"].get("proposer_address", ""), "signed": signed})
+                    "txs": b["num_txs"], "tx_hashes": [_tx_hash(t) for t in b.get("txs") or []],
+                    "proposer": b["header"].get("proposer_address", ""), "signed": signed})
     return out
+
+
+def _tx_hash(tx: str) -> str:
+    """A transaction's hash as CometBFT names it (SHA-256 of its bytes, upper-case hex)."""
+    try:
+        return hashlib.sha256(base64.b64decode(tx)).hexdigest().upper()
+    except (ValueError, TypeError):
+        return "?"
 
 
 def _when(value: Any) -> str:

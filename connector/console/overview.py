@@ -59,13 +59,19 @@ async def overview(request: web.Request) -> web.StreamResponse:
         "self_description": self_description_status(request),
         "health": "healthy" if problem is None else f"not ready: {problem}",
         "healthy": problem is None, "counts": await counts(request),
-        "crawler": node.config.crawler.enabled, "ledger": ledger_line(request),
+        "crawler": node.config.crawler.enabled, "ledger": await ledger_line(request),
     })
 
 
-def ledger_line(request: web.Request) -> str:
+async def ledger_line(request: web.Request) -> str:
     service = request.config_dict.get(LEDGER)
     if service is None:
         return "not linked to a ledger"
     problem = service.health()
-    return f"{service.chain_id} at height {service.height}" + (f" ({problem})" if problem else "")
+    if problem:
+        return f"{service.chain_id} at height {service.height} ({problem})"
+    try:
+        peers = f", its node has {await service.ledger.peers()} peers"
+    except ConnectorError:
+        peers = ""
+    return f"{service.chain_id} at height {service.height}{peers}"

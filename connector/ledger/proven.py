@@ -132,6 +132,13 @@ class ProvenLedger:
             raise ConnectorError(Reason.BAD_INPUT, f"the ledger refused {path}: {r['log'][:300]}")
         return json.loads(r["value_text"] or "null")
 
+    async def peers(self) -> int:
+        """How many peers the ledger node this link reads through has, for display."""
+        try:
+            return int((await self.client.call("net_info"))["n_peers"])
+        except LedgerError as exc:
+            raise unavailable(self.rpc_url, exc) from None
+
     async def block(self, height: int) -> dict[str, Any] | None:
         """A block as the RPC shows it, for display (None: not there yet)."""
         try:
