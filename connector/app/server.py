@@ -15,6 +15,7 @@ from aiohttp import web
 from connector.app.apps import build_management_app, build_public_app
 from connector.catalog.resources import CATALOG, service_for
 from connector.config import NodeConfig, read_token
+from connector.identity.addresses import AddressPolicy
 from connector.ledger.child import ledger_child
 from connector.ledger.service import LEDGER, open_ledger
 from connector.negotiation.manager import NEGOTIATIONS
@@ -52,6 +53,7 @@ async def running_node(config: NodeConfig, *, new_database: bool = False) -> Asy
             ledger = await stack.enter_async_context(
                 open_ledger(config, node.keys, node.did, metrics=node.metrics))
             ledger.child, ledger.resolver, ledger.session = child, node.resolver, node.session
+            ledger.policy = AddressPolicy.for_node(config)
             public[LEDGER] = management[LEDGER] = ledger
         # one catalog for both: what the management API publishes reaches /sparql at once
         public[CATALOG] = management[CATALOG] = catalog = service_for(node)

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 
 from connector.crawler.fetch import FetchFailed, fetch
+from connector.identity.addresses import AddressPolicy, AddressRefused
 from connector.identity.verification import id_of
 from connector.selfdescription.digest import claims_digest
 from connector.selfdescription.parse import ParseProblem, parse
@@ -39,14 +40,19 @@ class MemberCheck:
                 "ok": self.ok, "problems": list(self.problems)}
 
 
-async def check_member(session: aiohttp.ClientSession, resolver: Any,
+async def check_member(session: aiohttp.ClientSession, resolver: Any, policy: AddressPolicy,
                        record: dict[str, Any]) -> MemberCheck:
-    """RECORD: the registry's member record (did, endpoint, sd_hash)."""
+    """RECORD: the registry's member record (did, endpoint, sd_hash). The endpoint is reached
+    only where POLICY lets the node connect (a registry entry is not a way into its network)."""
     did, endpoint = record["did"], record["endpoint"].rstrip("/")
     problems: list[str] = []
     try:
-        page = await fetch(session, f"{endpoint}/self-description", limit=MAX_BYTES,
-                           timeout=TIMEOUT, headers={"Accept": "application/vp+jwt"})
+        url = f"{endpoint}/self-description"
+        target = await policy.check(url)
+        # plain http goes to the address checked; https keeps its name for TLS to verify
+        where, host = (target.url, target.headers) if url.startswith("http:") else (url, {})
+        page = await fetch(session, where, limit=MAX_BYTES, timeout=TIMEOUT,
+                           headers={**host, "Accept": "application/vp+jwt"})
         report = await validate_self_description(page.body, resolver)
         problems += [f"[{p.check}] {p.message}" for p in report.problems
                      if p.severity == "Violation"]
@@ -57,6 +63,8 @@ async def check_member(session: aiohttp.ClientSession, resolver: Any,
         if digest != record["sd_hash"]:
             problems.append(f"[registry] the digest of its claims ({digest[:16]}...) is not the "
                             f"registry's ({record['sd_hash'][:16]}...)")
+    except AddressRefused as exc:
+        problems.append(f"[address] {exc}")
     except FetchFailed as exc:
         problems.append(f"[fetch] {exc}")
     except ParseProblem as exc:

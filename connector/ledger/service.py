@@ -48,6 +48,7 @@ class LedgerService:
     resolver: Any = None  # connector.identity.resolver.DidResolver: accounts of non-members
     child: Any = None  # connector.ledger.child.LedgerChild when `serve` runs the ledger node
     session: Any = None  # aiohttp.ClientSession: fetches members' self-descriptions
+    policy: Any = None  # connector.identity.addresses.AddressPolicy: where it may connect
     checks: dict[str, MemberCheck] = field(default_factory=dict)  # DID -> its last check
     _tasks: list[asyncio.Task] = field(default_factory=list, repr=False)
 
@@ -83,11 +84,11 @@ class LedgerService:
         """Each member, when first seen: its self-description against the registry."""
         while True:
             record = await self.registry.first_seen.get()
-            if self.session is None or self.resolver is None or record["did"] == self.did:
+            if self.session is None or self.policy is None or record["did"] == self.did:
                 continue
             try:
                 self.checks[record["did"]] = await check_member(self.session, self.resolver,
-                                                                record)
+                                                                self.policy, record)
             except Exception:  # noqa: BLE001 - one member's document must not stop the checks
                 log.exception("the check of %s failed", record["did"])
 
