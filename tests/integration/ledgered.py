@@ -5,9 +5,14 @@ governance periods of a few seconds; each node's [ledger] points at validator 0'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
+import subprocess
+import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +23,7 @@ from connector.node import KEYS_DIR
 from ledger.keys import address_text, load_account_key
 from ledger.node import NodeConfig
 from tests.ledger.stakenet import StakeNet
-from tests.nodes import init_node
+from tests.nodes import free_port, init_node
 
 ZERO = "00" * 32
 PERIOD = "3"  # seconds of deposit and voting periods
@@ -97,3 +102,32 @@ async def until(what: str, check: Any, timeout: float = 30.0) -> Any:
             return got
         assert time.monotonic() < deadline, f"{what} did not happen within {timeout:g} s"
         await asyncio.sleep(0.1)
+
+
+@contextlib.contextmanager
+def one_validator(folder: Path, *options: str) -> Iterator[tuple[Path, str]]:
+    """`ledger init --validators 1 OPTIONS` in FOLDER, its validator running on free ports until
+    the state after its first block can be proven: (its folder, its RPC URL)."""
+    assert main(["ledger", "init", "--validators", "1", "--dir", str(folder), *options]) == 0
+    home = folder / "node0"
+    config = NodeConfig.load(home)
+    config.p2p_port, config.rpc_port = free_port(), free_port()
+    config.save(home)
+    with (folder / "validator.log").open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "ledger.cli", "ledger", "run",
+                                    "--dir", str(home)], stderr=log)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{config.rpc_url}/status", timeout=1) as r:
+                        if int(json.load(r)["result"]["sync_info"]["latest_block_height"]) >= 2:
+                            break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline and process.poll() is None, "no validator"
+                time.sleep(0.1)
+            yield home, config.rpc_url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

@@ -7,10 +7,7 @@ import asyncio
 import contextlib
 import io
 import json
-import subprocess
-import sys
 import time
-import urllib.request
 from types import SimpleNamespace
 
 import pytest
@@ -19,8 +16,8 @@ from connector.credentials.trust import TrustAnchors
 from connector.ledger.proven import ProvenLedger, load_genesis
 from connector.ledger.registry import RegistryView
 from ledger.cli import main as ledger_cli
-from ledger.node import NodeConfig
-from tests.nodes import free_port, init_node
+from tests.integration.ledgered import one_validator
+from tests.nodes import init_node
 
 ISSUER = "did:web:issuer.example"
 OTHER = "did:web:other.example"
@@ -35,31 +32,9 @@ def _ledger(home, *argv: str) -> dict:
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ledger")
-    assert ledger_cli(["ledger", "init", "--validators", "1", "--dir", str(folder), "--voting-period", "2",
-                       "--deposit-period", "2", "--min-deposit", "1"]) == 0
-    home = folder / "node0"
-    config = NodeConfig.load(home)
-    config.p2p_port, config.rpc_port = free_port(), free_port()
-    config.save(home)
-    with (folder / "validator.log").open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "ledger.cli", "ledger", "run",
-                                    "--dir", str(home)], stderr=log)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{config.rpc_url}/status", timeout=1) as r:
-                        if int(json.load(r)["result"]["sync_info"]["latest_block_height"]) >= 2:
-                            break
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline and process.poll() is None, "no validator"
-                time.sleep(0.1)
-            yield home, config.rpc_url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with one_validator(tmp_path_factory.mktemp("ledger"), "--voting-period", "2",
+                       "--deposit-period", "2", "--min-deposit", "1") as found:
+        yield found
 
 
 def _pass(home, *proposal: str) -> None:

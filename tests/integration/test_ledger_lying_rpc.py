@@ -6,22 +6,16 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
-import time
-import urllib.request
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from connector.cli.main import main
 from connector.errors import ConnectorError, Reason
 from connector.ledger.proven import ProvenLedger, load_genesis
 from connector.ledger.registry import RegistryView
-from ledger.node import NodeConfig
-from tests.nodes import free_port
+from tests.integration.ledgered import one_validator
 
 MEMBER = "did:web:127.0.0.1%3A9999"
 STRANGER = "did:web:127.0.0.1%3A9998"
@@ -29,31 +23,9 @@ STRANGER = "did:web:127.0.0.1%3A9998"
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ledger")
-    assert main(["ledger", "init", "--validators", "1", "--dir", str(folder),
-                 "--member", f"{MEMBER}=http://127.0.0.1:9999"]) == 0
-    home = folder / "node0"
-    config = NodeConfig.load(home)
-    config.p2p_port, config.rpc_port = free_port(), free_port()
-    config.save(home)
-    with (folder / "validator.log").open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "ledger.cli", "ledger", "run",
-                                    "--dir", str(home)], stderr=log)
-        try:
-            deadline = time.monotonic() + 30
-            while True:  # until a block after the first one makes its state provable
-                try:
-                    with urllib.request.urlopen(f"{config.rpc_url}/status", timeout=1) as r:
-                        if int(json.load(r)["result"]["sync_info"]["latest_block_height"]) >= 2:
-                            break
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline and process.poll() is None, "no validator"
-                time.sleep(0.1)
-            yield config.rpc_url, load_genesis(home / "genesis.json")
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with one_validator(tmp_path_factory.mktemp("ledger"),
+                       "--member", f"{MEMBER}=http://127.0.0.1:9999") as (home, rpc):
+        yield rpc, load_genesis(home / "genesis.json")
 
 
 def _liar(upstream: str, alter) -> web.Application:
