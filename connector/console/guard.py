@@ -68,35 +68,23 @@ def _session(request: web.Request) -> Session | None:
 
 
 def page(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def wrapper(request: web.Request) -> web.StreamResponse:
-        session = _session(request)
-        if session is None:
-            return signed_out(request)
-        request[SESSION] = session
-        try:
-            return await handler(request)
-        except ConnectorError as exc:
-            return sentence(request, exc.status, _capital(str(exc)))
-
-    return wrapper
+    """A page: a signed-in session is needed."""
+    return _guarded(handler, csrf=False)
 
 
 def action(handler: Handler) -> Handler:
     """A state-changing request: the session's CSRF token must come with it (the header, or a
     form field for plain forms; a multipart upload must use the header, read before its body)."""
+    return _guarded(handler, csrf=True)
 
+
+def _guarded(handler: Handler, *, csrf: bool) -> Handler:
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
         session = _session(request)
         if session is None:
             return signed_out(request)
-        given = request.headers.get(CSRF_HEADER)
-        if given is None and request.content_type == "application/x-www-form-urlencoded":
-            form = await request.post()
-            value = form.get(CSRF_FIELD)
-            given = value if isinstance(value, str) else None
-        if not csrf_matches(session, given):
+        if csrf and not csrf_matches(session, await _csrf_given(request)):
             return sentence(request, 403, NO_CSRF)
         request[SESSION] = session
         try:
@@ -105,6 +93,14 @@ def action(handler: Handler) -> Handler:
             return sentence(request, exc.status, _capital(str(exc)))
 
     return wrapper
+
+
+async def _csrf_given(request: web.Request) -> str | None:
+    given = request.headers.get(CSRF_HEADER)
+    if given is None and request.content_type == "application/x-www-form-urlencoded":
+        value = (await request.post()).get(CSRF_FIELD)
+        given = value if isinstance(value, str) else None
+    return given
 
 
 def _capital(text: str) -> str:
