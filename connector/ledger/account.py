@@ -20,7 +20,7 @@ from ledger.app.params import Params
 from ledger.crypto import PrivateKey
 from ledger.errors import LedgerError
 
-COMMIT_POLL = 0.05  # seconds between looks for a submitted transaction
+COMMIT_POLL = 0.02  # seconds between looks for a submitted transaction (a paid use waits on it)
 SEQUENCE_RETRIES = 4
 _EXPECTED = re.compile(r"sequence mismatch: expected (\d+)")
 
