@@ -3,6 +3,8 @@ N-Triples by Accept, paged with Link headers and a Hydra view (what ckanext-dcat
 
 from __future__ import annotations
 
+import hashlib
+
 import pyoxigraph as ox
 
 from connector.catalog.dcat import _iri, _lit
@@ -87,3 +89,22 @@ def serialize(ntriples: str, media: str) -> bytes:
     if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML):
         return ox.serialize(triples, format=fmt, prefixes=prefixes)
     return ox.serialize(triples, format=fmt)
+
+
+def page_tag(*, what: str, media: str, levels: list[str], offset: int, limit: int,
+             hashes: list[tuple[str, str]], extra: str = "") -> str:
+    """A strong ETag for one page: what the page holds (the content hashes of its window of
+    datasets, in id order) and what frames it (the total, which the links depend on, the
+    format, who may see what). Cheap: no dataset is loaded or rendered to compute it."""
+    window = hashes[offset:offset + limit]
+    text = "\x1f".join([what, media, ",".join(levels), str(offset), str(limit), str(len(hashes)), extra,
+                        *(f"{iri} {h}" for iri, h in window)])
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:40] + '"'
+
+
+def matches(if_none_match: str | None, tag: str) -> bool:
+    """Whether an If-None-Match header names TAG (weak comparison, as RFC 9110 asks)."""
+    if not if_none_match:
+        return False
+    given = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return tag in given or "*" in given

@@ -8,6 +8,7 @@ would write problem+json); every message we send is built to the vendored schema
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
@@ -68,6 +69,15 @@ def _links(base: str, offset: int, limit: int, total: int) -> dict[str, str]:
     return links
 
 
+async def _page_tag(service: CatalogService, caller: Any, what: str, media: str, offset: int,
+                    limit: int, extra: str = "") -> str:
+    """The page's ETag, from the content hashes of what CALLER may see (no dataset loaded)."""
+    levels = service.levels_for(caller)
+    hashes = await service.store.hashes(levels)
+    return export.page_tag(what=what, media=media, levels=sorted(levels), offset=offset,
+                           limit=limit, hashes=hashes, extra=extra)
+
+
 def _link_header(links: dict[str, str]) -> str:
     return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if rel != "self")
 
@@ -115,12 +125,21 @@ async def catalog_request(request: web.Request) -> web.Response:
             return _dsp_error(400, f"the body is not valid JSON: {exc}")
         if errors := schemas.problems(schemas.CATALOG_REQUEST, message):
             return _dsp_error(400, "not a CatalogRequestMessage: " + "; ".join(errors))
-        datasets, total = await service.page(caller_of(request), limit, offset)
+        caller = caller_of(request)
+        extra = json.dumps(message.get("filter"), sort_keys=True)
+        tag = await _page_tag(service, caller, "dsp", "application/json", offset, limit, extra)
+        if export.matches(request.headers.get("If-None-Match"), tag):
+            # a POST whose precondition fails is answered 412 (RFC 9110): the page as before
+            return web.Response(status=412, headers={"ETag": tag})
+        datasets, total = await service.page(caller, limit, offset)
+        same = tag == await _page_tag(service, caller, "dsp", "application/json", offset, limit, extra)
     except web.HTTPRequestEntityTooLarge:
         return _dsp_error(413, "the request body is too large")
     except ConnectorError as exc:
         return _dsp_error(exc.status, str(exc))
     response = web.json_response(_catalog_body(service, datasets))
+    if same:  # no change while the page was read: the tag names this body
+        response.headers["ETag"] = tag
     if total > limit or offset:
         response.headers["Link"] = _link_header(_links(f"{service.public_url}{DSP_PATH}/catalog/request", offset, limit, total))
     return response
@@ -147,7 +166,11 @@ async def dcat_catalog(request: web.Request) -> web.Response:
     if media is None:
         raise web.HTTPNotAcceptable(text=f"acceptable: {', '.join(export.FORMATS)}")
     offset, limit = _paging(request)
+    tag = await _page_tag(service, None, "dcat", media, offset, limit)
+    if export.matches(request.headers.get("If-None-Match"), tag):
+        return web.Response(status=304, headers={"ETag": tag, "Vary": "Accept"})
     datasets, total = await service.page(None, limit, offset)  # harvesters see the public catalog
+    same = tag == await _page_tag(service, None, "dcat", media, offset, limit)
     links = _links(f"{service.public_url}/catalog", offset, limit, total)
 
     def render() -> bytes:
@@ -157,6 +180,8 @@ async def dcat_catalog(request: web.Request) -> web.Response:
 
     body = await asyncio.to_thread(render)
     headers = {"Link": _link_header(links), "Vary": "Accept"}
+    if same:  # no change while the page was read: the tag names this body
+        headers["ETag"] = tag
     return web.Response(body=body, content_type=media, charset="utf-8", headers=headers)
 
 
