@@ -19,7 +19,7 @@ class FetchFailed(Exception):
 @dataclass(frozen=True)
 class Fetched:
     url: str
-    status: int  # 200, or 304 when a conditional request found nothing new
+    status: int  # 200, or 304 when a conditional request found nothing new (412 on a POST too)
     body: bytes
     content_type: str
     etag: str | None
@@ -52,7 +52,10 @@ async def fetch(session: aiohttp.ClientSession, url: str, *, limit: int, timeout
             async with session.request(method, url, headers=headers or {}, json=json,
                                        allow_redirects=False,
                                        timeout=aiohttp.ClientTimeout(total=None)) as response:
-                if response.status == 304:
+                # a conditional POST (the DSP catalog request) that finds nothing new fails its
+                # precondition: 412, as RFC 9110 asks of methods other than GET and HEAD
+                if response.status == 304 or (response.status == 412 and method != "GET"
+                                              and "If-None-Match" in (headers or {})):
                     return Fetched(url, 304, b"", "", response.headers.get("ETag"),
                                    response.headers.get("Last-Modified"), None)
                 if response.status != 200:

@@ -72,21 +72,47 @@ class DatasetPieces:
     def __init__(self) -> None:
         self.known: dict[str, list[ox.Triple]] = {}
         self.seen: set[str] = set()  # in the catalog being read
+        # page URL -> (its skeleton's triples, its datasets' keys): a page the provider says
+        # is as before (304/412) is then rebuilt from memory, without fetching it again
+        self.pages: dict[str, tuple[list[ox.Triple], list[str]]] = {}
+        self.visited: set[str] = set()
 
     def start(self) -> None:
-        self.seen = set()
+        self.seen, self.visited = set(), set()
 
     def finish(self) -> None:
-        """Forget the datasets the catalog no longer holds."""
+        """Forget the datasets the catalog no longer holds, and the pages no longer served."""
         self.known = {k: v for k, v in self.known.items() if k in self.seen}
+        self.pages = {u: p for u, p in self.pages.items() if u in self.visited}
 
-    def page(self, doc: dict[str, Any], base: str, max_triples: int) -> list[ox.Triple]:
+    def has(self, url: str) -> bool:
+        """Whether the page at URL can be rebuilt from memory (again)."""
+        return url in self.pages and all(k in self.known for k in self.pages[url][1])
+
+    def again(self, url: str, max_triples: int) -> list[ox.Triple]:
+        """The triples of the page at URL as last read (has(url) must be true)."""
+        skeleton, keys = self.pages[url]
+        self.seen.update(keys)
+        self.visited.add(url)
+        return self._join(skeleton, keys, max_triples)
+
+    def _join(self, out: list[ox.Triple], keys: list[str], max_triples: int) -> list[ox.Triple]:
+        out = list(out)
+        for key in keys:
+            out += self.known.get(key, [])
+        out = list(dict.fromkeys(out))  # what datasets share is in each of their pieces
+        if len(out) > max_triples:
+            raise RdfProblem(f"the document has more than {max_triples} triples")
+        return out
+
+    def page(self, doc: dict[str, Any], base: str, max_triples: int, url: str = "") -> list[ox.Triple]:
         """The triples of one catalog page (blank nodes labelled stably: blanks.py), parsing
-        only the datasets not seen before."""
+        only the datasets not seen before; remembered as the page at URL when given."""
         found = doc.get("dataset", [])
         datasets = found if isinstance(found, list) else [found]
         context = json.dumps(doc.get("@context"), sort_keys=True)
         keyed = []
+        self.pages.pop(url, None)
         for d in datasets:
             if not isinstance(d, dict) or not isinstance(d.get("@id"), str):
                 return stable(jsonld_triples(doc, base, max_triples))  # nothing to key it by
@@ -116,9 +142,7 @@ class DatasetPieces:
             else:
                 for key, _ in todo:
                     self.known[key] = parts.get(key, [])
-        for key, _ in keyed:
-            out += self.known.get(key, [])
-        out = list(dict.fromkeys(out))  # what datasets share is in each of their pieces
-        if len(out) > max_triples:
-            raise RdfProblem(f"the document has more than {max_triples} triples")
-        return out
+        if url:
+            self.pages[url] = (out, [k for k, _ in keyed])
+            self.visited.add(url)
+        return self._join(out, [k for k, _ in keyed], max_triples)

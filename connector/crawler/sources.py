@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -65,7 +66,8 @@ class Pages:
     def digest(self) -> str:
         h = hashlib.sha256()
         for p in self.pages:
-            h.update(len(p.body).to_bytes(8, "big") + p.body)
+            body = p.body if p.status == 200 else f"304 {p.etag}".encode()
+            h.update(len(body).to_bytes(8, "big") + body)
         return h.hexdigest()
 
     def validators(self) -> dict[str, list[str | None]]:
@@ -81,14 +83,16 @@ def _unchanged(state: SourceState, pages: Pages) -> bool:
 
 
 async def _get_pages(ctx: Context, state: SourceState, first: str, *, accept: str,
-                     post: Any = None, audience: str | None = None) -> Pages:
+                     post: Any = None, audience: str | None = None,
+                     kept: Callable[[str], bool] = lambda url: False) -> Pages:
     """Every page from FIRST on (Link rel=next), conditional where the source gave validators;
-    when some pages changed and others did not, the unchanged ones are fetched again whole."""
+    when some pages changed and others did not, the unchanged ones are fetched again whole,
+    unless the reader KEPT what they held (then they stay 304, with no body)."""
     c = ctx.config
 
     async def one(url: str, validators: list[str | None] | None) -> Fetched:
         headers = {"Accept": accept}
-        if validators and post is None:
+        if validators:
             headers |= conditional(validators[0], validators[1])
         if audience is not None and ctx.signer is not None:
             headers["Authorization"] = authorization(ctx.signer, audience)
@@ -109,7 +113,8 @@ async def _get_pages(ctx: Context, state: SourceState, first: str, *, accept: st
         pages.pages.append(page)
         url = page.next_url
     if not pages.unchanged and any(p.status == 304 for p in pages.pages):
-        pages.pages = [p if p.status == 200 else await one(p.url, None) for p in pages.pages]
+        pages.pages = [p if p.status == 200 or kept(p.url) else await one(p.url, None)
+                       for p in pages.pages]
     return pages
 
 
@@ -190,13 +195,12 @@ async def dsp_base(ctx: Context, endpoint: str) -> str:
 
 async def dsp_catalog(ctx: Context, member: MemberRecord, state: SourceState) -> Outcome:
     message = {"@context": [DSP_CONTEXT], "@type": "CatalogRequestMessage", "filter": []}
+    pieces = ctx.pieces.setdefault(state.graph, DatasetPieces())
     pages = await _get_pages(ctx, state, state.url, accept="application/json", post=message,
-                             audience=member.did)
+                             audience=member.did, kept=pieces.has)
     if _unchanged(state, pages):
         state.fetched_at = now()
         return Outcome(state)
-
-    pieces = ctx.pieces.setdefault(state.graph, DatasetPieces())
 
     def parse_all() -> list[ox.Triple]:
         # page by page (pyoxigraph's JSON-LD parser slows down more than linearly on long
@@ -204,10 +208,14 @@ async def dsp_catalog(ctx: Context, member: MemberRecord, state: SourceState) ->
         triples: list[ox.Triple] = []
         pieces.start()
         for page in pages.pages:
+            left = ctx.config.max_triples - len(triples)
+            if page.status == 304:  # as before, and kept: rebuilt from memory
+                triples += pieces.again(page.url, left)
+                continue
             doc = rdf.json_value(page.body)
             if not isinstance(doc, dict):
                 raise rdf.RdfProblem("a catalog page is not a JSON object")
-            triples += pieces.page(doc, state.url, ctx.config.max_triples - len(triples))
+            triples += pieces.page(doc, state.url, left, page.url)
         pieces.finish()
         return triples
 

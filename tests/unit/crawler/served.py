@@ -1,8 +1,10 @@
 """A federation member served on loopback by the crawler's tests: a DID document, a (not
-valid) self-description, a DSP catalog with one members-only dataset, and a DCAT export paged
-two datasets a page. Tests change its datasets between crawls."""
+valid) self-description, a DSP catalog with one members-only dataset (one page, or paged with
+ETags), and a DCAT export paged two datasets a page. Tests change its datasets between crawls."""
 
 from __future__ import annotations
+
+import hashlib
 
 from aiohttp import web
 
@@ -21,6 +23,8 @@ class Member:
         self.hidden = {"m": "Members only"}  # in the DSP catalog only
         self.url = ""
         self.requests: list[str] = []
+        self.dsp_page = 0  # datasets per DSP catalog page, with ETags; 0: one page, no ETag
+        self.dsp_requests: list[tuple[str, str | None]] = []  # (path, If-None-Match)
 
     @property
     def did(self) -> str:
@@ -41,10 +45,22 @@ class Member:
             return web.json_response({"protocolVersions": [{"version": "2025-1", "path": "/dsp"}]})
 
         async def dsp(request: web.Request) -> web.Response:
+            self.dsp_requests.append((request.path_qs, request.headers.get("If-None-Match")))
             datasets = [{"@id": f"{self.url}/d/{k}", "@type": "Dataset", "dct:title": t}
                         for k, t in sorted({**self.titles, **self.hidden}.items())]
+            if not self.dsp_page:
+                return web.json_response({"@context": [DSP], "@id": f"{self.url}/catalog",
+                                          "@type": "Catalog", "dataset": datasets})
+            offset, size = int(request.query.get("offset", "0")), self.dsp_page
+            window = datasets[offset:offset + size]
+            tag = '"' + hashlib.sha256(repr((window, len(datasets))).encode()).hexdigest()[:16] + '"'
+            if request.headers.get("If-None-Match") == tag:
+                return web.Response(status=412, headers={"ETag": tag})
+            headers = {"ETag": tag}
+            if offset + size < len(datasets):
+                headers["Link"] = f'<{self.url}/dsp/catalog/request?offset={offset + size}&limit={size}>; rel="next"'
             return web.json_response({"@context": [DSP], "@id": f"{self.url}/catalog",
-                                      "@type": "Catalog", "dataset": datasets})
+                                      "@type": "Catalog", "dataset": window}, headers=headers)
 
         async def catalog(request: web.Request) -> web.Response:
             self.requests.append(request.path_qs)

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import aiohttp
+import pyoxigraph as ox
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -161,3 +162,19 @@ async def test_a_member_that_never_answers_does_not_stall_the_crawl(world, tmp_p
     assert set(bad.failures) == {"did", "self-description", "dsp-catalog", "dcat"}
     assert all("took longer than 0.5 s" in why for why in bad.failures.values())
     assert json.dumps(report.to_json())  # the report is JSON as `crawl --json` prints it
+
+
+async def test_a_dsp_page_as_before_is_asked_conditionally_and_not_fetched_again(world) -> None:
+    member, service, base, http = world
+    member.dsp_page = 2  # pages (a, b) and (c, m)
+    await service.crawler.crawl(registry(member))
+    member.dsp_requests.clear()
+    member.titles["b"] = "Bicycles"  # the first page changes, the second does not
+    report = (await service.crawler.crawl(registry(member))).members[0]
+    assert "dsp-catalog" in report.changed and report.datasets == 4
+    second = [(path, tag) for path, tag in member.dsp_requests if "offset=2" in path]
+    assert len(second) == 1 and second[0][1]  # asked once, conditionally (412: as before)
+    hidden = graph_name("dsp-catalog", member.did)
+    quads = service.sparql.store.store.quads_for_pattern(None, None, None, ox.NamedNode(hidden))
+    titles = sorted(q.object.value for q in quads if q.predicate.value == "http://purl.org/dc/terms/title")
+    assert titles == ["Air", "Bicycles", "Canals", "Members only"]  # the kept page included
