@@ -34,23 +34,36 @@ class EmbeddedStore:
 
     async def replace(self, graph: str, triples: Sequence[ox.Triple]) -> None:
         node = ox.NamedNode(graph)
-        new = {ox.Quad(t.subject, t.predicate, t.object, node) for t in triples}
 
         def patch(store: ox.Store) -> None:
-            old = set(store.quads_for_pattern(None, None, None, node))
-            gone, added = old - new, new - old
+            # compared as triples, and only what differs made into quads: building a quad
+            # for every triple of a big graph costs more than the comparison itself
+            old = {q.triple for q in store.quads_for_pattern(None, None, None, node)}
+            new = set(triples)
+            gone = old - new
             if len(gone) > len(old) // 2:  # mostly new: dropping the graph is cheaper
                 store.remove_graph(node)
-                store.bulk_extend(new)
+                _load(store, new, node)
                 return
-            for quad in gone:
-                store.remove(quad)
-            store.bulk_extend(added)
+            for t in gone:
+                store.remove(ox.Quad(t.subject, t.predicate, t.object, node))
+            _load(store, new - old, node)
 
         await asyncio.to_thread(self.store._write, patch, graph)
 
     async def remove(self, graph: str) -> None:
         await self.store.remove_graph(graph)
+
+
+def _load(store: ox.Store, triples: set[ox.Triple], node: ox.NamedNode) -> None:
+    """TRIPLES into graph NODE, read back as N-Quads (about twice as fast as quads built one
+    by one in Python; the parser keeps blank node labels, which Store.load would not)."""
+    if not triples:
+        return
+    tail = f" {node} .".encode()
+    lines = ntriples(list(triples)).splitlines()
+    store.bulk_extend(ox.parse(b"\n".join(line.removesuffix(b" .") + tail for line in lines if line),
+                               ox.RdfFormat.N_QUADS))
 
 
 def ntriples(triples: Sequence[ox.Triple]) -> bytes:
