@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bench_ledger import start_cpu_hog  # noqa: E402
 from connector.auth.client import dsp_request  # noqa: E402
 from connector.auth.resources import AUTH  # noqa: E402
 from tests.integration.ledgered import Federation  # noqa: E402
@@ -119,7 +120,9 @@ async def run(fed: Federation, rounds: int, uses: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--cpu-hog", action="store_true", help="with a CPU-bound process beside")
     args = parser.parse_args()
+    hog = start_cpu_hog() if args.cpu_hog else None
     with tempfile.TemporaryDirectory() as tmp:
         fed = Federation(Path(tmp), ["city", "acme"], founders=2)
         fed.start()
@@ -127,6 +130,8 @@ def main() -> None:
             asyncio.run(run(fed, 20 if args.quick else 100, 3 if args.quick else 10))
         finally:
             fed.stop()
+            if hog is not None:
+                hog.kill()
 
 
 if __name__ == "__main__":
