@@ -46,6 +46,7 @@ class Context:
     # fail with a KeyError, so the crawler's pyld work (self-descriptions, DID documents) takes turns
     pyld: asyncio.Lock = field(default_factory=asyncio.Lock)
     pieces: dict[str, DatasetPieces] = field(default_factory=dict)  # by DSP catalog graph
+    export_pages: dict[str, dict[str, list[ox.Triple]]] = field(default_factory=dict)  # by DCAT graph
 
 
 @dataclass
@@ -224,21 +225,33 @@ async def dsp_catalog(ctx: Context, member: MemberRecord, state: SourceState) ->
 
 
 async def dcat_export(ctx: Context, member: MemberRecord, state: SourceState) -> Outcome:
-    pages = await _get_pages(ctx, state, state.url, accept=rdf.ACCEPT)
+    kept = ctx.export_pages.setdefault(state.graph, {})  # page URL -> its triples, as last read
+    pages = await _get_pages(ctx, state, state.url, accept=rdf.ACCEPT, kept=kept.__contains__)
 
     if _unchanged(state, pages):
         state.fetched_at = now()
         return Outcome(state)
 
     def parse_all() -> list[ox.Triple]:
+        # page by page, blank nodes labelled within each (they cannot span documents, so the
+        # labels are those of the whole), and a page as before (304) taken from memory
         triples: list[ox.Triple] = []
+        read: dict[str, list[ox.Triple]] = {}
         for page in pages.pages:
             left = ctx.config.max_triples - len(triples)
-            triples += rdf.document_triples(page.body, page.content_type or "text/turtle",
-                                            page.url, left)
-        return triples
+            if page.status == 304:
+                read[page.url] = kept[page.url]
+            else:
+                read[page.url] = blanks.stable(rdf.document_triples(
+                    page.body, page.content_type or "text/turtle", page.url, left))
+            triples += read[page.url]
+            if len(triples) > ctx.config.max_triples:
+                raise rdf.RdfProblem(f"the document has more than {ctx.config.max_triples} triples")
+        kept.clear()
+        kept.update(read)
+        return list(dict.fromkeys(triples))
 
-    triples = await asyncio.to_thread(lambda: blanks.stable(parse_all()))
+    triples = await asyncio.to_thread(parse_all)
     return _changed(state, pages, triples, [], _count_datasets(triples))
 
 

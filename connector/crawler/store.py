@@ -31,27 +31,38 @@ class EmbeddedStore:
 
     def __init__(self, store: RdfStore) -> None:
         self.store = store
+        # what this process last wrote to each graph: the next patch compares with it instead
+        # of reading the graph back (the triples are mostly the crawler's own, kept anyway)
+        self.written: dict[str, set[ox.Triple]] = {}
 
     async def replace(self, graph: str, triples: Sequence[ox.Triple]) -> None:
         node = ox.NamedNode(graph)
+        known = self.written.pop(graph, None)  # unknown again should this write fail
 
         def patch(store: ox.Store) -> None:
             # compared as triples, and only what differs made into quads: building a quad
             # for every triple of a big graph costs more than the comparison itself
-            old = {q.triple for q in store.quads_for_pattern(None, None, None, node)}
             new = set(triples)
+            old = known if known is not None else {
+                q.triple for q in store.quads_for_pattern(None, None, None, node)}
             gone = old - new
             if len(gone) > len(old) // 2:  # mostly new: dropping the graph is cheaper
                 store.remove_graph(node)
                 _load(store, new, node)
-                return
-            for t in gone:
-                store.remove(ox.Quad(t.subject, t.predicate, t.object, node))
-            _load(store, new - old, node)
+            else:
+                for t in gone:
+                    store.remove(ox.Quad(t.subject, t.predicate, t.object, node))
+                _load(store, new - old, node)
+            self.written[graph] = new  # only once written whole
 
-        await asyncio.to_thread(self.store._write, patch, graph)
+        try:
+            await asyncio.to_thread(self.store._write, patch, graph)
+        except BaseException:
+            self.written.pop(graph, None)
+            raise
 
     async def remove(self, graph: str) -> None:
+        self.written.pop(graph, None)
         await self.store.remove_graph(graph)
 
 

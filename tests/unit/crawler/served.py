@@ -25,6 +25,8 @@ class Member:
         self.requests: list[str] = []
         self.dsp_page = 0  # datasets per DSP catalog page, with ETags; 0: one page, no ETag
         self.dsp_requests: list[tuple[str, str | None]] = []  # (path, If-None-Match)
+        self.etags = False  # whether the DCAT export's pages carry ETags
+        self.export_requests: list[tuple[str, str | None]] = []  # (path, If-None-Match)
 
     @property
     def did(self) -> str:
@@ -66,10 +68,15 @@ class Member:
             self.requests.append(request.path_qs)
             offset = int(request.query.get("offset", "0"))
             keys = sorted(self.titles)[offset:offset + 2]
+            tag = '"' + hashlib.sha256(repr(([(k, self.titles[k]) for k in keys], len(self.titles)))
+                                       .encode()).hexdigest()[:16] + '"'
+            self.export_requests.append((request.path_qs, request.headers.get("If-None-Match")))
+            if self.etags and request.headers.get("If-None-Match") == tag:
+                return web.Response(status=304, headers={"ETag": tag})
             body = "".join(f'<{self.url}/d/{k}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
                            f'<http://www.w3.org/ns/dcat#Dataset> .\n<{self.url}/d/{k}> '
                            f'<http://purl.org/dc/terms/title> "{self.titles[k]}" .\n' for k in keys)
-            headers = {}
+            headers = {"ETag": tag} if self.etags else {}
             if offset + 2 < len(self.titles):
                 headers["Link"] = f'<{self.url}/catalog?offset={offset + 2}&limit=2>; rel="next"'
             return web.Response(text=body, content_type=NT, headers=headers)

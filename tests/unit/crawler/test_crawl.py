@@ -178,3 +178,18 @@ async def test_a_dsp_page_as_before_is_asked_conditionally_and_not_fetched_again
     quads = service.sparql.store.store.quads_for_pattern(None, None, None, ox.NamedNode(hidden))
     titles = sorted(q.object.value for q in quads if q.predicate.value == "http://purl.org/dc/terms/title")
     assert titles == ["Air", "Bicycles", "Canals", "Members only"]  # the kept page included
+
+
+async def test_an_export_page_as_before_is_taken_from_memory_when_another_changed(world) -> None:
+    member, service, base, http = world
+    member.etags = True  # pages (a, b) and (c)
+    await service.crawler.crawl(registry(member))
+    member.export_requests.clear()
+    member.titles["a"] = "Air quality"  # the first page changes, the second does not
+    report = (await service.crawler.crawl(registry(member))).members[0]
+    assert "dcat" in report.changed
+    second = [(path, tag) for path, tag in member.export_requests if "offset=2" in path]
+    assert len(second) == 1 and second[0][1]  # asked once, conditionally (304: as before)
+    rows = await select(http, base, f"""SELECT ?t FROM <{graph_name('dcat', member.did)}>
+        WHERE {{ ?d <http://purl.org/dc/terms/title> ?t }} ORDER BY ?t""")
+    assert [r["t"]["value"] for r in rows] == ["Air quality", "Bikes", "Canals"]
