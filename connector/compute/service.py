@@ -123,12 +123,13 @@ class ComputeService:
             policy = agreement_policy(agreement)
         except Exception as exc:  # noqa: BLE001 - the policy library's errors
             raise ComputeRefusal(403, f"the agreement's policy is not usable: {exc}") from None
+        price = price_of(agreement) if self.ledger is not None else None
+        if price is not None:  # paid runs: wait for this run's payment outside the lock...
+            await self._unpaid(agreement_id, agreement, caller, price, await self.store.runs(agreement_id))
         async with self._lock:
             runs = await self.store.runs(agreement_id)
-            price = price_of(agreement) if self.ledger is not None else None
-            if price is not None and (why := await self.ledger.market.payment_refusal(
-                    agreement_id, str(agreement.get("target")), caller.did, price, runs)):
-                raise ComputeRefusal(402, why)
+            if price is not None:  # ...and count again, without waiting, under it
+                await self._unpaid(agreement_id, agreement, caller, price, runs, wait=0.0)
             manual, decision = self._decide(policy, caller, agreement, digest, publisher, runs, 0)
             if not decision.allowed:
                 raise ComputeRefusal(403, "the agreement does not allow this job: " + _why(decision))
@@ -164,6 +165,15 @@ class ComputeService:
         if signature is not None and (not isinstance(signature, str) or len(signature) > 16384):
             raise ComputeRefusal(400, "publisherSignature must be a compact JWS")
         return agreement_id, kind, algorithm, signature, theirs
+
+    async def _unpaid(self, agreement_id: str, agreement: dict[str, Any], caller: Caller, price: int,
+                      runs: int, wait: float | None = None) -> None:
+        """ComputeRefusal (402) unless run number RUNS+1 under the agreement is paid."""
+        options = {} if wait is None else {"wait": wait}
+        why = await self.ledger.market.payment_refusal(agreement_id, str(agreement.get("target")),
+                                                       caller.did, price, runs, **options)
+        if why:
+            raise ComputeRefusal(402, why)
 
     async def _consumer(self, job: ComputeJob) -> Caller | None:
         """The consumer as the release check sees it: a member by the ledger's registry when it

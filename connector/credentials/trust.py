@@ -43,11 +43,7 @@ class TrustAnchors:
             return True
         if self.ledger is None:
             return False
-        try:
-            anchor = await self.ledger.registry.anchor(issuer)
-        except ConnectorError as exc:  # the ledger is down: its anchors cannot be proven now
-            log.warning("trust anchor %s not checked on the ledger: %s", issuer, exc)
-            return False
+        anchor = await self.ledger.anchor_of(issuer)
         if anchor is None:
             return False
         listed = set(anchor.get("credential_types") or ())

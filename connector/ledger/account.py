@@ -5,13 +5,13 @@ time so that sequences follow each other."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import re
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from connector.errors import ConnectorError, Reason
+from connector.identity.base64url import decode as b64u_decode
 from connector.identity.keys import KeyStore
 from connector.ledger.proven import ProvenLedger, unavailable
 from ledger.app import address, client
@@ -26,8 +26,7 @@ _EXPECTED = re.compile(r"sequence mismatch: expected (\d+)")
 
 
 def account_key(keys: KeyStore) -> PrivateKey:
-    d = keys.key("Ed25519").private_jwk()["d"]
-    return PrivateKey(base64.urlsafe_b64decode(d + "=" * (-len(d) % 4)))
+    return PrivateKey(b64u_decode(keys.key("Ed25519").private_jwk()["d"]))
 
 
 class RefusedTx(ConnectorError):

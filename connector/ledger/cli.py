@@ -103,13 +103,9 @@ async def _digest(cfg: NodeConfig) -> str:
 
 
 def cmd_join(args: argparse.Namespace) -> int:
-    from ledger.cli.amounts import parse_amount
-    from ledger.errors import LedgerError
+    from connector.ledger.market import parse_price
 
-    try:
-        deposit = parse_amount(args.deposit, bare_unit="com", allow_zero=True)
-    except LedgerError as exc:
-        raise ConnectorError(Reason.BAD_INPUT, f"--deposit: {exc}") from None
+    deposit = parse_price(args.deposit)
     cfg = _link(args)
     sd_hash = run(_digest(cfg))
     done = with_ledger(cfg, lambda ledger: ledger.join(cfg.public_url, sd_hash, deposit, args.title))

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from connector.errors import ConnectorError, Reason
@@ -43,8 +44,13 @@ def _constraints(items: Iterable[AnyConstraint]) -> Iterator[Constraint]:
 def price_of(policy: dict[str, Any]) -> int | None:
     """The ucom per use a policy's compensate duty asks (payAmount in ucom), None when it asks
     nothing payable on the ledger. A price that is not a whole number of ucom is an error."""
+    return _price(json.dumps(policy, sort_keys=True))
+
+
+@lru_cache(maxsize=1024)  # asked on every data access and monitor pass: parsed once
+def _price(text: str) -> int | None:
     try:
-        parsed = agreement_policy(policy)
+        parsed = agreement_policy(json.loads(text))
     except PolicyError:
         return None  # not a usable policy: the evaluator refuses it on its own
     for rule in _rules(parsed):
@@ -66,14 +72,14 @@ def price_of(policy: dict[str, Any]) -> int | None:
 
 
 def parse_price(text: str) -> int:
-    """'5com', '2.5com', '1500ucom' or '7' (com) as ucom."""
+    """'5com', '2.5com', '1500ucom' or '7' (com) as ucom (prices, deposits, stakes)."""
     from ledger.cli.amounts import parse_amount
     from ledger.errors import LedgerError
 
     try:
         return int(parse_amount(text, bare_unit="com", allow_zero=True))
     except LedgerError as exc:
-        raise ConnectorError(Reason.BAD_INPUT, f"the price {text[:40]!r}: {exc}") from None
+        raise ConnectorError(Reason.BAD_INPUT, f"the amount {text[:40]!r}: {exc}") from None
 
 
 class Market:
@@ -136,10 +142,10 @@ class Market:
         return committed
 
     async def payment_refusal(self, agreement_id: str, dataset_id: str, consumer_did: str,
-                              price: int, uses: int) -> str | None:
-        """Why use number USES+1 under the agreement is not paid for (None: it is). Waits a
-        little for a payment committed just before the request to become provable."""
-        deadline = time.monotonic() + PAYMENT_WAIT
+                              price: int, uses: int, wait: float = PAYMENT_WAIT) -> str | None:
+        """Why use number USES+1 under the agreement is not paid for (None: it is). Waits up
+        to WAIT seconds for a payment committed just before the request to become provable."""
+        deadline = time.monotonic() + wait
         ledger = self.service.ledger
         while True:
             target = await ledger.refresh() + 1  # the state after the latest block

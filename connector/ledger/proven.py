@@ -55,7 +55,7 @@ class ProvenLedger:
         self.light = LightClient(self.client, genesis)
         self.height = 0  # the latest state that can be proven: block height+1 exists
         self._cache: OrderedDict[tuple[str, bytes, int], Answer] = OrderedDict()
-        self._lock = asyncio.Lock()  # one light client walk at a time (it caches headers)
+        self._lock = asyncio.Lock()
 
     @property
     def chain_id(self) -> str:
@@ -102,8 +102,9 @@ class ProvenLedger:
             self._cache.move_to_end(key)
             return cached
         try:
-            async with self._lock:
-                proven = await self.light.answer(path, data, height)
+            async with self._lock:  # one walk to a new header at a time (the light client keeps it)
+                await self.light.app_hash(height)
+            proven = await self.light.answer(path, data, height)
         except VerificationError as exc:
             log.warning("ledger answer refused: %s", exc)
             raise ConnectorError(Reason.UNAVAILABLE, f"the ledger at {self.rpc_url} sent an "

@@ -16,6 +16,7 @@ from connector.ledger.proven import ProvenLedger
 
 log = logging.getLogger("communs.ledger")
 ACTIVE = "member"
+WATCHED_MAX = 1_000  # DIDs (and issuers) re-proven at each block
 Listener = Callable[[str, dict[str, Any] | None], Awaitable[None]]  # (did, new record)
 
 
@@ -31,6 +32,7 @@ class RegistryView:
 
     async def member(self, did: str) -> dict[str, Any] | None:
         if did not in self._members:
+            _bound(self._members)
             self._members[did] = (await self.ledger.read("/registry/member", did.encode())).doc
             self._note(self._members[did])
         return self._members[did]
@@ -48,6 +50,7 @@ class RegistryView:
 
     async def anchor(self, issuer: str) -> dict[str, Any] | None:
         if issuer not in self._anchors:
+            _bound(self._anchors)
             self._anchors[issuer] = (await self.ledger.read("/registry/anchor",
                                                             issuer.encode())).doc
         return self._anchors[issuer]
@@ -72,8 +75,17 @@ class RegistryView:
                      _status(self._members[did]) or "not registered", height)
             self._note(self._members[did])
             for listener in self.listeners:
-                await listener(did, self._members[did])
+                try:
+                    await listener(did, self._members[did])
+                except Exception:  # noqa: BLE001 - one listener must not keep the others from hearing
+                    log.exception("a listener of the registry failed on %s", did)
 
 
 def _status(record: dict[str, Any] | None) -> str | None:
     return None if record is None else record.get("status")
+
+
+def _bound(watched: dict[str, Any]) -> None:
+    """Keep at most WATCHED_MAX records: the oldest asked about go (asked again, re-proven)."""
+    while len(watched) >= WATCHED_MAX:
+        del watched[next(iter(watched))]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ from ledger.app.registry import msgs as rmsgs
 from ledger.cli.txs import attribute
 
 log = logging.getLogger("communs.ledger")
+STALE_AFTER = 30.0  # seconds without an answer from the ledger before access fails closed
 VOTE_ALIASES = {"veto": "no_with_veto", "no-with-veto": "no_with_veto"}
 WHOLE_VOTE = 1_000_000  # a vote's weight when it is not split
 
@@ -50,6 +52,7 @@ class LedgerService:
     session: Any = None  # aiohttp.ClientSession: fetches members' self-descriptions
     policy: Any = None  # connector.identity.addresses.AddressPolicy: where it may connect
     checks: dict[str, MemberCheck] = field(default_factory=dict)  # DID -> its last check
+    followed_at: float | None = None  # monotonic time of the follower's last good round
     _tasks: list[asyncio.Task] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -97,28 +100,44 @@ class LedgerService:
             try:
                 height = await self.ledger.refresh()
                 await self.registry.follow(height)
+                self.followed_at = time.monotonic()
                 if self.metrics is not None:
                     self.metrics.ledger_height.set(height)
                 if self.problem is not None:
-                    log.info("the ledger answers again at height %d", height)
+                    log.info("the ledger answers at height %d", height)
                 self.problem = None
-            except ConnectorError as exc:
-                if str(exc) != self.problem:
-                    log.warning("ledger: %s", exc)
-                self.problem = str(exc)
+            except Exception as exc:  # noqa: BLE001 - the follower must outlive any one round
+                said = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
+                if said != self.problem:
+                    log.warning("ledger: %s", said, exc_info=not isinstance(exc, ConnectorError))
+                self.problem = said
             await asyncio.sleep(self.poll_interval)
+
+    @property
+    def stale(self) -> bool:
+        """Whether the registry view is too old to decide access (the ledger did not answer
+        for STALE_AFTER seconds): membership and trust then fail closed."""
+        return self.followed_at is None or time.monotonic() - self.followed_at > STALE_AFTER
 
     # ------------------------------------------------------------------ membership and trust
 
     async def member_of(self, did: str) -> bool:
         """Whether DID is a registry member in good standing. A DID seen before is answered
-        from the view the follower keeps at the latest block; when the ledger cannot prove it,
-        no (membership by credentials still counts)."""
+        from the view the follower keeps at the latest block; when the ledger cannot prove it
+        (or has not answered for a while), no: membership by credentials still counts."""
         try:
-            return await self.registry.is_member(did)
+            return not self.stale and await self.registry.is_member(did)
         except ConnectorError as exc:
             log.warning("membership of %s not checked on the ledger: %s", did, exc)
             return False
+
+    async def anchor_of(self, issuer: str) -> dict[str, Any] | None:
+        """ISSUER's trust anchor on the ledger (None: none, or the ledger cannot say now)."""
+        try:
+            return None if self.stale else await self.registry.anchor(issuer)
+        except ConnectorError as exc:
+            log.warning("trust anchor %s not checked on the ledger: %s", issuer, exc)
+            return None
 
     async def accounts_of(self, did: str) -> set[str]:
         """The ledger accounts that may pay for DID: its registry account, and the address of

@@ -167,9 +167,12 @@ class Manager(OutboxSender):
 
     # ---- policy monitor -----------------------------------------------------------------
 
-    async def monitor_once(self) -> int:
+    async def monitor_once(self, counterparty: str | None = None) -> int:
+        """End the live transfers (of COUNTERPARTY only, when given) that may not go on."""
         ended = 0
         for p in await self.service.store.live(Role.PROVIDER):
+            if counterparty is not None and p.counterparty_did != counterparty:
+                continue
             refusal = await self.service.refusal(p, expiry_only=True)
             if refusal is None:
                 continue
@@ -226,7 +229,7 @@ async def transfer_context(app: web.Application) -> AsyncIterator[None]:
         app[TRANSFERS].ledger = ledger
 
         async def recheck(did: str, record: object) -> None:  # a member's status changed
-            await manager.monitor_once()
+            await manager.monitor_once(did)
 
         ledger.registry.listeners.append(recheck)
     # a restart revokes every access token it finds: one that leaked dies with the process;

@@ -204,13 +204,13 @@ class TransferService:
         n = await self.negotiations.finalized(agreement_id)
         if n is None or n.role is not Role.CONSUMER:
             raise ConnectorError(Err.NOT_FOUND, f"no FINALIZED agreement {agreement_id} of ours as consumer")
-        price = price_of(n.agreement or {})
-        if price is not None and self.ledger is not None:  # a paid use: pay before asking
-            await self.ledger.market.pay(agreement_id, n.dataset_id or "", price)
         base = (dsp_address.rstrip("/") if dsp_address
                 else await dsp_base(self.session, provider_url) if provider_url else n.counterparty_address)
         if not base:
             raise ConnectorError(Err.BAD_INPUT, "the provider's DSP address is unknown; give its URL")
+        price = price_of(n.agreement or {})
+        if price is not None and self.ledger is not None:  # a paid use: pay before asking
+            await self.ledger.market.pay(agreement_id, n.dataset_id or "", price)
         p = start(new_id=new_pid(), counterparty_did=n.counterparty_did, counterparty_address=base,
                   agreement_id=agreement_id, dataset_id=n.dataset_id, format=format,
                   data_address=data_address, now=now(), purpose=purpose)

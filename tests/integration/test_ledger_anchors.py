@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import io
 import json
 import time
-from types import SimpleNamespace
 
 import pytest
 
+from connector.config import load
 from connector.credentials.trust import TrustAnchors
-from connector.ledger.proven import ProvenLedger, load_genesis
-from connector.ledger.registry import RegistryView
+from connector.ledger.config import LedgerConfig
+from connector.ledger.service import open_ledger
+from connector.node import open_keys
 from ledger.cli import main as ledger_cli
-from tests.integration.ledgered import one_validator
+from tests.integration.ledgered import one_validator, until
 from tests.nodes import init_node
 
 ISSUER = "did:web:issuer.example"
@@ -54,24 +56,29 @@ def node(tmp_path):
 
 
 async def test_anchors_by_vote(chain, node):
-    from connector.config import load
-
     home, rpc = chain
+    config = load(node)
+    config = dataclasses.replace(config, ledger=LedgerConfig(rpc_url=rpc, genesis=str(home / "genesis.json"),
+                                                             poll_interval=0.1))
     await asyncio.to_thread(_pass, home, "--anchor", ISSUER, "MembershipCredential")
-    ledger = ProvenLedger(rpc, load_genesis(home / "genesis.json"))
-    try:
-        await ledger.reach(await ledger.refresh() + 1)  # the state after the vote's last block
-        view = RegistryView(ledger)
-        anchors = TrustAnchors(load(node), "did:web:me.example", SimpleNamespace(registry=view))
+    async with open_ledger(config, open_keys(node), "did:web:me.example") as service:
+        anchors = TrustAnchors(config, "did:web:me.example", service)
+        await until("a first proven view", lambda: _fresh(service))
+        await until("the voted anchor", lambda: anchors.trusted(ISSUER, ["MembershipCredential"]))
         assert await anchors.trusted(ISSUER, ["VerifiableCredential", "MembershipCredential"])
         assert not await anchors.trusted(ISSUER, ["LegalPerson"])  # not a type it was voted for
         assert not await anchors.trusted(OTHER, ["MembershipCredential"])
 
         await asyncio.to_thread(_pass, home, "--messages", str(_remove(home)))
-        await view.follow(await ledger.reach(await ledger.refresh() + 1))
-        assert not await anchors.trusted(ISSUER, ["MembershipCredential"])
-    finally:
-        await ledger.close()
+        await until("the anchor's removal", lambda: _not(anchors.trusted(ISSUER, ["MembershipCredential"])))
+
+
+async def _fresh(service) -> bool:
+    return not service.stale
+
+
+async def _not(awaitable) -> bool:
+    return not await awaitable
 
 
 def _remove(home):

@@ -43,3 +43,25 @@ def test_a_bad_ledger_table_is_refused_naming_what(folder, table, said):
         f.write(f"\n[ledger]\n{table}\n")
     with pytest.raises(ConnectorError, match=said):
         load(folder)
+
+
+async def test_membership_fails_closed_while_the_ledger_does_not_answer(folder, tmp_path):
+    import asyncio
+    import dataclasses
+
+    from connector.ledger.config import LedgerConfig
+    from connector.ledger.service import open_ledger
+    from connector.node import open_keys
+    from ledger.cli import main as ledger_cli
+    from tests.nodes import free_port
+
+    assert await asyncio.to_thread(ledger_cli, ["ledger", "init", "--validators", "1", "--dir",
+                                                str(tmp_path / "chain"), "--json"]) == 0
+    config = dataclasses.replace(load(folder), ledger=LedgerConfig(
+        rpc_url=f"http://127.0.0.1:{free_port()}", genesis=str(tmp_path / "chain/node0/genesis.json"),
+        poll_interval=0.05))
+    async with open_ledger(config, open_keys(folder), "did:web:me.example") as service:
+        await asyncio.sleep(0.3)
+        assert service.stale and "does not answer" in (service.health() or "")
+        assert await service.member_of("did:web:anyone.example") is False
+        assert await service.anchor_of("did:web:issuer.example") is None
