@@ -10,6 +10,7 @@ from pathlib import Path
 
 from connector.crawler import graphs
 from connector.crawler import state as saved
+from connector.crawler.collect import fewer_collections, set_aside
 from connector.crawler.fetch import FetchFailed
 from connector.crawler.graphs import KINDS, SourceState, graph_name
 from connector.crawler.members import MemberRecord, Registry
@@ -31,7 +32,8 @@ class Crawler:
 
     async def crawl(self, registry: Registry) -> CrawlReport:
         async with self._lock:
-            return await self._crawl(registry)
+            with fewer_collections():
+                return await self._crawl(registry)
 
     async def _crawl(self, registry: Registry) -> CrawlReport:
         started = time.monotonic()
@@ -94,6 +96,7 @@ class Crawler:
             if outcome.triples is not None:
                 await self.store.replace(name, outcome.triples)
                 out.changed.append(kind)
+                set_aside()
             else:
                 out.unchanged.append(kind)
             self.states[name] = outcome.state
