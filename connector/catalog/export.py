@@ -92,12 +92,11 @@ def serialize(ntriples: str, media: str) -> bytes:
 
 
 def page_tag(*, what: str, media: str, levels: list[str], offset: int, limit: int,
-             hashes: list[tuple[str, str]], extra: str = "") -> str:
+             window: list[tuple[str, str]], total: int, extra: str = "") -> str:
     """A strong ETag for one page: what the page holds (the content hashes of its window of
     datasets, in id order) and what frames it (the total, which the links depend on, the
     format, who may see what). Cheap: no dataset is loaded or rendered to compute it."""
-    window = hashes[offset:offset + limit]
-    text = "\x1f".join([what, media, ",".join(levels), str(offset), str(limit), str(len(hashes)), extra,
+    text = "\x1f".join([what, media, ",".join(levels), str(offset), str(limit), str(total), extra,
                         *(f"{iri} {h}" for iri, h in window)])
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:40] + '"'
 

@@ -73,9 +73,10 @@ async def _page_tag(service: CatalogService, caller: Any, what: str, media: str,
                     limit: int, extra: str = "") -> str:
     """The page's ETag, from the content hashes of what CALLER may see (no dataset loaded)."""
     levels = service.levels_for(caller)
-    hashes = await service.store.hashes(levels)
+    window, total = await asyncio.gather(service.store.hashes(levels, limit, offset),
+                                         service.store.count(levels))
     return export.page_tag(what=what, media=media, levels=sorted(levels), offset=offset,
-                           limit=limit, hashes=hashes, extra=extra)
+                           limit=limit, window=window, total=total, extra=extra)
 
 
 def _link_header(links: dict[str, str]) -> str:

@@ -136,11 +136,14 @@ class SqlCatalogStore:
         async with self._engine.connect() as connection:
             return int((await connection.execute(query)).scalar_one())
 
-    async def hashes(self, levels: frozenset[Access] = frozenset(Access)) -> list[tuple[str, str]]:
+    async def hashes(self, levels: frozenset[Access] = frozenset(Access), limit: int | None = None,
+                     offset: int = 0) -> list[tuple[str, str]]:
         query = (
             sa.select(catalog_datasets.c.iri, catalog_datasets.c.content_hash)
             .where(catalog_datasets.c.access.in_(sorted(levels)))
             .order_by(catalog_datasets.c.id)
+            .limit(limit)
+            .offset(offset)
         )
         async with self._engine.connect() as connection:
             return [(row.iri, row.content_hash) for row in await connection.execute(query)]

@@ -41,8 +41,10 @@ class CatalogStore(Protocol):
 
     async def count(self, levels: frozenset[Access] = frozenset(Access)) -> int: ...
 
-    async def hashes(self, levels: frozenset[Access] = frozenset(Access)) -> list[tuple[str, str]]:
-        """(iri, content fingerprint) of every dataset at those levels, in id order."""
+    async def hashes(self, levels: frozenset[Access] = frozenset(Access), limit: int | None = None,
+                     offset: int = 0) -> list[tuple[str, str]]:
+        """(iri, content fingerprint) of the datasets at those levels, in id order (a window of
+        them with LIMIT and OFFSET)."""
 
 
 class InMemoryCatalogStore:
@@ -91,6 +93,8 @@ class InMemoryCatalogStore:
     async def count(self, levels: frozenset[Access] = frozenset(Access)) -> int:
         return sum(1 for d in self._items.values() if d.access in levels)
 
-    async def hashes(self, levels: frozenset[Access] = frozenset(Access)) -> list[tuple[str, str]]:
+    async def hashes(self, levels: frozenset[Access] = frozenset(Access), limit: int | None = None,
+                     offset: int = 0) -> list[tuple[str, str]]:
         found = sorted((d for d in self._items.values() if d.access in levels), key=lambda d: d.id)
-        return [(d.iri, d.fingerprint()) for d in found]
+        window = found[offset:] if limit is None else found[offset:offset + limit]
+        return [(d.iri, d.fingerprint()) for d in window]
