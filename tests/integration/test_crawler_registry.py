@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import aiohttp
@@ -25,7 +22,7 @@ from connector.crawler.service import CRAWLER, crawler_context
 from connector.errors import ConnectorError
 from connector.sparql.engine import Limits
 from connector.sparql.service import SparqlSettings
-from ledger.node import NodeConfig
+from tests.integration.ledgered import one_validator
 from tests.nodes import free_port, init_node
 from tests.unit.crawler.served import Member
 
@@ -43,29 +40,9 @@ def chain(tmp_path_factory, member_port):
     folder = tmp_path_factory.mktemp("ledger")
     url = f"http://127.0.0.1:{member_port}"
     did = f"did:web:127.0.0.1%3A{member_port}"
-    assert main(["ledger", "init", "--validators", "1", "--dir", str(folder / "a"),
-                 "--member", f"{did}={url}@{SD_HASH}"]) == 0
     assert main(["ledger", "init", "--validators", "1", "--dir", str(folder / "b")]) == 0
-    home = folder / "a" / "node0"
-    config = NodeConfig.load(home)
-    config.p2p_port, config.rpc_port = free_port(), free_port()
-    config.save(home)
-    with (folder / "validator.log").open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "connector.cli.main", "ledger", "run",
-                                    "--dir", str(home)], stderr=log)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{config.rpc_url}/status", timeout=1):
-                        break
-                except OSError:
-                    assert time.monotonic() < deadline and process.poll() is None, "no validator"
-                    time.sleep(0.1)
-            yield config.rpc_url, home / "genesis.json", folder / "b" / "node0" / "genesis.json", did
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with one_validator(folder / "a", "--member", f"{did}={url}@{SD_HASH}") as (home, rpc):
+        yield rpc, home / "genesis.json", folder / "b" / "node0" / "genesis.json", did
 
 
 async def test_members_are_listed_and_each_one_proven(chain) -> None:
