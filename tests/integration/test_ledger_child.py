@@ -4,7 +4,6 @@ the connector stopping stops it."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import signal
