@@ -8,46 +8,20 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from ledger import keys
 from ledger.cli import main
 from tests.cli.test_ledger_bank_cli import start
+from tests.ledger.test_cli_stake import Chain
 
 DID = "did:web:alpha.example"
 H = "ab" * 32
 
 
-class Node:
-    def __init__(self, root: Path, capsys: Any) -> None:
-        self.root, self.capsys, self.home = root, capsys, root / "a" / "node0"
-        self.bob_key, self.carol_key = root / "bob" / "account_key.json", root / "carol" / \
-            "account_key.json"
-        self.bob = keys.address_text(keys.create_account_key(root / "bob"))
-        self.carol = keys.address_text(keys.create_account_key(root / "carol"))
-
-    def run(self, *argv: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = main(["ledger", *argv, "--dir", str(self.home)])
-        got = self.capsys.readouterr()
-        return code, got.out, got.err.strip()
-
-    def ok(self, *argv: str) -> Any:
-        code, said, err = self.run(*argv, "--json")
-        assert code == 0, err
-        return json.loads(said)
-
-    def refused(self, *argv: str) -> str:
-        code, _, err = self.run(*argv)
-        assert code == 1, f"{argv} was not refused"
-        return err.splitlines()[-1]
-
-
 @pytest.fixture
 def node(tmp_path: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    n = Node(tmp_path, capsys)
+    n = Chain(tmp_path, capsys)
     assert main(["ledger", "init", "--validators", "1", "--dir", str(tmp_path / "a"),
                  "--fund", f"{n.bob}=1000", "--fund", f"{n.carol}=1000",
                  "--voting-period", "3", "--min-deposit", "2com",
@@ -61,7 +35,7 @@ def node(tmp_path: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no
         log.close()
 
 
-def test_list_curate_pay_anchor_and_slash_by_vote(node: Node) -> None:
+def test_list_curate_pay_anchor_and_slash_by_vote(node: Chain) -> None:
     me = node.ok("keys")["address"]
     node.ok("market", "list", "ds-1", "--did", DID, "--price", "1000003ucom",
             "--content-hash", H, "--contributor", f"{me}=2", "--contributor",
