@@ -57,6 +57,11 @@ def _context(value: Any, depth: int) -> Any:
     return _inline(value, depth + 1)
 
 
+def inline_context(value: Any) -> Any:
+    """An `@context` value with every context URL replaced by the bundled context it names."""
+    return _context(value, 0)
+
+
 def jsonld_triples(doc: Any, base_iri: str, max_triples: int) -> list[ox.Triple]:
     """The triples of a JSON-LD document (its named graphs' triples too, flattened)."""
     data = json.dumps(_inline(doc), ensure_ascii=False).encode()

@@ -1,5 +1,5 @@
-"""A DSP catalog read dataset by dataset gives the graph a whole parse gives, and parses only
-the datasets it has not seen; datasets it cannot tell apart are parsed whole every time."""
+"""A DSP catalog read dataset by dataset gives the graph a whole parse gives, and converts only
+the datasets it has not seen; a page naming blank nodes is parsed whole every time."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import copy
 
 from bench.bench_catalog import synthetic
 from connector.catalog import codec
-from connector.crawler import pieces as module
 from connector.crawler.blanks import stable
 from connector.crawler.pieces import DatasetPieces
 from connector.crawler.rdf import jsonld_triples
@@ -35,18 +34,18 @@ def test_pieces_give_what_a_whole_parse_gives() -> None:
     assert set(pieces.page(copy.deepcopy(doc), BASE, 10**6)) == whole(doc)
 
 
-def test_only_new_datasets_are_parsed(monkeypatch) -> None:
+def test_only_new_datasets_are_converted(monkeypatch) -> None:
     doc = catalog(20)
     pieces = DatasetPieces()
     pieces.page(copy.deepcopy(doc), BASE, 10**6)
-    parsed: list[int] = []
-    real = module.jsonld_triples
+    parsed: list[str] = []
+    real = pieces._node
 
-    def counting(d, base, cap):
-        parsed.append(len(d.get("@graph", [])))
-        return real(d, base, cap)
+    def counting(context, key, node, base, cap):
+        parsed.append(node["@id"])
+        return real(context, key, node, base, cap)
 
-    monkeypatch.setattr(module, "jsonld_triples", counting)
+    monkeypatch.setattr(pieces, "_node", counting)
     changed = copy.deepcopy(doc)
     changed["dataset"][3]["dct:title"] = "Renamed"
     del changed["dataset"][5]
@@ -54,7 +53,7 @@ def test_only_new_datasets_are_parsed(monkeypatch) -> None:
     got = set(pieces.page(changed, BASE, 10**6))
     pieces.finish()
     assert got == whole(changed)
-    assert parsed == [0, 1]  # the skeleton, then the one renamed dataset
+    assert parsed == ["http://p.example/catalog", changed["dataset"][3]["@id"]]  # the skeleton, the renamed one
     assert len(pieces.known) == 19
 
 
@@ -69,11 +68,25 @@ def test_a_node_two_datasets_describe_alike_is_remembered_with_each() -> None:
     assert set(pieces.page(copy.deepcopy(doc), BASE, 10**6)) == whole(doc)
 
 
-def test_a_node_two_datasets_describe_differently_is_parsed_whole_and_not_remembered() -> None:
+def test_a_node_two_datasets_describe_differently_has_both_descriptions() -> None:
     doc = offer("a")
     twin = copy.deepcopy(offer("b")["dataset"][0])
     twin["@id"] = "http://p.example/d2"
     doc["dataset"].append(twin)  # urn:offer:1 with purpose a, and with purpose b
+    pieces = DatasetPieces()
+    assert set(pieces.page(copy.deepcopy(doc), BASE, 10**6)) == whole(doc)
+    doc["dataset"][1] = copy.deepcopy(doc["dataset"][0]) | {"@id": "http://p.example/d2"}
+    assert set(pieces.page(copy.deepcopy(doc), BASE, 10**6)) == whole(doc)  # purpose b gone
+
+
+def test_a_page_naming_blank_nodes_is_parsed_whole_and_not_remembered() -> None:
+    doc = offer("a")
+    twin = copy.deepcopy(doc["dataset"][0])
+    twin["@id"] = "http://p.example/d2"
+    doc["dataset"].append(twin)
+    for d in doc["dataset"]:  # both datasets point at one blank node, by its label
+        d["dct:publisher"] = {"@id": "_:agent"}
+    doc["dataset"][0]["dct:creator"] = {"@id": "_:agent", "foaf:name": "A"}
     pieces = DatasetPieces()
     assert set(pieces.page(copy.deepcopy(doc), BASE, 10**6)) == whole(doc)
     assert pieces.known == {}
