@@ -10,7 +10,7 @@ import signal
 import sys
 from typing import Any
 
-from .. import logs
+from .. import gctune, logs
 from ..application import open_application
 from ..errors import LedgerError, Reason
 from ..node import NodeConfig
@@ -47,6 +47,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     cfg = NodeConfig.load(home)
     logs.configure(args.log_level)
     app = open_application(home, cfg.application, cfg.app_versions_kept)
+    gctune.tune()
 
     snapshots = None
     if engine is not None and engine.snapshot_interval > 0:

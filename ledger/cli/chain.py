@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import keys, logs, privval
+from .. import gctune, keys, logs, privval
 from ..application import APPLICATIONS
 from ..cometbft import home as cometbft_home
 from ..consensus import views
@@ -168,6 +168,7 @@ def _genesis_account(text: str) -> tuple[str, int]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     logs.configure(args.log_level)
+    gctune.tune()
     try:
         asyncio.run(run_node(_home(args)))
     except OSError as e:  # a port in use, an unreadable folder
