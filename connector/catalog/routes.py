@@ -17,9 +17,10 @@ from aiohttp import BodyPartReader, web
 from connector import strictjson
 from connector.auth.caller import caller_of
 from connector.auth.profiles import SUPPORTED_PROFILES
-from connector.catalog import codec, export, formats, schemas
+from connector.catalog import codec, export, formats, schemas, selection
 from connector.catalog.model import Access, summary
 from connector.catalog.resources import CATALOG, DSP_PATH
+from connector.catalog.selection import View
 from connector.catalog.service import MAX_IMPORT_BYTES, CatalogService
 from connector.errors import ConnectorError, Reason
 from connector.request import json_body
@@ -36,6 +37,7 @@ public = web.RouteTableDef()
 management = web.RouteTableDef()
 DEFAULT_PAGE, MAX_PAGE = 100, 500
 MAX_METADATA_BYTES = 64 * 1024  # an upload's metadata part
+JSON = "application/json"
 T = TypeVar("T")
 
 
@@ -69,14 +71,13 @@ def _links(base: str, offset: int, limit: int, total: int) -> dict[str, str]:
     return links
 
 
-async def _page_tag(service: CatalogService, caller: Any, what: str, media: str, offset: int,
-                    limit: int, extra: str = "") -> str:
-    """The page's ETag, from the content hashes of what CALLER may see (no dataset loaded)."""
-    levels = service.levels_for(caller)
-    window, total = await asyncio.gather(service.store.hashes(levels, limit, offset),
-                                         service.store.count(levels))
-    return export.page_tag(what=what, media=media, levels=sorted(levels), offset=offset,
-                           limit=limit, window=window, total=total, extra=extra)
+async def _page_tag(service: CatalogService, caller: Any, what: str, media: str, view: View,
+                    extra: str = "") -> str:
+    """The ETag of a page or selection, from the content hashes of what CALLER may see of it
+    (no dataset loaded)."""
+    window, total = await service.fingerprints(caller, view)
+    return export.page_tag(what=what, media=media, levels=sorted(service.levels_for(caller)), offset=view.offset,
+                           limit=view.limit, window=window, total=total, extra=extra)
 
 
 def _link_header(links: dict[str, str]) -> str:
@@ -117,23 +118,24 @@ def _catalog_body(service: CatalogService, datasets: list) -> dict[str, Any]:
 @public.post(f"{DSP_PATH}/catalog/request")
 @allow_anonymous
 async def catalog_request(request: web.Request) -> web.Response:
+    """A page of the catalog, or the datasets a crawl#Datasets filter selects (no paging)."""
     service = _service(request)
     try:
-        offset, limit = _paging(request)
         try:
             message = strictjson.loads(await request.read())
         except ValueError as exc:
             return _dsp_error(400, f"the body is not valid JSON: {exc}")
         if errors := schemas.problems(schemas.CATALOG_REQUEST, message):
             return _dsp_error(400, "not a CatalogRequestMessage: " + "; ".join(errors))
+        view = _view(request, selection.from_filter(message.get("filter")))
         caller = caller_of(request)
         extra = json.dumps(message.get("filter"), sort_keys=True)
-        tag = await _page_tag(service, caller, "dsp", "application/json", offset, limit, extra)
+        tag = await _page_tag(service, caller, "dsp", JSON, view, extra)
         if export.matches(request.headers.get("If-None-Match"), tag):
             # a POST whose precondition fails is answered 412 (RFC 9110): the page as before
             return web.Response(status=412, headers={"ETag": tag})
-        datasets, total = await service.page(caller, limit, offset)
-        same = tag == await _page_tag(service, caller, "dsp", "application/json", offset, limit, extra)
+        datasets, total = await service.datasets(caller, view)
+        same = tag == await _page_tag(service, caller, "dsp", JSON, view, extra)
     except web.HTTPRequestEntityTooLarge:
         return _dsp_error(413, "the request body is too large")
     except ConnectorError as exc:
@@ -141,9 +143,42 @@ async def catalog_request(request: web.Request) -> web.Response:
     response = web.json_response(_catalog_body(service, datasets))
     if same:  # no change while the page was read: the tag names this body
         response.headers["ETag"] = tag
-    if total > limit or offset:
-        response.headers["Link"] = _link_header(_links(f"{service.public_url}{DSP_PATH}/catalog/request", offset, limit, total))
+    if not view.selects and (total > view.limit or view.offset):
+        links = _links(f"{service.public_url}{DSP_PATH}/catalog/request", view.offset, view.limit, total)
+        response.headers["Link"] = _link_header(links)
     return response
+
+
+def _view(request: web.Request, iris: tuple[str, ...] | None) -> View:
+    """A selection ignores offset and limit; a page reads them from the query."""
+    return View(iris=iris) if iris is not None else View(*_paging(request))
+
+
+async def _manifest(request: web.Request, caller: Any, what: str) -> web.Response:
+    """Each dataset CALLER may see as [IRI, content hash], in id order: from the hashes alone."""
+    service = _service(request)
+    pairs = await service.store.hashes(service.levels_for(caller))
+    tag = export.page_tag(what=what, media=JSON, levels=sorted(service.levels_for(caller)), offset=0, limit=0,
+                          window=pairs, total=len(pairs))
+    headers = {"ETag": tag, "Vary": "Authorization"}
+    if export.matches(request.headers.get("If-None-Match"), tag):
+        return web.Response(status=304, headers=headers)
+    body = selection.manifest(f"{service.public_url}/catalog", pairs)
+    return web.json_response(body, headers=headers)
+
+
+@public.get(f"{DSP_PATH}/catalog/manifest")
+@allow_anonymous
+async def dsp_manifest(request: web.Request) -> web.Response:
+    try:
+        return await _manifest(request, caller_of(request), "dsp-manifest")
+    except ConnectorError as exc:
+        return _dsp_error(exc.status, str(exc))
+
+
+@public.get("/catalog/manifest")
+async def public_manifest(request: web.Request) -> web.Response:
+    return await _manifest(request, None, "manifest")
 
 
 @public.get(DSP_PATH + "/catalog/datasets/{id:.+}")
@@ -162,17 +197,19 @@ async def dataset(request: web.Request) -> web.Response:
 
 @public.get("/catalog")
 async def dcat_catalog(request: web.Request) -> web.Response:
+    """The public catalog, a page of it or (repeated ?dataset=IRI) those datasets only."""
     service = _service(request)
     media = export.choose(request.headers.get("Accept"))
     if media is None:
         raise web.HTTPNotAcceptable(text=f"acceptable: {', '.join(export.FORMATS)}")
-    offset, limit = _paging(request)
-    tag = await _page_tag(service, None, "dcat", media, offset, limit)
+    view = _view(request, selection.from_query(request.query.getall("dataset", [])))
+    what = "dcat-selection" if view.selects else "dcat"
+    tag = await _page_tag(service, None, what, media, view)
     if export.matches(request.headers.get("If-None-Match"), tag):
         return web.Response(status=304, headers={"ETag": tag, "Vary": "Accept"})
-    datasets, total = await service.page(None, limit, offset)  # harvesters see the public catalog
-    same = tag == await _page_tag(service, None, "dcat", media, offset, limit)
-    links = _links(f"{service.public_url}/catalog", offset, limit, total)
+    datasets, total = await service.datasets(None, view)  # harvesters see the public catalog
+    same = tag == await _page_tag(service, None, what, media, view)
+    links = {} if view.selects else _links(f"{service.public_url}/catalog", view.offset, view.limit, total)
 
     def render() -> bytes:
         lines = [service.ntriples(d) for d in datasets]
@@ -180,11 +217,12 @@ async def dcat_catalog(request: web.Request) -> web.Response:
         return export.serialize(text, media)
 
     body = await asyncio.to_thread(render)
-    headers = {"Link": _link_header(links), "Vary": "Accept"}
+    headers = {"Vary": "Accept"}
+    if links:
+        headers["Link"] = _link_header(links)
     if same:  # no change while the page was read: the tag names this body
         headers["ETag"] = tag
     return web.Response(body=body, content_type=media, charset="utf-8", headers=headers)
-
 
 
 # ---------------------------------------------------------------------------- management

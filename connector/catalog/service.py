@@ -23,6 +23,7 @@ from connector.auth.caller import MEMBERSHIP, Caller
 from connector.catalog import codec, dcat, fences, files, formats, importer
 from connector.catalog.mirror import CatalogSink, DurableSink, state_of
 from connector.catalog.model import Access, Dataset, Distribution, visible_levels
+from connector.catalog.selection import View
 from connector.catalog.store import CatalogStore, Put
 from connector.errors import ConnectorError, Reason
 from connector.ledger.market import UCOM, parse_price
@@ -262,6 +263,23 @@ class CatalogService:
             self.store.list(levels, limit, offset), self.store.count(levels)
         )
         return items, total
+
+    async def datasets(self, caller: Caller | None, view: View) -> tuple[list[Dataset], int]:
+        """What CALLER may see of VIEW (a page, or those among its IRIs) and how many in all."""
+        if not view.selects:
+            return await self.page(caller, view.limit, view.offset)
+        found = await self.store.by_iris(self.levels_for(caller), view.iris or ())
+        return found, len(found)
+
+    async def fingerprints(self, caller: Caller | None, view: View) -> tuple[list[tuple[str, str]], int]:
+        """(iri, content hash) of what `datasets` would answer, and the total: no dataset loaded."""
+        levels = self.levels_for(caller)
+        if view.selects:
+            found = await self.store.hashes(levels, iris=view.iris or ())
+            return found, len(found)
+        window, total = await asyncio.gather(self.store.hashes(levels, view.limit, view.offset),
+                                             self.store.count(levels))
+        return window, total
 
     async def visible(self, caller: Caller | None, key: str) -> Dataset:
         """By IRI (the DSP @id) or local id; NOT_FOUND also when CALLER may not see it, so

@@ -7,7 +7,7 @@ filtering and paging (the (access, id) index serves a catalog page without a sca
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -137,7 +137,7 @@ class SqlCatalogStore:
             return int((await connection.execute(query)).scalar_one())
 
     async def hashes(self, levels: frozenset[Access] = frozenset(Access), limit: int | None = None,
-                     offset: int = 0) -> list[tuple[str, str]]:
+                     offset: int = 0, iris: Collection[str] | None = None) -> list[tuple[str, str]]:
         query = (
             sa.select(catalog_datasets.c.iri, catalog_datasets.c.content_hash)
             .where(catalog_datasets.c.access.in_(sorted(levels)))
@@ -145,5 +145,17 @@ class SqlCatalogStore:
             .limit(limit)
             .offset(offset)
         )
+        if iris is not None:
+            query = query.where(catalog_datasets.c.iri.in_(sorted(set(iris))))
         async with self._engine.connect() as connection:
             return [(row.iri, row.content_hash) for row in await connection.execute(query)]
+
+    async def by_iris(self, levels: frozenset[Access], iris: Collection[str]) -> list[Dataset]:
+        query = (
+            sa.select(catalog_datasets.c.document)
+            .where(catalog_datasets.c.access.in_(sorted(levels)), catalog_datasets.c.iri.in_(sorted(set(iris))))
+            .order_by(catalog_datasets.c.id)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [_from_row(row) for row in rows]

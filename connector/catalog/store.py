@@ -6,7 +6,7 @@ Datasets are listed in `id` order, so that a page is stable while others are add
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from enum import StrEnum
 from typing import Protocol
 
@@ -42,9 +42,13 @@ class CatalogStore(Protocol):
     async def count(self, levels: frozenset[Access] = frozenset(Access)) -> int: ...
 
     async def hashes(self, levels: frozenset[Access] = frozenset(Access), limit: int | None = None,
-                     offset: int = 0) -> list[tuple[str, str]]:
+                     offset: int = 0, iris: Collection[str] | None = None) -> list[tuple[str, str]]:
         """(iri, content fingerprint) of the datasets at those levels, in id order (a window of
-        them with LIMIT and OFFSET)."""
+        them with LIMIT and OFFSET; only those among IRIS when given)."""
+
+    async def by_iris(self, levels: frozenset[Access], iris: Collection[str]) -> list[Dataset]:
+        """The datasets at those levels among IRIS (others silently left out), in id order;
+        one query, whatever the number of IRIs."""
 
 
 class InMemoryCatalogStore:
@@ -87,14 +91,20 @@ class InMemoryCatalogStore:
     async def list(
         self, levels: frozenset[Access] = frozenset(Access), limit: int = 100, offset: int = 0
     ) -> list[Dataset]:
-        found = sorted((d for d in self._items.values() if d.access in levels), key=lambda d: d.id)
-        return found[offset : offset + limit]
+        return self._sorted(levels)[offset : offset + limit]
 
     async def count(self, levels: frozenset[Access] = frozenset(Access)) -> int:
         return sum(1 for d in self._items.values() if d.access in levels)
 
     async def hashes(self, levels: frozenset[Access] = frozenset(Access), limit: int | None = None,
-                     offset: int = 0) -> list[tuple[str, str]]:
-        found = sorted((d for d in self._items.values() if d.access in levels), key=lambda d: d.id)
+                     offset: int = 0, iris: Collection[str] | None = None) -> list[tuple[str, str]]:
+        found = self._sorted(levels) if iris is None else await self.by_iris(levels, iris)
         window = found[offset:] if limit is None else found[offset:offset + limit]
         return [(d.iri, d.fingerprint()) for d in window]
+
+    async def by_iris(self, levels: frozenset[Access], iris: Collection[str]) -> list[Dataset]:
+        found = (self._items[i] for i in {self._by_iri[iri] for iri in iris if iri in self._by_iri})
+        return sorted((d for d in found if d.access in levels), key=lambda d: d.id)
+
+    def _sorted(self, levels: frozenset[Access]) -> list[Dataset]:
+        return sorted((d for d in self._items.values() if d.access in levels), key=lambda d: d.id)
