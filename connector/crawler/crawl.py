@@ -13,11 +13,12 @@ from connector.crawler import state as saved
 from connector.crawler.collect import fewer_collections, set_aside
 from connector.crawler.fetch import FetchFailed
 from connector.crawler.graphs import KINDS, SourceState, graph_name
+from connector.crawler.incremental import READERS
 from connector.crawler.members import MemberRecord, Registry
 from connector.crawler.rdf import RdfProblem
 from connector.crawler.report import CrawlReport, MemberReport
-from connector.crawler.sources import READERS, Context, Outcome, dsp_base, now, source_urls
-from connector.crawler.store import CrawlStore, replace_by_update
+from connector.crawler.sources import Context, Outcome, dsp_base, now, source_urls
+from connector.crawler.store import CrawlStore, EmbeddedStore, replace_by_update
 
 
 class Crawler:
@@ -93,8 +94,12 @@ class Crawler:
             except (FetchFailed, RdfProblem) as exc:
                 out.failures[kind] = str(exc)
                 continue
-            if outcome.triples is not None:
-                await self.store.replace(name, outcome.triples)
+            if outcome.delta is not None and isinstance(self.store, EmbeddedStore):
+                await self.store.patch(name, *outcome.delta)
+                out.changed.append(kind)
+            elif outcome.triples is not None or outcome.whole is not None:
+                await self.store.replace(name, outcome.triples if outcome.triples is not None
+                                         else outcome.whole())  # type: ignore[misc]
                 out.changed.append(kind)
                 set_aside()
             else:

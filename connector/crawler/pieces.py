@@ -21,6 +21,16 @@ from connector.crawler.rdf import RdfProblem, jsonld_triples
 from connector.crawler.templates import Templates
 
 
+def convert(templates: Templates, context: Any, context_key: str, node: dict[str, Any], base: str,
+            max_triples: int) -> list[ox.Triple]:
+    """NODE's triples, read in CONTEXT (CONTEXT_KEY: it as canonical JSON) as if it were a
+    document of its own, blank nodes labelled stably."""
+    triples = templates.triples(context, context_key, node, base, max_triples)
+    if triples is None:
+        triples = jsonld_triples({"@context": context, "@graph": [node]}, base, max_triples)
+    return stable(triples)
+
+
 class DatasetPieces:
     """Remembered triples of the datasets of one DSP catalog, by the digest of their JSON."""
 
@@ -62,10 +72,7 @@ class DatasetPieces:
 
     def _node(self, context: Any, context_key: str, node: dict[str, Any], base: str,
               max_triples: int) -> list[ox.Triple]:
-        triples = self.templates.triples(context, context_key, node, base, max_triples)
-        if triples is None:
-            triples = jsonld_triples({"@context": context, "@graph": [node]}, base, max_triples)
-        return stable(triples)
+        return convert(self.templates, context, context_key, node, base, max_triples)
 
     def page(self, doc: dict[str, Any], base: str, max_triples: int, url: str = "") -> list[ox.Triple]:
         """The triples of one catalog page (blank nodes labelled stably: blanks.py), converting

@@ -22,8 +22,10 @@ from connector.crawler import blanks, rdf
 from connector.crawler.config import CrawlerConfig
 from connector.crawler.fetch import Fetched, FetchFailed, conditional, fetch, same_origin
 from connector.crawler.graphs import SourceState
+from connector.crawler.held import Held
 from connector.crawler.members import MemberRecord
 from connector.crawler.pieces import DatasetPieces
+from connector.crawler.templates import Templates
 from connector.identity.did import Signer, url_from_did_web
 from connector.identity.resolver import DidResolver
 from connector.selfdescription.digest import claims_digest
@@ -45,6 +47,8 @@ class Context:
     # pyld's context cache is not thread-safe: two documents expanded at once in worker threads
     # fail with a KeyError, so the crawler's pyld work (self-descriptions, DID documents) takes turns
     pyld: asyncio.Lock = field(default_factory=asyncio.Lock)
+    templates: Templates = field(default_factory=Templates)
+    held: dict[str, Held] = field(default_factory=dict)  # catalogs read through manifests, by graph
     pieces: dict[str, DatasetPieces] = field(default_factory=dict)  # by DSP catalog graph
     export_pages: dict[str, dict[str, list[ox.Triple]]] = field(default_factory=dict)  # by DCAT graph
 
@@ -52,8 +56,9 @@ class Context:
 @dataclass
 class Outcome:
     state: SourceState
-    triples: list[ox.Triple] | None = None  # the new graph; None: unchanged or failed
-    error: str | None = None
+    triples: list[ox.Triple] | None = None  # the new graph; None: unchanged or patched
+    delta: tuple[list[ox.Triple], list[ox.Triple]] | None = None  # what the graph lost, gained
+    whole: Callable[[], list[ox.Triple]] | None = None  # with a delta: the new graph, for stores that cannot patch
 
 
 @dataclass
@@ -196,7 +201,7 @@ async def dsp_base(ctx: Context, endpoint: str) -> str:
 
 async def dsp_catalog(ctx: Context, member: MemberRecord, state: SourceState) -> Outcome:
     message = {"@context": [DSP_CONTEXT], "@type": "CatalogRequestMessage", "filter": []}
-    pieces = ctx.pieces.setdefault(state.graph, DatasetPieces())
+    pieces = ctx.pieces.setdefault(state.graph, DatasetPieces(ctx.templates))
     pages = await _get_pages(ctx, state, state.url, accept="application/json", post=message,
                              audience=member.did, kept=pieces.has)
     if _unchanged(state, pages):
@@ -264,6 +269,3 @@ def source_urls(member: MemberRecord, base: str | None, page_size: int) -> dict[
         urls["dsp-catalog"] = f"{base}/catalog/request?limit={page_size}"
     return urls
 
-
-READERS = {"did": did_document, "self-description": self_description,
-           "dsp-catalog": dsp_catalog, "dcat": dcat_export}

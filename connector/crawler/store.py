@@ -61,6 +61,20 @@ class EmbeddedStore:
             self.written.pop(graph, None)
             raise
 
+    async def patch(self, graph: str, gone: Sequence[ox.Triple], new: Sequence[ox.Triple]) -> None:
+        """Remove GONE from GRAPH and add NEW: a few datasets changed in a big catalog."""
+        node = ox.NamedNode(graph)
+        known = self.written.pop(graph, None)  # unknown again should this write fail
+
+        def apply(store: ox.Store) -> None:
+            for t in gone:
+                store.remove(ox.Quad(t.subject, t.predicate, t.object, node))
+            _load(store, set(new), node)
+
+        await asyncio.to_thread(self.store._write, apply, graph)
+        if known is not None:
+            self.written[graph] = (known - set(gone)) | set(new)
+
     async def remove(self, graph: str) -> None:
         self.written.pop(graph, None)
         await self.store.remove_graph(graph)
