@@ -1,4 +1,4 @@
-"""Which datasets a catalog response holds: a page (offset, limit), or a selection of dataset
+"""Which datasets a catalog response holds: a page (offset, limit, with its Link header), or a selection of dataset
 IRIs, which a crawler asks for once a member's manifest (each dataset's IRI and content hash)
 told it what changed; and that manifest.
 
@@ -9,7 +9,7 @@ repeated `?dataset=IRI` parameters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ SELECTION = CRAWL + "Datasets"
 SELECTED = CRAWL + "dataset"
 MAX_DSP_SELECTION = 1000  # IRIs per CatalogRequestMessage
 MAX_EXPORT_SELECTION = 100  # IRIs per GET /catalog (they travel in the URL)
+DEFAULT_PAGE, MAX_PAGE = 100, 500
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,30 @@ def _capped(iris: Sequence[str], cap: int, where: str) -> tuple[str, ...]:
 def manifest(catalog: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """What a member serves, without loading a dataset: each one's IRI and content hash."""
     return {"catalog": catalog, "total": len(pairs), "datasets": pairs}
+
+
+def paging(query: Mapping[str, str]) -> tuple[int, int]:
+    """(offset, limit) from a request's query."""
+    try:
+        offset = int(query.get("offset", "0"))
+        limit = int(query.get("limit", str(DEFAULT_PAGE)))
+    except ValueError:
+        raise ConnectorError(Reason.BAD_INPUT, "offset and limit must be integers") from None
+    if offset < 0 or not 1 <= limit <= MAX_PAGE:
+        raise ConnectorError(Reason.BAD_INPUT, f"offset must be >= 0 and limit between 1 and {MAX_PAGE}")
+    return offset, limit
+
+
+def links(base: str, offset: int, limit: int, total: int) -> dict[str, str]:
+    found = {"self": f"{base}?offset={offset}&limit={limit}", "first": f"{base}?offset=0&limit={limit}"}
+    if offset + limit < total:
+        found["next"] = f"{base}?offset={offset + limit}&limit={limit}"
+    if offset > 0:
+        found["previous"] = f"{base}?offset={max(0, offset - limit)}&limit={limit}"
+    last = max(0, (total - 1) // limit * limit)
+    found["last"] = f"{base}?offset={last}&limit={limit}"
+    return found
+
+
+def link_header(found: dict[str, str]) -> str:
+    return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in found.items() if rel != "self")
