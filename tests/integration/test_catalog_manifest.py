@@ -18,6 +18,7 @@ from connector.catalog.selection import SELECTED, SELECTION
 from connector.catalog.sql import SqlCatalogStore
 from connector.catalog.store import InMemoryCatalogStore
 from connector.storage.database import Database
+from tests.conftest import database_backends, open_test_database
 from tests.nodes import client, init_federation, publish, serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -229,28 +230,28 @@ def dataset(n: int, access: Access = Access.PUBLIC) -> Dataset:
                    access=access, offers=(), issued=now, modified=now)
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "memory"])
+@pytest.mark.parametrize("kind", [*database_backends(), "memory"])
 async def test_by_iris_reads_the_visible_ones_in_id_order_in_one_query(tmp_path, kind):
-    database = await Database.open(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}") if kind == "sqlite" else None
-    store = SqlCatalogStore(database) if database else InMemoryCatalogStore()
+    if kind == "memory":
+        await check_by_iris(InMemoryCatalogStore(), None)
+        return
+    async with open_test_database(kind, tmp_path) as database:
+        await check_by_iris(SqlCatalogStore(database), database)
+
+
+async def check_by_iris(store, database: Database | None) -> None:
     statements: list[str] = []
-    try:
-        await store.put_many([dataset(n, Access.MEMBERS if n == 3 else Access.PUBLIC) for n in range(10)])
-        if database:
-            sa.event.listen(database.engine.sync_engine, "before_cursor_execute",
-                            lambda *args: statements.append(args[2]))
-        asked = [f"https://s.example/{n}" for n in (9, 3, 1, 4, 42)] + [f"https://s.example/x{n}" for n in range(995)]
-        found = await store.by_iris(frozenset({Access.PUBLIC}), asked)
-        assert [d.iri for d in found] == ["https://s.example/9", "https://s.example/1", "https://s.example/4"]  # id order
-        assert [d.id for d in found] == sorted(d.id for d in found)
-        assert found[1] == dataset(1)
-        if database:
-            assert len(statements) == 1
-        everyone = await store.by_iris(frozenset(Access), asked)
-        assert "https://s.example/3" in {d.iri for d in everyone}
-        hashes = await store.hashes(frozenset({Access.PUBLIC}), iris=asked)
-        assert hashes == [(d.iri, d.fingerprint()) for d in found]
-        assert await store.by_iris(frozenset(Access), []) == []
-    finally:
-        if database:
-            await database.close()
+    await store.put_many([dataset(n, Access.MEMBERS if n == 3 else Access.PUBLIC) for n in range(10)])
+    if database:
+        sa.event.listen(database.engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    asked = [f"https://s.example/{n}" for n in (9, 3, 1, 4, 42)] + [f"https://s.example/x{n}" for n in range(995)]
+    found = await store.by_iris(frozenset({Access.PUBLIC}), asked)
+    assert [d.iri for d in found] == ["https://s.example/9", "https://s.example/1", "https://s.example/4"]  # id order
+    assert found[1] == dataset(1)
+    if database:
+        assert len(statements) == 1  # one query for a thousand IRIs
+    everyone = await store.by_iris(frozenset(Access), asked)
+    assert "https://s.example/3" in {d.iri for d in everyone}
+    hashes = await store.hashes(frozenset({Access.PUBLIC}), iris=asked)
+    assert hashes == [(d.iri, d.fingerprint()) for d in found]
+    assert await store.by_iris(frozenset(Access), []) == []
