@@ -4,7 +4,8 @@ ends the read at once; otherwise only the datasets whose hash changed are fetche
 catalog request selecting them, or `/catalog?dataset=IRI...`), and the graph is patched with
 what they add and remove (held.py). The whole catalog is read page by page the first time,
 when many datasets changed, and from members that serve no manifest (sources.py then reads
-the pages as before). The catalog's own description is refreshed with the whole reads."""
+the pages as before). The catalog's own description is refreshed with the whole reads; the
+export pages' Hydra views (paging links and totals) are left out."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from connector.crawler.pieces import convert
 from connector.crawler.sources import DSP_CONTEXT, Context, Outcome, _get_pages, now
 
 CRAWL = "https://w3id.org/communs/crawl#"
+HYDRA_VIEW = ox.NamedNode("http://www.w3.org/ns/hydra/core#view")
 WHOLE_READ_SHARE = 0.25  # above this share of datasets changed, reading every page is cheaper
 DSP_SELECTION_MAX = 1000  # datasets per selecting catalog request (the provider's cap)
 DCAT_SELECTION_MAX = 100
@@ -148,6 +150,9 @@ class DcatReader(_Reader):
     def pieces(self, page: Fetched, listing: dict[str, str]) -> tuple[list[ox.Triple], dict[str, list[ox.Triple]]]:
         triples = stable(rdf.document_triples(page.body, page.content_type or "text/turtle",
                                               page.url, self.ctx.config.max_triples))
+        # the page's Hydra view (its links, the total) describes the paging, not the catalog
+        views = {t.object for t in triples if t.predicate == HYDRA_VIEW}
+        triples = [t for t in triples if t.predicate != HYDRA_VIEW and t.subject not in views]
         subjects = {t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)}
         return split(triples, [i for i in subjects if i in listing])
 

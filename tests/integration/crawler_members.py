@@ -43,15 +43,19 @@ def tampered(self_description: str) -> str:
     return f"{header}.{_b64(vp)}.{signature}"
 
 
-def proxy(target: str, *, delay: float = 0.0, tamper: bool = False) -> web.Application:
+def proxy(target: str, *, delay: float = 0.0, tamper: bool = False,
+          seen: list[str] | None = None) -> web.Application:
     """Forwards every request to TARGET (a node's public URL) after DELAY seconds; Link
-    headers are rewritten to the proxy's origin; with TAMPER the self-description is tampered."""
+    headers are rewritten to the proxy's origin; with TAMPER the self-description is tampered;
+    SEEN collects "METHOD path?query" of each request."""
     app = web.Application()
 
     async def forward(request: web.Request) -> web.Response:
         await asyncio.sleep(delay)
+        if seen is not None:
+            seen.append(f"{request.method} {request.path_qs}")
         headers = {k: v for k, v in request.headers.items()
-                   if k.lower() in ("accept", "authorization", "content-type")}
+                   if k.lower() in ("accept", "authorization", "content-type", "if-none-match")}
         async with aiohttp.ClientSession() as session, session.request(
                 request.method, target + request.path_qs, headers=headers,
                 data=await request.read(), allow_redirects=False) as answer:
